@@ -1,0 +1,95 @@
+/*
+ * dialog - a transcript read as SMTP: commands paired with their replies.
+ *
+ * The client's stream is split into command lines and message content, the
+ * server's into replies (harness/smtp/reply), and replies are matched to
+ * commands by counting, as RFC 2920 §3.1 requires of a client: the first
+ * reply answers the connection (the greeting), each later one the oldest
+ * command still waiting. The segments are walked in the order they
+ * crossed the wire, so the dialog also knows which commands were sent
+ * while an earlier reply was outstanding (pipelined), and which replies
+ * began before their command had been sent completely (premature).
+ *
+ * After a DATA command the client's bytes are message content if and only
+ * if the reply to DATA was 354; content runs to the first CRLF.CRLF (the
+ * CRLF that ends the last line counts, RFC 5321 §4.1.1.4) and is answered
+ * by one reply. "BDAT n" is followed by exactly n octets of chunk. After
+ * CAP_TLS_START the rest of each stream is left unread (issue: TLS).
+ *
+ * Building a dialog never fails: malformed bytes become exchanges with
+ * flags, and a reply stream that passes the parser's hard limit stops
+ * being read (`reply_error`). The dialog owns everything it points to
+ * except the transcript.
+ */
+#ifndef HARNESS_CHECK_DIALOG_H
+#define HARNESS_CHECK_DIALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "captures/transcript.h"
+#include "harness/smtp/command.h"
+#include "harness/smtp/ehlo.h"
+#include "harness/smtp/reply.h"
+
+typedef enum dlg_kind {
+	DLG_GREETING = 0,	/* the connection itself; no client bytes */
+	DLG_COMMAND,		/* one command line */
+	DLG_CONTENT,		/* message content after 354, final dot included */
+	DLG_BDAT		/* "BDAT n" line and its n octets */
+} dlg_kind;
+
+typedef struct dlg_exchange {
+	dlg_kind kind;
+	smtp_cmd cmd;		/* COMMAND and BDAT; cmd.args points into `line` */
+	char *line;		/* the command line without CRLF (NUL-terminated copy) */
+	size_t c2s_off;		/* client bytes: offset and length in the C2S stream */
+	size_t c2s_len;
+	size_t c2s_seg_first;	/* transcript segment of the first and the last byte */
+	size_t c2s_seg_last;
+	unsigned line_flags;	/* SMTP_LINE_* of the command line */
+	int pipelined;		/* sent while an earlier reply was still owed */
+	size_t group;		/* commands sent without waiting share a group number */
+	smtp_reply *reply;	/* NULL when no reply came */
+	size_t s2c_off;		/* reply: offset and length in the S2C stream */
+	size_t s2c_seg_first;
+	size_t s2c_seg_last;
+	int premature;		/* the reply's first byte came before the last command byte */
+	unsigned exts;		/* SMTP_EXT_* in force when the command was sent */
+} dlg_exchange;
+
+/* A reply that answers no command. */
+typedef struct dlg_extra {
+	smtp_reply *reply;
+	size_t s2c_off;
+	size_t s2c_seg_first;
+} dlg_extra;
+
+typedef struct dlg {
+	const cap_transcript *t;
+	dlg_exchange *ex;	/* ex[0] is the greeting when the connection opened */
+	size_t nex;
+	size_t ex_cap;
+	dlg_extra *extra;
+	size_t nextra;
+	size_t extra_cap;
+	int have_ehlo;		/* the last accepted EHLO reply, parsed */
+	smtp_ehlo ehlo;
+	unsigned exts;
+	long client_fin;	/* segment index of each event, -1 if none */
+	long server_fin;
+	long client_rst;
+	long server_rst;
+	long tls_start;
+	int reply_error;	/* the reply parser passed a hard limit ... */
+	char *reply_error_msg;	/* ... with this message ... */
+	size_t reply_error_off;	/* ... at this S2C offset */
+	size_t c2s_pending;	/* client bytes at the end that form no complete command */
+} dlg;
+
+dlg *dlg_build(const cap_transcript *t);
+void dlg_free(dlg *d);
+/* 1 if exchange i is still owed a reply when the transcript ends. */
+int dlg_unanswered(const dlg *d, size_t i);
+
+#endif

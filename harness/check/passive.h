@@ -1,0 +1,33 @@
+/*
+ * passive - the checks run on every transcript, whatever the scenario.
+ *
+ * Each is a pure function of the transcript (through its dialog) that adds
+ * findings to a scenario result, with the catalog id, the RFC section and
+ * evidence (segment and byte offset). They judge only what the transcript
+ * shows: a session the harness cut short is not the target's fault.
+ *
+ * Server side (the target is the server): reply syntax and code range,
+ * multi-line format, reply line length, enhanced code syntax and class,
+ * the code allowed for its command (RFC 5321 §4.3.2), the greeting,
+ * refusal by 554 then 503, unsolicited, extra and premature replies,
+ * replies to pipelined groups, QUIT answered 221 and the connection closed.
+ */
+#ifndef HARNESS_CHECK_PASSIVE_H
+#define HARNESS_CHECK_PASSIVE_H
+
+#include "captures/transcript.h"
+#include "harness/check/dialog.h"
+#include "reports/result.h"
+
+/* Every server-side passive check on t; findings go into sc. */
+void chk_passive_server(const cap_transcript *t, const dlg *d, rpt_scenario *sc);
+
+/* Adds a finding for catalog id with the keyword's verdict (or `verdict`
+ * when it is not RPT_PASS), the catalog's refs, and marks the id
+ * exercised. Used by the passive checks and the engine alike. */
+rpt_finding *chk_emit(rpt_scenario *sc, const char *id, rpt_verdict verdict, int step,
+    const rpt_evidence *ev, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Marks id exercised with PASS (unless something worse was recorded). */
+void chk_pass(rpt_scenario *sc, const char *id);
+
+#endif

@@ -1,0 +1,152 @@
+/*
+ * scenario - JSON scenario files compiled into steps, once, before traffic.
+ *
+ * A scenario file is one JSON object (docs/scenarios.md; JSON Schema in
+ * scenarios/scenario.schema.json). The loader validates everything it can
+ * at load time -- types, ranges, regular expressions, escapes, catalog ids,
+ * variable names -- and reports the first problem as one line:
+ *
+ *     FILE:LINE:COL: $.steps[3].recv.code: expected an integer 200-599, got "25x"
+ *
+ * A running session holds only its step index and variables; the compiled
+ * scenario is read-only and shared by every session that runs it.
+ *
+ * Templates: strings that are sent may contain ${name} (a variable: built
+ * in, from the scenario's "vars", from --var, or captured from a reply) and
+ * ${repeat:TEXT:N} (TEXT, without ':' or '}', N times). Raw strings then
+ * have their escapes decoded (\r \n \t \0 \xHH \\).
+ */
+#ifndef HARNESS_SCENARIO_SCENARIO_H
+#define HARNESS_SCENARIO_SCENARIO_H
+
+#include <regex.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "reports/result.h"
+#include "harness/util/vbuf.h"
+
+typedef enum scn_role {
+	SCN_ROLE_CLIENT = 0,	/* the harness is the client; the target a server */
+	SCN_ROLE_SERVER		/* the harness is the server (issue: server role) */
+} scn_role;
+
+typedef struct scn_where {
+	char *path;		/* JSON path, "$.steps[3].recv[1]" */
+	int line;		/* 1-based position of that value in the file */
+	int col;
+} scn_where;
+
+/* What one reply must look like. Every part is optional. */
+typedef struct scn_expect {
+	scn_where where;
+	int *codes;		/* any of these codes (empty: any) */
+	size_t ncodes;
+	int *classes;		/* any of these first digits 2-5 (empty: any) */
+	size_t nclasses;
+	char *esc;		/* enhanced code or prefix: "5.5", "2.1.0" */
+	regex_t text_re;	/* POSIX ERE on the reply text, lines joined by "\n" */
+	int has_text_re;
+	char *text_src;
+	char **keywords;	/* EHLO keywords that must be present */
+	size_t nkeywords;
+	char **absent;		/* EHLO keywords that must be absent */
+	size_t nabsent;
+	char *capture_var;	/* store the 1st subexpression of capture_re here */
+	regex_t capture_re;
+	int has_capture;
+	char *check;		/* catalog id judged by this expectation, or NULL */
+	rpt_verdict verdict;	/* verdict when it fails: from "severity" or the catalog */
+} scn_expect;
+
+typedef enum scn_send_kind {
+	SCN_SEND_NONE = 0,
+	SCN_SEND_LINES,		/* command lines: CRLF appended to each */
+	SCN_SEND_RAW,		/* raw pieces: escapes decoded, nothing appended */
+	SCN_SEND_DATA		/* message content */
+} scn_send_kind;
+
+typedef enum scn_drop {
+	SCN_DROP_NONE = 0,
+	SCN_DROP_CLOSE,		/* FIN, then close */
+	SCN_DROP_RESET		/* RST */
+} scn_drop;
+
+typedef struct scn_step {
+	size_t index;		/* 1-based */
+	scn_where where;
+	uint32_t delay_ms;	/* pause before the step acts */
+	scn_send_kind send_kind;
+	char **sends;		/* templates: lines, raw pieces, or content lines */
+	size_t nsends;
+	int pipeline;		/* LINES: all in one write, then every reply */
+	uint32_t pause_ms;	/* RAW: pause between pieces */
+	int data_raw;		/* DATA: sends[0] is the raw content, sent as is */
+	uint64_t data_generate;	/* DATA: generate this many octets of content */
+	scn_expect *expects;	/* in order; LINES not pipelined: one per line */
+	size_t nexpects;
+	uint32_t timeout_ms;	/* for each reply, and for "closed" */
+	int expect_closed;	/* the peer must close within closed_ms */
+	uint32_t closed_ms;
+	char *closed_check;	/* catalog id for "closed", or NULL */
+	scn_drop drop;
+	char *check;		/* default catalog id for the step, or NULL */
+} scn_step;
+
+typedef struct scn_var {
+	char *name;
+	char *value;
+} scn_var;
+
+typedef struct scn_scenario {
+	char *file;
+	char *id;
+	char *summary;
+	char **refs;		/* catalog ids and/or "RFC 5321 §x.y" strings */
+	size_t nrefs;
+	char *check;		/* the first ref that is a catalog id, or NULL */
+	scn_role role;
+	char **requires;	/* EHLO keywords, upper-cased */
+	size_t nrequires;
+	scn_var *vars;		/* defaults from "vars" */
+	size_t nvars;
+	uint32_t timeout_ms;	/* default per-step timeout */
+	uint32_t deadline_ms;	/* whole scenario */
+	int refuse_ok;		/* a 554 greeting is what this scenario tests */
+	scn_step *steps;
+	size_t nsteps;
+} scn_scenario;
+
+typedef struct scn_list {
+	scn_scenario **items;
+	size_t n;
+	size_t cap;
+} scn_list;
+
+/* Loads one scenario from a buffer; `name` is used in messages. Returns
+ * 0, or -1 with one line in err. */
+int scn_load_buffer(const char *name, const char *text, size_t len, scn_scenario **out,
+    char *err, size_t errlen);
+int scn_load_file(const char *path, scn_scenario **out, char *err, size_t errlen);
+/* Loads a file, or every *.json below a directory (sorted by path, files
+ * whose name ends in ".schema.json" skipped), appending to list. Stops at
+ * the first error. Duplicate ids are an error naming both files. */
+int scn_load_path(const char *path, scn_list *list, char *err, size_t errlen);
+void scn_free(scn_scenario *s);
+void scn_list_free(scn_list *list);
+
+/* Variables in force for one session: lookups go newest first. */
+typedef struct scn_vars {
+	scn_var *v;
+	size_t n;
+	size_t cap;
+} scn_vars;
+
+void scn_vars_set(scn_vars *vars, const char *name, const char *value);
+const char *scn_vars_get(const scn_vars *vars, const char *name);
+void scn_vars_free(scn_vars *vars);
+/* Expands ${name} and ${repeat:T:N} in tmpl into out. Returns 0, or -1
+ * with err naming the unknown variable. */
+int scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t errlen);
+
+#endif

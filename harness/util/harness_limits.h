@@ -1,0 +1,41 @@
+/*
+ * harness_limits - every limit the harness enforces, in one place.
+ *
+ * The harness talks to broken and hostile peers on purpose, so every
+ * buffer has a bound. The RFC minimums (what a conformant peer must accept)
+ * and the harness's own hard caps (what we accept before calling the peer
+ * wrong and stopping) are kept apart: exceeding an RFC size is a finding
+ * about the peer; exceeding a hard cap ends the session with a finding,
+ * never a crash, a silent cut or unbounded memory.
+ */
+#ifndef HARNESS_UTIL_LIMITS_H
+#define HARNESS_UTIL_LIMITS_H
+
+/* RFC 5321 §4.5.3.1 sizes, all counting the CRLF. */
+#define SMTP_COMMAND_LINE_MAX	512	/* §4.5.3.1.4 */
+#define SMTP_REPLY_LINE_MAX	512	/* §4.5.3.1.5 */
+#define SMTP_TEXT_LINE_MAX	1000	/* §4.5.3.1.6 */
+#define SMTP_LOCAL_PART_MAX	64	/* §4.5.3.1.1 */
+#define SMTP_DOMAIN_MAX		255	/* §4.5.3.1.2 */
+#define SMTP_PATH_MAX		256	/* §4.5.3.1.3 */
+#define SMTP_RECIPIENTS_MIN	100	/* §4.5.3.1.8 */
+
+/* Hard caps of the harness itself. */
+#define HARNESS_LINE_HARD_MAX	(64 * 1024)	/* any one line, either side */
+#define HARNESS_REPLY_LINES_MAX	1000		/* lines in one multi-line reply */
+#define HARNESS_STREAM_MAX	(64 * 1024 * 1024) /* bytes kept per direction per session */
+#define HARNESS_SEGMENTS_MAX	(1024 * 1024)	/* transcript segments per session */
+#define HARNESS_VERB_MAX	16		/* longest verb we name in reports */
+#define HARNESS_EVIDENCE_MAX	200		/* bytes of evidence quoted in a finding */
+#define HARNESS_VARS_MAX	64		/* variables per scenario */
+#define HARNESS_VAR_VALUE_MAX	1024		/* bytes in one captured variable */
+#define HARNESS_SCENARIO_FILE_MAX (4 * 1024 * 1024) /* size of one scenario file */
+#define HARNESS_STEPS_MAX	10000		/* steps in one scenario */
+
+/* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
+#define HARNESS_CONNECT_TIMEOUT_MS	10000
+#define HARNESS_STEP_TIMEOUT_MS		30000
+#define HARNESS_SCENARIO_TIMEOUT_MS	300000
+#define HARNESS_QUIT_CLOSE_MS		5000	/* server closes after 221 (5321 §4.1.1.10) */
+
+#endif

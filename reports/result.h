@@ -1,0 +1,126 @@
+/*
+ * result - what a run found: run -> scenario results -> findings.
+ *
+ * This is the only thing renderers see. A finding is one judgement about
+ * the peer: which check made it (a stable id from the conformance catalog,
+ * e.g. "rfc5321.4.2.1.multiline-format"), the RFC section, the verdict,
+ * "expected X, got Y", and the evidence: the transcript segment and the
+ * byte offset inside it that prove it. A scenario result owns its findings
+ * and its transcript; a run owns its scenario results.
+ *
+ * Verdicts: a scenario is PASS, FAIL (the target is non-conformant),
+ * ERROR (the run could not be carried out) or SKIP (the target lacks what
+ * the scenario requires). A finding is FAIL (a MUST broken), WARN (a
+ * SHOULD broken) or INFO (a MAY, or an observation); only FAIL findings
+ * make a scenario FAIL.
+ */
+#ifndef REPORTS_RESULT_H
+#define REPORTS_RESULT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "captures/transcript.h"
+
+typedef enum rpt_verdict {
+	RPT_PASS = 0,
+	RPT_FAIL,
+	RPT_ERROR,
+	RPT_SKIP,
+	RPT_WARN,		/* findings only */
+	RPT_INFO		/* findings only */
+} rpt_verdict;
+
+typedef struct rpt_evidence {
+	int present;		/* 0: the finding points at no bytes */
+	size_t seg;		/* transcript segment index */
+	size_t off;		/* byte offset inside that segment */
+	cap_dir dir;
+	char *excerpt;		/* up to HARNESS_EVIDENCE_MAX bytes, escaped */
+} rpt_evidence;
+
+typedef struct rpt_finding {
+	char *check;		/* catalog id */
+	char *refs;		/* RFC section(s), e.g. "RFC 5321 §4.2.1" */
+	rpt_verdict verdict;	/* FAIL, WARN or INFO */
+	char *message;		/* "expected X, got Y" */
+	rpt_evidence evidence;
+	int step;		/* 1-based scenario step, 0 when passive */
+} rpt_finding;
+
+/* A check that was exercised, and how it came out (for profiles). */
+typedef struct rpt_exercised {
+	char *check;
+	rpt_verdict verdict;	/* PASS, FAIL, WARN or INFO */
+} rpt_exercised;
+
+typedef struct rpt_scenario {
+	char *id;
+	char *summary;
+	char *file;		/* where it was loaded from */
+	char **refs;
+	size_t nrefs;
+	rpt_verdict verdict;
+	char *reason;		/* why ERROR or SKIP; NULL otherwise */
+	uint64_t started_us;
+	uint64_t duration_ms;
+	rpt_finding *findings;
+	size_t nfindings;
+	size_t findings_cap;
+	rpt_exercised *exercised;
+	size_t nexercised;
+	size_t exercised_cap;
+	cap_transcript *transcript;	/* owned; may be NULL */
+	char *capture_path;	/* pcap written for it, or NULL */
+} rpt_scenario;
+
+typedef struct rpt_run {
+	char *target;		/* "127.0.0.1:2525" */
+	uint64_t started_us;
+	uint64_t duration_ms;
+	rpt_scenario **scenarios;
+	size_t nscenarios;
+	size_t scenarios_cap;
+} rpt_run;
+
+typedef struct rpt_summary {
+	size_t pass, fail, error, skip;
+	size_t warnings;	/* WARN findings across all scenarios */
+} rpt_summary;
+
+rpt_run *rpt_run_new(const char *target);
+void rpt_run_free(rpt_run *run);
+/* Takes ownership of sc. */
+void rpt_run_add(rpt_run *run, rpt_scenario *sc);
+rpt_summary rpt_run_summary(const rpt_run *run);
+
+rpt_scenario *rpt_scenario_new(const char *id, const char *summary, const char *file);
+void rpt_scenario_free(rpt_scenario *sc);
+void rpt_scenario_add_ref(rpt_scenario *sc, const char *ref);
+/* Adds a finding; the strings are copied. ev may be NULL. Returns it. */
+rpt_finding *rpt_scenario_add_finding(rpt_scenario *sc, const char *check, const char *refs,
+    rpt_verdict verdict, int step, const rpt_evidence *ev, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+/* Records that a check ran; a worse verdict for the same id wins. */
+void rpt_scenario_exercised(rpt_scenario *sc, const char *check, rpt_verdict verdict);
+/* Sets the scenario verdict from its findings unless it is ERROR or SKIP:
+ * FAIL when any finding is FAIL, else PASS. */
+void rpt_scenario_settle(rpt_scenario *sc);
+/* Sets ERROR or SKIP with a reason. */
+void rpt_scenario_set(rpt_scenario *sc, rpt_verdict verdict, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Fills ev for the byte at stream_off of direction dir of t, with an
+ * escaped excerpt of up to HARNESS_EVIDENCE_MAX bytes from there (or up to
+ * `len` bytes when len is smaller). */
+void rpt_evidence_at(rpt_evidence *ev, const cap_transcript *t, cap_dir dir,
+    size_t stream_off, size_t len);
+/* Evidence for an event segment (FIN, RST, OPEN). */
+void rpt_evidence_segment(rpt_evidence *ev, const cap_transcript *t, size_t seg);
+
+/* Escapes bytes for display: printable ASCII as is, \r \n \t \\ and \xHH. */
+char *rpt_escape(const char *p, size_t len);
+
+const char *rpt_verdict_str(rpt_verdict v);	/* "PASS", "FAIL", ... */
+
+#endif
