@@ -51,8 +51,9 @@ void smtp_cmd_parse(const char *line, size_t len, smtp_cmd *out);
 /* Case-insensitive verb lookup; SMTP_VERB_UNKNOWN if not a known verb. */
 smtp_verb smtp_verb_lookup(const char *name, size_t len);
 const char *smtp_verb_str(smtp_verb v);	/* "EHLO", ... "UNKNOWN" */
-/* Verbs that must end a pipelined group (RFC 2920 §3.1): EHLO, HELO?, DATA,
- * VRFY, EXPN, TURN, QUIT, NOOP, STARTTLS, AUTH, ETRN, HELP. */
+/* Verbs that must end a pipelined group (RFC 2920 §3.1): EHLO, HELO, DATA,
+ * VRFY, EXPN, TURN, QUIT, NOOP, STARTTLS, AUTH, ETRN, HELP; not BDAT
+ * (RFC 3030 §2 lets BDATs be pipelined). */
 int smtp_verb_ends_group(smtp_verb v);
 
 /* Appends line + CRLF. */
