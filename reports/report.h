@@ -29,6 +29,8 @@ int rpt_json_write(const rpt_run *run, const char *path, char *err, size_t errle
 /* The JSON report as a string the caller frees (for tests and diff). */
 char *rpt_json_string(const rpt_run *run);
 int rpt_junit_write(const rpt_run *run, const char *path, char *err, size_t errlen);
+/* The JUnit XML as a string the caller frees. */
+char *rpt_junit_string(const rpt_run *run);
 
 /* Returns 1 if fmt names a known format. */
 int rpt_format_known(const char *fmt);

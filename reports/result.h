@@ -61,7 +61,8 @@ typedef struct rpt_scenario {
 	char **refs;
 	size_t nrefs;
 	rpt_verdict verdict;
-	char *reason;		/* why ERROR or SKIP; NULL otherwise */
+	char *reason;		/* why ERROR or SKIP (kept when FAIL findings
+				 * override a SKIP); NULL otherwise */
 	uint64_t started_us;
 	uint64_t duration_ms;
 	rpt_finding *findings;
@@ -103,8 +104,10 @@ rpt_finding *rpt_scenario_add_finding(rpt_scenario *sc, const char *check, const
     __attribute__((format(printf, 7, 8)));
 /* Records that a check ran; a worse verdict for the same id wins. */
 void rpt_scenario_exercised(rpt_scenario *sc, const char *check, rpt_verdict verdict);
-/* Sets the scenario verdict from its findings unless it is ERROR or SKIP:
- * FAIL when any finding is FAIL, else PASS. */
+/* Sets the scenario verdict from its findings: FAIL when any finding is
+ * FAIL, even over SKIP (a conformance failure seen before the target
+ * turned out to lack a feature still counts); ERROR stays ERROR; SKIP
+ * stays SKIP when nothing failed; otherwise PASS. */
 void rpt_scenario_settle(rpt_scenario *sc);
 /* Sets ERROR or SKIP with a reason. */
 void rpt_scenario_set(rpt_scenario *sc, rpt_verdict verdict, const char *fmt, ...)
@@ -112,14 +115,24 @@ void rpt_scenario_set(rpt_scenario *sc, rpt_verdict verdict, const char *fmt, ..
 
 /* Fills ev for the byte at stream_off of direction dir of t, with an
  * escaped excerpt of up to HARNESS_EVIDENCE_MAX bytes from there (or up to
- * `len` bytes when len is smaller). */
+ * `len` bytes when len is smaller). ev->present is 0 when the direction
+ * has no bytes there. The excerpt is the caller's: rpt_scenario_add_finding
+ * copies it, so release ev with rpt_evidence_clear afterwards. */
 void rpt_evidence_at(rpt_evidence *ev, const cap_transcript *t, cap_dir dir,
     size_t stream_off, size_t len);
-/* Evidence for an event segment (FIN, RST, OPEN). */
+/* Evidence for an event segment (FIN, RST, OPEN); for a data segment, its
+ * first bytes. Same ownership as rpt_evidence_at. */
 void rpt_evidence_segment(rpt_evidence *ev, const cap_transcript *t, size_t seg);
+/* Frees ev's excerpt and marks it absent. */
+void rpt_evidence_clear(rpt_evidence *ev);
 
-/* Escapes bytes for display: printable ASCII as is, \r \n \t \\ and \xHH. */
+/* Escapes bytes for display: printable ASCII as is, \r \n \t \\ and \xHH.
+ * The result is pure ASCII; the caller frees it. */
 char *rpt_escape(const char *p, size_t len);
+/* Copies a NUL-terminated string for display in any report: valid UTF-8
+ * (minus U+FFFE/U+FFFF, which XML forbids) is kept, control bytes and
+ * invalid UTF-8 become \xHH. The caller frees it; NULL gives NULL. */
+char *rpt_sanitize(const char *s);
 
 const char *rpt_verdict_str(rpt_verdict v);	/* "PASS", "FAIL", ... */
 

@@ -1,0 +1,180 @@
+/*
+ * report_text - the terminal report: one line per finished scenario, and
+ * a closing summary with every failing check and where its evidence is.
+ *
+ * Every string that may hold peer bytes goes through rpt_sanitize, so a
+ * hostile peer cannot put terminal control sequences on the user's screen.
+ */
+#include "reports/report.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "harness/util/xalloc.h"
+
+/* Writes s for display; NULL writes nothing. */
+static void
+put(FILE *fp, const char *s)
+{
+	char *clean;
+
+	if (s == NULL)
+		return;
+	clean = rpt_sanitize(s);
+	fputs(clean, fp);
+	xfree(clean);
+}
+
+static const char *
+plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+static size_t
+count_findings(const rpt_scenario *sc, rpt_verdict v)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sc->nfindings; i++)
+		if (sc->findings[i].verdict == v)
+			n++;
+	return n;
+}
+
+static const rpt_finding *
+first_finding(const rpt_scenario *sc, rpt_verdict v)
+{
+	size_t i;
+
+	for (i = 0; i < sc->nfindings; i++)
+		if (sc->findings[i].verdict == v)
+			return &sc->findings[i];
+	return NULL;
+}
+
+void
+rpt_text_scenario_line(FILE *fp, const rpt_scenario *sc)
+{
+	const rpt_finding *f;
+	size_t warnings = count_findings(sc, RPT_WARN);
+
+	fprintf(fp, "%s  ", rpt_verdict_str(sc->verdict));
+	put(fp, sc->id);
+	fprintf(fp, "  (%" PRIu64 " ms)", sc->duration_ms);
+	if (sc->verdict == RPT_FAIL && (f = first_finding(sc, RPT_FAIL)) != NULL) {
+		fputs("  ", fp);
+		put(fp, f->check);
+		fputs(": ", fp);
+		put(fp, f->message);
+	} else if (sc->verdict != RPT_PASS && sc->reason != NULL) {
+		fputs("  ", fp);
+		put(fp, sc->reason);
+	}
+	if (warnings > 0)
+		fprintf(fp, "  [%zu %s]", warnings, plural(warnings, "warning", "warnings"));
+	fputc('\n', fp);
+}
+
+/* "<check> [<refs>] step <n>: <message>"; passive findings (step 0) say
+ * "passive" instead of a step number. */
+static void
+put_finding_head(FILE *fp, const rpt_finding *f)
+{
+	put(fp, f->check);
+	if (f->refs != NULL && f->refs[0] != '\0') {
+		fputs(" [", fp);
+		put(fp, f->refs);
+		fputc(']', fp);
+	}
+	if (f->step > 0)
+		fprintf(fp, " step %d: ", f->step);
+	else
+		fputs(" passive: ", fp);
+	put(fp, f->message);
+}
+
+static void
+put_failure_block(FILE *fp, const rpt_scenario *sc)
+{
+	size_t i;
+
+	fprintf(fp, "%s ", rpt_verdict_str(sc->verdict));
+	put(fp, sc->id);
+	if (sc->file != NULL) {
+		fputs(" (", fp);
+		put(fp, sc->file);
+		fputc(')', fp);
+	}
+	fputc('\n', fp);
+	if (sc->reason != NULL) {
+		fputs("  ", fp);
+		put(fp, sc->reason);
+		fputc('\n', fp);
+	}
+	for (i = 0; i < sc->nfindings; i++) {
+		const rpt_finding *f = &sc->findings[i];
+
+		if (f->verdict != RPT_FAIL)
+			continue;
+		fputs("  ", fp);
+		put_finding_head(fp, f);
+		fputc('\n', fp);
+		if (f->evidence.present) {
+			fprintf(fp, "    evidence: segment %zu offset %zu (%s): ", f->evidence.seg,
+			    f->evidence.off, cap_dir_str(f->evidence.dir));
+			put(fp, f->evidence.excerpt);
+			fputc('\n', fp);
+		}
+	}
+}
+
+void
+rpt_text_summary(FILE *fp, const rpt_run *run)
+{
+	rpt_summary s = rpt_run_summary(run);
+	size_t i, j, total = run->nscenarios;
+	int warn_header = 0;
+
+	fprintf(fp, "\n%zu %s: %zu passed, %zu failed, %zu %s, %zu skipped, %zu %s\n",
+	    total, plural(total, "scenario", "scenarios"), s.pass, s.fail,
+	    s.error, plural(s.error, "error", "errors"), s.skip,
+	    s.warnings, plural(s.warnings, "warning", "warnings"));
+
+	for (i = 0; i < run->nscenarios; i++) {
+		const rpt_scenario *sc = run->scenarios[i];
+
+		if (sc->verdict != RPT_FAIL && sc->verdict != RPT_ERROR)
+			continue;
+		fputc('\n', fp);
+		put_failure_block(fp, sc);
+	}
+
+	/* SHOULD deviations do not fail a run, but users must still see them. */
+	for (i = 0; i < run->nscenarios; i++) {
+		const rpt_scenario *sc = run->scenarios[i];
+
+		if (count_findings(sc, RPT_WARN) == 0)
+			continue;
+		if (!warn_header) {
+			fputs("\nWarnings:\n", fp);
+			warn_header = 1;
+		}
+		fputs("  ", fp);
+		put(fp, sc->id);
+		fputs(":\n", fp);
+		for (j = 0; j < sc->nfindings; j++) {
+			if (sc->findings[j].verdict != RPT_WARN)
+				continue;
+			fputs("    ", fp);
+			put_finding_head(fp, &sc->findings[j]);
+			fputc('\n', fp);
+		}
+	}
+
+	/* The last line is what CI log readers look for; keep it exactly so. */
+	fprintf(fp, "\n%zu passed, %zu failed", s.pass, s.fail + s.error);
+	if (s.skip > 0)
+		fprintf(fp, ", %zu skipped", s.skip);
+	fputc('\n', fp);
+}
