@@ -6,7 +6,9 @@
  * RFC sections, its BCP 14 keyword and a one-line summary. Scenarios cite
  * these ids and the loader refuses ids it does not know; a finding's
  * verdict follows the keyword: MUST gives FAIL, SHOULD gives WARN, MAY and
- * advisory give INFO.
+ * advisory give INFO. Where a row bundles clauses ("MUST / SHOULD"), the
+ * entry's keyword is the first one, and a check judging another clause
+ * states its verdict itself.
  */
 #ifndef HARNESS_CHECK_CATALOG_H
 #define HARNESS_CHECK_CATALOG_H
@@ -26,10 +28,14 @@ typedef struct chk_entry {
 	const char *id;		/* "rfc5321.4.2.1.multiline-format" */
 	const char *refs;	/* "RFC 5321 §4.2.1" */
 	const char *keyword_text;	/* as in the catalog: "MUST / SHOULD" */
-	chk_keyword keyword;	/* the first (strongest) keyword */
+	chk_keyword keyword;	/* the keyword of the first clause */
 	const char *area;	/* "1. Reply codes and reply format" */
 	const char *summary;	/* the requirement, one sentence */
 } chk_entry;
+
+/* The generated table, sorted by id (catalog_table.c). */
+extern const chk_entry chk_catalog_table[];
+extern const size_t chk_catalog_table_len;
 
 /* The entry for id, or NULL. */
 const chk_entry *chk_catalog_find(const char *id);
