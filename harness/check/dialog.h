@@ -18,8 +18,13 @@
  *
  * Building a dialog never fails: malformed bytes become exchanges with
  * flags, and a reply stream that passes the parser's hard limit stops
- * being read (`reply_error`). The dialog owns everything it points to
- * except the transcript.
+ * being read (`reply_error`). A session with more than
+ * HARNESS_DIALOG_ITEMS_MAX exchanges and extra replies, or more than
+ * HARNESS_DIALOG_LINES_MAX reply lines, stops being read there (`cut`),
+ * so memory stays bounded on any input. While DATA waits for its reply
+ * the client's later bytes are held, and are read in the mode that reply
+ * selects once it comes; held bytes at the end count in `c2s_pending`.
+ * The dialog owns everything it points to except the transcript.
  */
 #ifndef HARNESS_CHECK_DIALOG_H
 #define HARNESS_CHECK_DIALOG_H
@@ -42,7 +47,8 @@ typedef enum dlg_kind {
 typedef struct dlg_exchange {
 	dlg_kind kind;
 	smtp_cmd cmd;		/* COMMAND and BDAT; cmd.args points into `line` */
-	char *line;		/* the command line without CRLF (NUL-terminated copy) */
+	char *line;		/* the command line without CRLF (NUL-terminated copy);
+				 * "" for the greeting and content */
 	size_t c2s_off;		/* client bytes: offset and length in the C2S stream */
 	size_t c2s_len;
 	size_t c2s_seg_first;	/* transcript segment of the first and the last byte */
@@ -85,6 +91,7 @@ typedef struct dlg {
 	char *reply_error_msg;	/* ... with this message ... */
 	size_t reply_error_off;	/* ... at this S2C offset */
 	size_t c2s_pending;	/* client bytes at the end that form no complete command */
+	int cut;		/* HARNESS_DIALOG_*_MAX reached: the rest was not read */
 } dlg;
 
 dlg *dlg_build(const cap_transcript *t);

@@ -31,6 +31,12 @@
 #define HARNESS_VAR_VALUE_MAX	1024		/* bytes in one captured variable */
 #define HARNESS_SCENARIO_FILE_MAX (4 * 1024 * 1024) /* size of one scenario file */
 #define HARNESS_STEPS_MAX	10000		/* steps in one scenario */
+#define HARNESS_REPEAT_MAX	1000000		/* N of ${repeat:TEXT:N} in a template */
+#define HARNESS_REGEX_MAX	1024		/* bytes of one regular expression in a scenario */
+#define HARNESS_REGEX_REPEAT_MAX 10000		/* product of the {n,m} bounds of one regex */
+#define HARNESS_STEP_WAIT_MAX	3600000		/* ms: longest timeout, delay or pause a scenario may ask */
+#define HARNESS_DIALOG_ITEMS_MAX 100000		/* exchanges plus extra replies in one dialog */
+#define HARNESS_DIALOG_LINES_MAX 1000000	/* reply lines kept in one dialog */
 
 /* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
 #define HARNESS_CONNECT_TIMEOUT_MS	10000
