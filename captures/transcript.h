@@ -54,11 +54,17 @@ typedef struct cap_transcript {
 	size_t segs_cap;
 	vbuf stream[2];			/* indexed by cap_dir */
 	int truncated[2];		/* a limit dropped bytes in that direction */
+	/* Private to transcript.c: the indices of each direction's data
+	 * segments in order, so cap_transcript_locate() can bisect. */
+	size_t *dsegs[2];
+	size_t ndsegs[2];
+	size_t dsegs_cap[2];
 } cap_transcript;
 
 /* Allocates an empty transcript; endpoints may be NULL (set later). */
 cap_transcript *cap_transcript_new(const struct sockaddr *client, const struct sockaddr *server);
 void cap_transcript_free(cap_transcript *t);
+/* Sets the endpoints; a NULL one is left as it was. */
 void cap_transcript_set_endpoints(cap_transcript *t, const struct sockaddr *client,
     const struct sockaddr *server);
 
@@ -69,7 +75,8 @@ long cap_transcript_add_data(cap_transcript *t, cap_dir dir, uint64_t ts_us,
 /* Appends an event; returns the segment index, or -1 past the limit. */
 long cap_transcript_add_event(cap_transcript *t, cap_kind kind, cap_dir dir, uint64_t ts_us);
 
-/* The bytes of a data segment (not NUL-terminated). */
+/* The bytes of a data segment (not NUL-terminated; valid until the next
+ * add); "" for an event, NULL for an index out of range. */
 const char *cap_transcript_bytes(const cap_transcript *t, size_t seg);
 
 /* Maps a byte offset in a direction's stream to the data segment that
