@@ -115,6 +115,7 @@ typedef struct scn_scenario {
 	int refuse_ok;		/* a 554 greeting is what this scenario tests */
 	scn_step *steps;
 	size_t nsteps;
+	scn_where id_where;	/* where "id" stands, for duplicate-id errors */
 } scn_scenario;
 
 typedef struct scn_list {
@@ -142,6 +143,12 @@ typedef struct scn_vars {
 	size_t cap;
 } scn_vars;
 
+/* Names the engine always defines (helo, from, rcpt, rcpt2, bad_rcpt,
+ * domain, target_host, target_port), NULL-terminated; 1 if name is one. */
+extern const char *const scn_builtin_vars[];
+int scn_var_builtin(const char *name);
+
+/* Sets name (replacing an earlier value of the same name). */
 void scn_vars_set(scn_vars *vars, const char *name, const char *value);
 const char *scn_vars_get(const scn_vars *vars, const char *name);
 void scn_vars_free(scn_vars *vars);

@@ -5,13 +5,22 @@
  * zone file must name FILE:LINE:COL. jsonpos scans the same text once and
  * records, for every value, its JSON path ("$.steps[3].recv.code") and
  * the 1-based line and column of its first character. It assumes the text
- * already parsed with cJSON (it does not validate). jsonpos_offset_to_lc
- * turns a byte offset (e.g. cJSON_GetErrorPtr() - text) into line:col.
+ * already parsed with cJSON (it does not validate), but never reads past
+ * len whatever the bytes. jsonpos_offset_to_lc turns a byte offset (e.g.
+ * cJSON_GetErrorPtr() - text) into line:col. Columns count bytes.
+ *
+ * Paths: object members are ".name" when the name is made of [A-Za-z0-9_]
+ * only, and ["name"] otherwise (with '"', '\' and control bytes escaped);
+ * array elements are "[i]". Build the paths you look up with
+ * jsonpos_path_key / jsonpos_path_index so that both sides agree. Where a
+ * key repeats in one object, the first occurrence wins.
  */
 #ifndef HARNESS_UTIL_JSONPOS_H
 #define HARNESS_UTIL_JSONPOS_H
 
 #include <stddef.h>
+
+#include "harness/util/vbuf.h"
 
 typedef struct jsonpos_entry {
 	char *path;
@@ -20,15 +29,22 @@ typedef struct jsonpos_entry {
 } jsonpos_entry;
 
 typedef struct jsonpos {
-	jsonpos_entry *e;
+	jsonpos_entry *e;	/* sorted by path after jsonpos_build */
 	size_t n;
 	size_t cap;
+	char *arena;		/* every path, NUL-separated; e[i].path points here */
 } jsonpos;
 
+/* Scans text; jp must be zeroed (or freed) first. */
 void jsonpos_build(jsonpos *jp, const char *text, size_t len);
 void jsonpos_free(jsonpos *jp);
 /* Position of the value at path; returns 0, or -1 (line/col set to 1:1). */
 int jsonpos_find(const jsonpos *jp, const char *path, int *line, int *col);
 void jsonpos_offset_to_lc(const char *text, size_t len, size_t off, int *line, int *col);
+
+/* Append the path component for object key `key` (decoded, as cJSON gives
+ * it) or array index i to path. */
+void jsonpos_path_key(vbuf *path, const char *key);
+void jsonpos_path_index(vbuf *path, size_t i);
 
 #endif

@@ -1,0 +1,1487 @@
+/*
+ * scenario - JSON scenario files compiled into steps (docs/scenarios.md).
+ *
+ * The loader walks the cJSON tree once, checking every member against the
+ * keys its object may hold, and fills the compiled scenario. The first
+ * problem stops the load; its message names FILE:LINE:COL (from jsonpos),
+ * the JSON path, what was expected and what was found.
+ */
+#include "harness/scenario/scenario.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cjson/cJSON.h>
+
+#include "harness/check/catalog.h"
+#include "harness/smtp/command.h"
+#include "harness/util/harness_limits.h"
+#include "harness/util/jsonpos.h"
+#include "harness/util/xalloc.h"
+
+const char *const scn_builtin_vars[] = {
+	"helo", "from", "rcpt", "rcpt2", "bad_rcpt", "domain",
+	"target_host", "target_port", NULL
+};
+
+int
+scn_var_builtin(const char *name)
+{
+	for (size_t i = 0; scn_builtin_vars[i]; i++)
+		if (strcmp(scn_builtin_vars[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* ---- the loader's state ------------------------------------------------ */
+
+typedef struct ld {
+	const char *name;
+	const char *text;
+	size_t len;
+	jsonpos jp;
+	char *err;
+	size_t errlen;
+	scn_scenario *s;
+	char **names;		/* variables a template may name at this point */
+	size_t nnames;
+	size_t namescap;
+} ld;
+
+/* A child path: parent plus ".key" or "[i]"; caller frees. */
+static char *
+ld_key(const char *parent, const char *key)
+{
+	vbuf b = VBUF_INIT;
+
+	vbuf_append_str(&b, parent);
+	jsonpos_path_key(&b, key);
+	return vbuf_take(&b);
+}
+
+static char *
+ld_index(const char *parent, size_t i)
+{
+	vbuf b = VBUF_INIT;
+
+	vbuf_append_str(&b, parent);
+	jsonpos_path_index(&b, i);
+	return vbuf_take(&b);
+}
+
+/* A short description of what a value is, for "got ..." */
+static void
+ld_got(const cJSON *v, char *out, size_t n)
+{
+	if (v == NULL) {
+		snprintf(out, n, "nothing");
+	} else if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		size_t len = strlen(s);
+		char q[48];
+		size_t j = 0;
+
+		for (size_t i = 0; i < len && j + 5 < sizeof(q); i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+				snprintf(q + j, sizeof(q) - j, "\\x%02x", c);
+				j += 4;
+			} else {
+				q[j++] = (char)c;
+			}
+		}
+		q[j] = '\0';
+		snprintf(out, n, "\"%s%s\"", q, j < len ? "..." : "");
+	} else if (cJSON_IsBool(v)) {
+		snprintf(out, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNull(v)) {
+		snprintf(out, n, "null");
+	} else if (cJSON_IsNumber(v)) {
+		snprintf(out, n, "%.17g", v->valuedouble);
+	} else if (cJSON_IsArray(v)) {
+		snprintf(out, n, "an array");
+	} else if (cJSON_IsObject(v)) {
+		snprintf(out, n, "an object");
+	} else {
+		snprintf(out, n, "an invalid value");
+	}
+}
+
+/* Writes "NAME:LINE:COL: PATH: message" and returns -1. */
+static int __attribute__((format(printf, 3, 4)))
+ld_fail(ld *l, const char *path, const char *fmt, ...)
+{
+	char msg[768];
+	int line, col;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	jsonpos_find(&l->jp, path, &line, &col);
+	snprintf(l->err, l->errlen, "%s:%d:%d: %s: %s", l->name, line, col, path, msg);
+	return -1;
+}
+
+/* "expected WHAT, got VALUE" at path. */
+static int
+ld_expected(ld *l, const char *path, const char *what, const cJSON *v)
+{
+	char got[96];
+
+	ld_got(v, got, sizeof(got));
+	return ld_fail(l, path, "expected %s, got %s", what, got);
+}
+
+static void
+ld_where(ld *l, const char *path, scn_where *w)
+{
+	w->path = xstrdup(path);
+	jsonpos_find(&l->jp, path, &w->line, &w->col);
+}
+
+/* Every member of obj must be one of keys (NULL-terminated), once. */
+static int
+ld_keys(ld *l, const cJSON *obj, const char *path, const char *const *keys)
+{
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		size_t i;
+
+		for (i = 0; keys[i]; i++)
+			if (strcmp(keys[i], m->string) == 0)
+				break;
+		if (keys[i] == NULL) {
+			vbuf want = VBUF_INIT;
+			char *p = ld_key(path, m->string);
+			char got[96];
+			int rc;
+
+			for (i = 0; keys[i]; i++)
+				vbuf_printf(&want, "%s\"%s\"", i ? ", " : "", keys[i]);
+			ld_got(&(cJSON){ .type = cJSON_String, .valuestring = m->string }, got, sizeof(got));
+			rc = ld_fail(l, p, "unknown key %s (expected one of %s)", got, vbuf_str(&want));
+			vbuf_free(&want);
+			xfree(p);
+			return rc;
+		}
+		for (const cJSON *o = obj->child; o != m; o = o->next) {
+			if (strcmp(o->string, m->string) == 0) {
+				char *p = ld_key(path, m->string);
+				int rc = ld_fail(l, p, "key \"%s\" appears twice in one object", m->string);
+
+				xfree(p);
+				return rc;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Integer in [lo, hi]. */
+static int
+ld_int(ld *l, const cJSON *v, const char *path, long long lo, long long hi, long long *out)
+{
+	char what[96];
+
+	snprintf(what, sizeof(what), "an integer %lld-%lld", lo, hi);
+	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
+	    v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+		return ld_expected(l, path, what, v);
+	*out = (long long)v->valuedouble;
+	return 0;
+}
+
+static int
+ld_ms(ld *l, const cJSON *obj, const char *key, const char *path, uint32_t lo, uint32_t *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	long long n;
+	char *p;
+	int rc;
+
+	if (v == NULL)
+		return 0;
+	p = ld_key(path, key);
+	rc = ld_int(l, v, p, lo, HARNESS_STEP_WAIT_MAX, &n);
+	xfree(p);
+	if (rc == 0)
+		*out = (uint32_t)n;
+	return rc;
+}
+
+static int
+ld_string(ld *l, const cJSON *v, const char *path, const char *what)
+{
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0')
+		return ld_expected(l, path, what, v);
+	return 0;
+}
+
+static int
+ld_ident(const char *s)
+{
+	if (!(isalpha((unsigned char)*s) || *s == '_'))
+		return 0;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int
+ld_catalog_shaped(const char *s)
+{
+	if (strncmp(s, "smuggle.", 8) == 0)
+		return 1;
+	if (strncmp(s, "rfc", 3) != 0 || !isdigit((unsigned char)s[3]))
+		return 0;
+	for (s += 3; isdigit((unsigned char)*s); s++)
+		;
+	return *s == '.';
+}
+
+/* A catalog id that must exist. */
+static int
+ld_check_id(ld *l, const cJSON *v, const char *path, char **out)
+{
+	if (ld_string(l, v, path, "a catalog id such as \"rfc5321.4.2.1.multiline-format\"") != 0)
+		return -1;
+	if (chk_catalog_find(v->valuestring) == NULL)
+		return ld_fail(l, path, "expected a catalog id (see `smtp-harness catalog`), "
+		    "got \"%s\", which the catalog does not hold", v->valuestring);
+	*out = xstrdup(v->valuestring);
+	return 0;
+}
+
+/* ESMTP keyword syntax, RFC 5321 §4.1.1.1: (ALPHA / DIGIT) *(ALPHA / DIGIT / "-"). */
+static int
+ld_keyword_ok(const char *s)
+{
+	if (!isalnum((unsigned char)*s))
+		return 0;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '-'))
+			return 0;
+	return 1;
+}
+
+/* A keyword or list of keywords, upper-cased. */
+static int
+ld_keywords(ld *l, const cJSON *v, const char *path, char ***out, size_t *nout)
+{
+	const char *what = "an EHLO keyword such as \"PIPELINING\", or an array of them";
+	size_t n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
+
+	if (!cJSON_IsArray(v) && !cJSON_IsString(v))
+		return ld_expected(l, path, what, v);
+	if (cJSON_IsArray(v) && n == 0)
+		return ld_expected(l, path, what, v);
+	*out = xcalloc(n, sizeof(char *));
+	*nout = 0;
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *k = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
+		char *p = cJSON_IsArray(v) ? ld_index(path, i) : xstrdup(path);
+		int bad = !cJSON_IsString(k) || !ld_keyword_ok(k->valuestring);
+
+		if (bad) {
+			ld_expected(l, p, "an EHLO keyword (letters, digits and '-')", k);
+			xfree(p);
+			return -1;
+		}
+		xfree(p);
+		(*out)[i] = xstrdup(k->valuestring);
+		for (char *c = (*out)[i]; *c; c++)
+			*c = (char)toupper((unsigned char)*c);
+		(*nout)++;
+	}
+	return 0;
+}
+
+/* An int or a non-empty array of ints, each in [lo, hi]. */
+static int
+ld_ints(ld *l, const cJSON *v, const char *path, int lo, int hi, int **out, size_t *nout)
+{
+	size_t n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
+	char what[96];
+
+	snprintf(what, sizeof(what), "an integer %d-%d or a non-empty array of them", lo, hi);
+	if (!cJSON_IsArray(v) && !cJSON_IsNumber(v))
+		return ld_expected(l, path, what, v);
+	if (n == 0)
+		return ld_expected(l, path, what, v);
+	*out = xcalloc(n, sizeof(int));
+	*nout = 0;
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *e = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
+		char *p = cJSON_IsArray(v) ? ld_index(path, i) : xstrdup(path);
+		long long x;
+		int rc = ld_int(l, e, p, lo, hi, &x);
+
+		xfree(p);
+		if (rc != 0)
+			return -1;
+		(*out)[(*nout)++] = (int)x;
+	}
+	return 0;
+}
+
+/*
+ * Regular expressions come from files other people write and are run on
+ * bytes a hostile peer sends: bound their size and their repetition
+ * counts, so that regcomp cannot be made to build an enormous automaton.
+ */
+static int
+ld_regex(ld *l, const cJSON *v, const char *path, regex_t *re, char **src)
+{
+	unsigned long long product = 1;
+	const char *s;
+	int rc;
+
+	if (!cJSON_IsString(v))
+		return ld_expected(l, path, "a POSIX extended regular expression", v);
+	s = v->valuestring;
+	if (strlen(s) > HARNESS_REGEX_MAX)
+		return ld_fail(l, path, "expected a regular expression of at most %d bytes, got %zu",
+		    HARNESS_REGEX_MAX, strlen(s));
+	for (const char *c = s; *c; c++) {
+		unsigned long long a, b;
+		char *end;
+
+		if (*c == '\\' && c[1]) {
+			c++;
+			continue;
+		}
+		if (*c != '{' || !isdigit((unsigned char)c[1]))
+			continue;
+		errno = 0;
+		a = strtoull(c + 1, &end, 10);
+		b = a;
+		if (*end == ',' && isdigit((unsigned char)end[1]))
+			b = strtoull(end + 1, &end, 10);
+		if (errno == ERANGE || b > HARNESS_REGEX_REPEAT_MAX)
+			b = HARNESS_REGEX_REPEAT_MAX + 1ULL;
+		product *= b ? b : 1;
+		if (product > HARNESS_REGEX_REPEAT_MAX)
+			return ld_fail(l, path, "expected repetition bounds whose product is at "
+			    "most %d, got more", HARNESS_REGEX_REPEAT_MAX);
+	}
+	rc = regcomp(re, s, REG_EXTENDED);
+	if (rc != 0) {
+		char why[160];
+
+		regerror(rc, re, why, sizeof(why));
+		return ld_fail(l, path, "expected a POSIX extended regular expression, got \"%s\": %s",
+		    s, why);
+	}
+	if (src)
+		*src = xstrdup(s);
+	return 0;
+}
+
+/* ---- templates --------------------------------------------------------- */
+
+static int
+ld_name_known(const ld *l, const char *name, size_t len)
+{
+	for (size_t i = 0; i < l->nnames; i++)
+		if (strlen(l->names[i]) == len && memcmp(l->names[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+ld_name_add(ld *l, const char *name)
+{
+	if (ld_name_known(l, name, strlen(name)))
+		return;
+	l->names = xgrow(l->names, &l->namescap, l->nnames + 1, sizeof(char *));
+	l->names[l->nnames++] = xstrdup(name);
+}
+
+/* Checks the ${...} references of a template; raw: escapes must decode. */
+static int
+ld_template(ld *l, const cJSON *v, const char *path, int raw, int one_line, char **out)
+{
+	const char *s;
+
+	if (!cJSON_IsString(v))
+		return ld_expected(l, path, raw ? "a string (escapes \\r \\n \\t \\0 \\xHH \\\\)" :
+		    "a string", v);
+	s = v->valuestring;
+	if (one_line && strpbrk(s, "\r\n"))
+		return ld_fail(l, path, "expected one command line without CR or LF (the harness "
+		    "appends CRLF; use \"raw\" for line ends of your own), got %zu bytes with a line end",
+		    strlen(s));
+	for (const char *c = s; (c = strstr(c, "${")) != NULL; ) {
+		const char *end = strchr(c, '}');
+		const char *name = c + 2;
+		size_t len;
+
+		if (end == NULL)
+			return ld_fail(l, path, "expected \"}\" to close \"${\" at offset %td", c - s);
+		len = (size_t)(end - name);
+		if (len > 7 && strncmp(name, "repeat:", 7) == 0) {
+			const char *colon = memchr(name + 7, ':', len - 7);
+			char num[16];
+			char *e;
+			unsigned long long n;
+
+			if (colon == NULL || (size_t)(end - colon - 1) >= sizeof(num) ||
+			    end == colon + 1)
+				return ld_fail(l, path, "expected ${repeat:TEXT:N} at offset %td", c - s);
+			memcpy(num, colon + 1, (size_t)(end - colon - 1));
+			num[end - colon - 1] = '\0';
+			errno = 0;
+			n = strtoull(num, &e, 10);
+			if (*e != '\0' || !isdigit((unsigned char)num[0]) || errno == ERANGE ||
+			    n > HARNESS_REPEAT_MAX)
+				return ld_fail(l, path, "expected a count 0-%d in ${repeat:TEXT:N} at "
+				    "offset %td, got \"%s\"", HARNESS_REPEAT_MAX, c - s, num);
+		} else {
+			char nm[64];
+
+			if (len == 0 || len >= sizeof(nm))
+				return ld_fail(l, path, "expected a variable name in \"${...}\" at "
+				    "offset %td", c - s);
+			memcpy(nm, name, len);
+			nm[len] = '\0';
+			if (!ld_ident(nm))
+				return ld_fail(l, path, "expected a variable name in \"${...}\" at "
+				    "offset %td, got \"%s\"", c - s, nm);
+			if (!ld_name_known(l, name, len))
+				return ld_fail(l, path, "unknown variable \"%s\" (built-in: helo, from, "
+				    "rcpt, rcpt2, bad_rcpt, domain, target_host, target_port; declare "
+				    "others in \"vars\" or capture them in an earlier step)", nm);
+		}
+		c = end + 1;
+	}
+	if (raw) {
+		vbuf tmp = VBUF_INIT;
+		char why[128];
+		int rc = smtp_unescape(s, strlen(s), &tmp, why, sizeof(why));
+
+		vbuf_free(&tmp);
+		if (rc != 0)
+			return ld_fail(l, path, "expected a string with valid escapes: %s", why);
+	}
+	*out = xstrdup(s);
+	return 0;
+}
+
+/* A string or non-empty array of strings, each a template. */
+static int
+ld_templates(ld *l, const cJSON *v, const char *path, int raw, int one_line, char ***out,
+    size_t *nout)
+{
+	size_t n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
+
+	if (!cJSON_IsArray(v) && !cJSON_IsString(v))
+		return ld_expected(l, path, "a string or a non-empty array of strings", v);
+	if (n == 0)
+		return ld_expected(l, path, "a string or a non-empty array of strings", v);
+	if (n > HARNESS_STEPS_MAX)
+		return ld_fail(l, path, "expected at most %d strings, got %zu", HARNESS_STEPS_MAX, n);
+	*out = xcalloc(n, sizeof(char *));
+	*nout = 0;
+	for (size_t i = 0; i < n; i++) {
+		const cJSON *e = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
+		char *p = cJSON_IsArray(v) ? ld_index(path, i) : xstrdup(path);
+		int rc = ld_template(l, e, p, raw, one_line, &(*out)[i]);
+
+		xfree(p);
+		if (rc != 0)
+			return -1;
+		(*nout)++;
+	}
+	return 0;
+}
+
+/* ---- expectations -------------------------------------------------------- */
+
+static const char *const expect_keys[] = {
+	"code", "class", "esc", "text", "keyword", "no_keyword", "capture", "check",
+	"severity", "comment", NULL
+};
+static const char *const capture_keys[] = { "var", "regex", "comment", NULL };
+
+static int
+ld_esc_ok(const char *s)
+{
+	/* class ["." subject ["." detail]], each 1-3 digits (RFC 3463 §2) */
+	if (*s != '2' && *s != '4' && *s != '5')
+		return 0;
+	s++;
+	for (int part = 0; *s && part < 2; part++) {
+		int d = 0;
+
+		if (*s++ != '.')
+			return 0;
+		while (isdigit((unsigned char)*s) && d < 4) {
+			s++;
+			d++;
+		}
+		if (d == 0 || d > 3)
+			return 0;
+	}
+	return *s == '\0';
+}
+
+static int
+ld_expect(ld *l, const cJSON *v, const char *path, const scn_step *st, scn_expect *e)
+{
+	const cJSON *m;
+	char *p = NULL;
+	int rc = 0;
+
+	ld_where(l, path, &e->where);
+	e->verdict = RPT_FAIL;
+	if (cJSON_IsNumber(v)) {	/* shorthand: "recv": 250 */
+		e->codes = xcalloc(1, sizeof(int));
+		e->ncodes = 1;
+		long long x;
+
+		if (ld_int(l, v, path, 200, 599, &x) != 0)
+			return -1;
+		e->codes[0] = (int)x;
+		goto resolve;
+	}
+	if (!cJSON_IsObject(v))
+		return ld_expected(l, path, "a reply expectation: an object such as {\"code\": 250}, "
+		    "or a reply code", v);
+	if (ld_keys(l, v, path, expect_keys) != 0)
+		return -1;
+#define MEMBER(key) ((m = cJSON_GetObjectItemCaseSensitive(v, key)) != NULL && \
+	(xfree(p), p = ld_key(path, key), 1))
+	if (MEMBER("code") && (rc = ld_ints(l, m, p, 200, 599, &e->codes, &e->ncodes)) != 0)
+		goto out;
+	if (MEMBER("class") && (rc = ld_ints(l, m, p, 2, 5, &e->classes, &e->nclasses)) != 0)
+		goto out;
+	if (MEMBER("esc")) {
+		if (!cJSON_IsString(m) || !ld_esc_ok(m->valuestring)) {
+			rc = ld_expected(l, p, "an enhanced status code or prefix such as \"5.5\" or "
+			    "\"2.1.0\" (RFC 3463)", m);
+			goto out;
+		}
+		e->esc = xstrdup(m->valuestring);
+	}
+	if (MEMBER("text")) {
+		if ((rc = ld_regex(l, m, p, &e->text_re, &e->text_src)) != 0)
+			goto out;
+		e->has_text_re = 1;
+	}
+	if (MEMBER("keyword") && (rc = ld_keywords(l, m, p, &e->keywords, &e->nkeywords)) != 0)
+		goto out;
+	if (MEMBER("no_keyword") && (rc = ld_keywords(l, m, p, &e->absent, &e->nabsent)) != 0)
+		goto out;
+	if (MEMBER("capture")) {
+		const cJSON *var, *re;
+		char *q;
+
+		if (!cJSON_IsObject(m)) {
+			rc = ld_expected(l, p, "an object {\"var\": NAME, \"regex\": RE}", m);
+			goto out;
+		}
+		if ((rc = ld_keys(l, m, p, capture_keys)) != 0)
+			goto out;
+		var = cJSON_GetObjectItemCaseSensitive(m, "var");
+		re = cJSON_GetObjectItemCaseSensitive(m, "regex");
+		q = ld_key(p, "var");
+		if (!cJSON_IsString(var) || !ld_ident(var->valuestring) ||
+		    strlen(var->valuestring) >= 64) {
+			rc = ld_expected(l, var ? q : p, var ? "a variable name ([A-Za-z_][A-Za-z0-9_]*, "
+			    "under 64 bytes)" : "a member \"var\"", var);
+			xfree(q);
+			goto out;
+		}
+		if (scn_var_builtin(var->valuestring)) {
+			rc = ld_fail(l, q, "expected a variable name of your own, got the built-in "
+			    "\"%s\"", var->valuestring);
+			xfree(q);
+			goto out;
+		}
+		xfree(q);
+		if (re == NULL) {
+			rc = ld_expected(l, p, "a member \"regex\"", NULL);
+			goto out;
+		}
+		q = ld_key(p, "regex");
+		rc = ld_regex(l, re, q, &e->capture_re, NULL);
+		if (rc == 0 && e->capture_re.re_nsub < 1) {
+			regfree(&e->capture_re);
+			rc = ld_fail(l, q, "expected a regular expression with a (group) to capture, "
+			    "got none");
+		}
+		xfree(q);
+		if (rc != 0)
+			goto out;
+		e->has_capture = 1;
+		e->capture_var = xstrdup(var->valuestring);
+		/* a capture is usable from the next step on: names are added
+		 * after the step is loaded (ld_step) */
+	}
+	if (MEMBER("check") && (rc = ld_check_id(l, m, p, &e->check)) != 0)
+		goto out;
+	if (MEMBER("severity")) {
+		int k = cJSON_IsString(m) ? chk_keyword_parse(m->valuestring) : -1;
+
+		if (k < 0) {
+			rc = ld_expected(l, p, "\"must\", \"should\" or \"may\"", m);
+			goto out;
+		}
+		e->verdict = chk_keyword_verdict((chk_keyword)k);
+	}
+	if (MEMBER("comment") && !cJSON_IsString(m)) {
+		rc = ld_expected(l, p, "a string", m);
+		goto out;
+	}
+#undef MEMBER
+resolve:
+	/* The check an expectation judges: its own, else its step's, else the
+	 * scenario's. Its verdict: "severity", else the check's keyword. */
+	if (e->check == NULL) {
+		const char *c = st->check ? st->check : l->s->check;
+
+		e->check = c ? xstrdup(c) : NULL;
+	}
+	if (!cJSON_IsObject(v) || !cJSON_GetObjectItemCaseSensitive(v, "severity")) {
+		const chk_entry *ce = e->check ? chk_catalog_find(e->check) : NULL;
+
+		e->verdict = ce ? chk_keyword_verdict(ce->keyword) : RPT_FAIL;
+	}
+out:
+	xfree(p);
+	return rc;
+}
+
+/* ---- steps ------------------------------------------------------------- */
+
+static const char *const step_keys[] = {
+	"send", "raw", "pipeline", "pause_ms", "data", "recv", "closed", "drop",
+	"delay_ms", "timeout_ms", "check", "comment", NULL
+};
+static const char *const data_keys[] = { "lines", "raw", "generate", "comment", NULL };
+static const char *const closed_keys[] = { "within_ms", "check", "comment", NULL };
+
+static int
+ld_data(ld *l, const cJSON *v, const char *path, scn_step *st)
+{
+	const cJSON *lines, *raw, *gen;
+	int n;
+	char *p;
+	int rc;
+
+	if (!cJSON_IsObject(v))
+		return ld_expected(l, path, "an object with one of \"lines\", \"raw\", \"generate\"", v);
+	if (ld_keys(l, v, path, data_keys) != 0)
+		return -1;
+	lines = cJSON_GetObjectItemCaseSensitive(v, "lines");
+	raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
+	gen = cJSON_GetObjectItemCaseSensitive(v, "generate");
+	n = (lines != NULL) + (raw != NULL) + (gen != NULL);
+	if (n != 1)
+		return ld_fail(l, path, "expected exactly one of \"lines\", \"raw\", \"generate\", "
+		    "got %d", n);
+	st->send_kind = SCN_SEND_DATA;
+	if (lines) {
+		p = ld_key(path, "lines");
+		if (!cJSON_IsArray(lines))
+			rc = ld_expected(l, p, "an array of message lines (strings without CR or LF)",
+			    lines);
+		else if (cJSON_GetArraySize(lines) == 0)
+			rc = 0;		/* an empty message */
+		else
+			rc = ld_templates(l, lines, p, 0, 1, &st->sends, &st->nsends);
+		xfree(p);
+		return rc;
+	}
+	if (raw) {
+		st->data_raw = 1;
+		p = ld_key(path, "raw");
+		st->sends = xcalloc(1, sizeof(char *));
+		rc = ld_template(l, raw, p, 1, 0, &st->sends[0]);
+		if (rc == 0)
+			st->nsends = 1;
+		xfree(p);
+		return rc;
+	}
+	p = ld_key(path, "generate");
+	{
+		long long x;
+
+		rc = ld_int(l, gen, p, 1, HARNESS_STREAM_MAX / 2, &x);
+		if (rc == 0)
+			st->data_generate = (uint64_t)x;
+	}
+	xfree(p);
+	return rc;
+}
+
+static int
+ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stopper)
+{
+	const cJSON *send, *raw, *data, *recv, *closed, *drop, *pipe, *pause, *delay, *check;
+	char *p = NULL;
+	int rc = -1;
+
+	ld_where(l, path, &st->where);
+	st->timeout_ms = l->s->timeout_ms;
+	if (*stopper)
+		return ld_fail(l, path, "expected no step after the step that %s: it would never run",
+		    *stopper);
+	if (!cJSON_IsObject(v))
+		return ld_expected(l, path, "a step object", v);
+	if (ld_keys(l, v, path, step_keys) != 0)
+		return -1;
+	send = cJSON_GetObjectItemCaseSensitive(v, "send");
+	raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
+	data = cJSON_GetObjectItemCaseSensitive(v, "data");
+	recv = cJSON_GetObjectItemCaseSensitive(v, "recv");
+	closed = cJSON_GetObjectItemCaseSensitive(v, "closed");
+	drop = cJSON_GetObjectItemCaseSensitive(v, "drop");
+	pipe = cJSON_GetObjectItemCaseSensitive(v, "pipeline");
+	pause = cJSON_GetObjectItemCaseSensitive(v, "pause_ms");
+	delay = cJSON_GetObjectItemCaseSensitive(v, "delay_ms");
+	check = cJSON_GetObjectItemCaseSensitive(v, "check");
+
+	if ((send != NULL) + (raw != NULL) + (data != NULL) > 1)
+		return ld_fail(l, path, "expected at most one of \"send\", \"raw\", \"data\" in a step");
+	if (!send && !raw && !data && !recv && !closed && !drop && !delay)
+		return ld_fail(l, path, "expected a step that does something: one of \"send\", "
+		    "\"raw\", \"data\", \"recv\", \"closed\", \"drop\", \"delay_ms\"");
+	if (closed && drop)
+		return ld_fail(l, path, "expected \"closed\" or \"drop\", not both");
+	if (pipe && !send) {
+		p = ld_key(path, "pipeline");
+		rc = ld_fail(l, p, "\"pipeline\" only applies to \"send\"");
+		goto out;
+	}
+	if (pause && !raw) {
+		p = ld_key(path, "pause_ms");
+		rc = ld_fail(l, p, "\"pause_ms\" only applies to \"raw\"");
+		goto out;
+	}
+	if (check && (rc = (p = ld_key(path, "check"), ld_check_id(l, check, p, &st->check))) != 0)
+		goto out;
+	if (ld_ms(l, v, "delay_ms", path, 0, &st->delay_ms) != 0 ||
+	    ld_ms(l, v, "timeout_ms", path, 1, &st->timeout_ms) != 0 ||
+	    ld_ms(l, v, "pause_ms", path, 0, &st->pause_ms) != 0)
+		goto fail;
+	if (pipe) {
+		xfree(p);
+		p = ld_key(path, "pipeline");
+		if (!cJSON_IsBool(pipe)) {
+			rc = ld_expected(l, p, "true or false", pipe);
+			goto out;
+		}
+		st->pipeline = cJSON_IsTrue(pipe);
+	}
+	if (send) {
+		xfree(p);
+		p = ld_key(path, "send");
+		st->send_kind = SCN_SEND_LINES;
+		if ((rc = ld_templates(l, send, p, 0, 1, &st->sends, &st->nsends)) != 0)
+			goto out;
+	}
+	if (raw) {
+		xfree(p);
+		p = ld_key(path, "raw");
+		st->send_kind = SCN_SEND_RAW;
+		if ((rc = ld_templates(l, raw, p, 1, 0, &st->sends, &st->nsends)) != 0)
+			goto out;
+	}
+	if (data) {
+		xfree(p);
+		p = ld_key(path, "data");
+		if ((rc = ld_data(l, data, p, st)) != 0)
+			goto out;
+	}
+	if (recv) {
+		size_t n = cJSON_IsArray(recv) ? (size_t)cJSON_GetArraySize(recv) : 1;
+
+		xfree(p);
+		p = ld_key(path, "recv");
+		if (cJSON_IsArray(recv) && n == 0) {
+			rc = ld_expected(l, p, "a reply expectation or a non-empty array of them", recv);
+			goto out;
+		}
+		if (n > HARNESS_STEPS_MAX) {
+			rc = ld_fail(l, p, "expected at most %d replies, got %zu", HARNESS_STEPS_MAX, n);
+			goto out;
+		}
+		st->expects = xcalloc(n, sizeof(scn_expect));
+		for (size_t i = 0; i < n; i++) {
+			const cJSON *e = cJSON_IsArray(recv) ? cJSON_GetArrayItem(recv, (int)i) : recv;
+			char *q = cJSON_IsArray(recv) ? ld_index(p, i) : xstrdup(p);
+
+			st->nexpects++;
+			rc = ld_expect(l, e, q, st, &st->expects[i]);
+			xfree(q);
+			if (rc != 0)
+				goto out;
+		}
+	}
+	/* One reply per command: a lock-step "send" of N lines takes no
+	 * expectation, one (applied to each line) or N; a pipelined group
+	 * names the reply to each of its commands, in order. */
+	if (send && st->nexpects > 1 && st->nexpects != st->nsends) {
+		rc = ld_fail(l, p, "expected %zu reply expectations, one per line of \"send\" (or a "
+		    "single one for all), got %zu", st->nsends, st->nexpects);
+		goto out;
+	}
+	if (send && st->pipeline && st->nexpects != st->nsends) {
+		xfree(p);
+		p = ld_key(path, recv ? "recv" : "send");
+		rc = ld_fail(l, p, "expected %zu reply expectations for the pipelined group, one per "
+		    "command in order, got %zu", st->nsends, st->nexpects);
+		goto out;
+	}
+	if (closed) {
+		xfree(p);
+		p = ld_key(path, "closed");
+		st->expect_closed = 1;
+		st->closed_ms = st->timeout_ms;
+		if (cJSON_IsTrue(closed)) {
+			;
+		} else if (cJSON_IsNumber(closed)) {
+			long long x;
+
+			if ((rc = ld_int(l, closed, p, 1, HARNESS_STEP_WAIT_MAX, &x)) != 0)
+				goto out;
+			st->closed_ms = (uint32_t)x;
+		} else if (cJSON_IsObject(closed)) {
+			const cJSON *c;
+
+			if ((rc = ld_keys(l, closed, p, closed_keys)) != 0 ||
+			    (rc = ld_ms(l, closed, "within_ms", p, 1, &st->closed_ms)) != 0)
+				goto out;
+			c = cJSON_GetObjectItemCaseSensitive(closed, "check");
+			if (c) {
+				char *q = ld_key(p, "check");
+
+				rc = ld_check_id(l, c, q, &st->closed_check);
+				xfree(q);
+				if (rc != 0)
+					goto out;
+			}
+		} else {
+			rc = ld_expected(l, p, "true, a time in ms, or {\"within_ms\": N, \"check\": ID}",
+			    closed);
+			goto out;
+		}
+		if (st->closed_check == NULL && st->check)
+			st->closed_check = xstrdup(st->check);
+		*stopper = "expects the connection closed";
+	}
+	if (drop) {
+		xfree(p);
+		p = ld_key(path, "drop");
+		if (cJSON_IsString(drop) && strcmp(drop->valuestring, "close") == 0) {
+			st->drop = SCN_DROP_CLOSE;
+		} else if (cJSON_IsString(drop) && strcmp(drop->valuestring, "reset") == 0) {
+			st->drop = SCN_DROP_RESET;
+		} else {
+			rc = ld_expected(l, p, "\"close\" or \"reset\"", drop);
+			goto out;
+		}
+		*stopper = "drops the connection";
+	}
+	/* Variables captured here are usable from the next step on. */
+	for (size_t i = 0; i < st->nexpects; i++)
+		if (st->expects[i].has_capture)
+			ld_name_add(l, st->expects[i].capture_var);
+	rc = 0;
+	goto out;
+fail:
+	rc = -1;
+out:
+	xfree(p);
+	return rc;
+}
+
+/* ---- the scenario ------------------------------------------------------ */
+
+static const char *const top_keys[] = {
+	"id", "summary", "refs", "role", "requires", "vars", "timeout_ms", "deadline_ms",
+	"refuse_ok", "check", "comment", "steps", NULL
+};
+
+static int
+ld_id_ok(const char *s)
+{
+	if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s)))
+		return 0;
+	for (; *s; s++)
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) ||
+		    *s == '.' || *s == '-' || *s == '_'))
+			return 0;
+	return 1;
+}
+
+static int
+ld_scenario(ld *l, const cJSON *root)
+{
+	scn_scenario *s = l->s;
+	const cJSON *v;
+	char *p = NULL;
+	int rc = -1;
+
+	if (!cJSON_IsObject(root))
+		return ld_expected(l, "$", "a scenario object", root);
+	if (ld_keys(l, root, "$", top_keys) != 0)
+		return -1;
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "id");
+	if (v == NULL)
+		return ld_fail(l, "$", "expected a member \"id\"");
+	if (!cJSON_IsString(v) || !ld_id_ok(v->valuestring) || strlen(v->valuestring) > 128)
+		return ld_expected(l, "$.id", "an id of lower-case letters, digits, '.', '-' and "
+		    "'_' (at most 128 bytes), such as \"session.noop\"", v);
+	s->id = xstrdup(v->valuestring);
+	ld_where(l, "$.id", &s->id_where);
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "summary");
+	if (v == NULL)
+		return ld_fail(l, "$", "expected a member \"summary\"");
+	if (ld_string(l, v, "$.summary", "a one-line summary (a non-empty string)") != 0)
+		return -1;
+	s->summary = xstrdup(v->valuestring);
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "role");
+	if (v) {
+		if (cJSON_IsString(v) && strcmp(v->valuestring, "server") == 0)
+			return ld_fail(l, "$.role", "expected \"client\": server-role scenarios are not "
+			    "supported by this version");
+		if (!cJSON_IsString(v) || strcmp(v->valuestring, "client") != 0)
+			return ld_expected(l, "$.role", "\"client\"", v);
+	}
+	s->role = SCN_ROLE_CLIENT;
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "refs");
+	if (v == NULL)
+		return ld_fail(l, "$", "expected a member \"refs\" (catalog ids and RFC sections)");
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+		return ld_expected(l, "$.refs", "a non-empty array of catalog ids and \"RFC N §x.y\" "
+		    "strings", v);
+	s->refs = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(char *));
+	for (const cJSON *r = v->child; r; r = r->next) {
+		p = ld_index("$.refs", s->nrefs);
+		if (!cJSON_IsString(r)) {
+			rc = ld_expected(l, p, "a catalog id or \"RFC N §x.y\"", r);
+			goto out;
+		}
+		if (ld_catalog_shaped(r->valuestring)) {
+			if (chk_catalog_find(r->valuestring) == NULL) {
+				rc = ld_fail(l, p, "expected a catalog id (see `smtp-harness catalog`), "
+				    "got \"%s\", which the catalog does not hold", r->valuestring);
+				goto out;
+			}
+			if (s->check == NULL)
+				s->check = xstrdup(r->valuestring);
+		} else if (strncmp(r->valuestring, "RFC ", 4) != 0 ||
+		    !isdigit((unsigned char)r->valuestring[4])) {
+			rc = ld_expected(l, p, "a catalog id or a reference such as \"RFC 5321 §4.1.1\"",
+			    r);
+			goto out;
+		}
+		s->refs[s->nrefs++] = xstrdup(r->valuestring);
+		xfree(p);
+		p = NULL;
+	}
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "check");
+	if (v) {
+		xfree(s->check);
+		s->check = NULL;
+		if (ld_check_id(l, v, "$.check", &s->check) != 0)
+			goto fail;
+	}
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "requires");
+	if (v && ld_keywords(l, v, "$.requires", &s->requires, &s->nrequires) != 0)
+		goto fail;
+
+	for (size_t i = 0; scn_builtin_vars[i]; i++)
+		ld_name_add(l, scn_builtin_vars[i]);
+	v = cJSON_GetObjectItemCaseSensitive(root, "vars");
+	if (v) {
+		if (!cJSON_IsObject(v))
+			return ld_expected(l, "$.vars", "an object of variable names and string values", v);
+		if (cJSON_GetArraySize(v) > HARNESS_VARS_MAX)
+			return ld_fail(l, "$.vars", "expected at most %d variables, got %d",
+			    HARNESS_VARS_MAX, cJSON_GetArraySize(v));
+		s->vars = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(scn_var));
+		for (const cJSON *m = v->child; m; m = m->next) {
+			p = ld_key("$.vars", m->string);
+			if (!ld_ident(m->string) || strlen(m->string) >= 64) {
+				rc = ld_fail(l, p, "expected a variable name ([A-Za-z_][A-Za-z0-9_]*, under "
+				    "64 bytes), got \"%s\"", m->string);
+				goto out;
+			}
+			for (size_t i = 0; i < s->nvars; i++)
+				if (strcmp(s->vars[i].name, m->string) == 0) {
+					rc = ld_fail(l, p, "variable \"%s\" declared twice", m->string);
+					goto out;
+				}
+			if (!cJSON_IsString(m) || strlen(m->valuestring) > HARNESS_VAR_VALUE_MAX) {
+				char what[64];
+
+				snprintf(what, sizeof(what), "a string of at most %d bytes",
+				    HARNESS_VAR_VALUE_MAX);
+				rc = ld_expected(l, p, what, m);
+				goto out;
+			}
+			s->vars[s->nvars].name = xstrdup(m->string);
+			s->vars[s->nvars++].value = xstrdup(m->valuestring);
+			ld_name_add(l, m->string);
+			xfree(p);
+			p = NULL;
+		}
+	}
+
+	s->timeout_ms = HARNESS_STEP_TIMEOUT_MS;
+	s->deadline_ms = HARNESS_SCENARIO_TIMEOUT_MS;
+	if (ld_ms(l, root, "timeout_ms", "$", 1, &s->timeout_ms) != 0 ||
+	    ld_ms(l, root, "deadline_ms", "$", 1, &s->deadline_ms) != 0)
+		goto fail;
+	v = cJSON_GetObjectItemCaseSensitive(root, "refuse_ok");
+	if (v) {
+		if (!cJSON_IsBool(v))
+			return ld_expected(l, "$.refuse_ok", "true or false", v);
+		s->refuse_ok = cJSON_IsTrue(v);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "comment");
+	if (v && !cJSON_IsString(v))
+		return ld_expected(l, "$.comment", "a string", v);
+
+	v = cJSON_GetObjectItemCaseSensitive(root, "steps");
+	if (v == NULL)
+		return ld_fail(l, "$", "expected a member \"steps\"");
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+		return ld_expected(l, "$.steps", "a non-empty array of steps", v);
+	if (cJSON_GetArraySize(v) > HARNESS_STEPS_MAX)
+		return ld_fail(l, "$.steps", "expected at most %d steps, got %d", HARNESS_STEPS_MAX,
+		    cJSON_GetArraySize(v));
+	s->steps = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(scn_step));
+	{
+		const char *stopper = NULL;
+
+		for (const cJSON *st = v->child; st; st = st->next) {
+			scn_step *step = &s->steps[s->nsteps];
+
+			p = ld_index("$.steps", s->nsteps);
+			s->nsteps++;
+			step->index = s->nsteps;
+			if ((rc = ld_step(l, st, p, step, &stopper)) != 0)
+				goto out;
+			xfree(p);
+			p = NULL;
+		}
+	}
+	rc = 0;
+	goto out;
+fail:
+	rc = -1;
+out:
+	xfree(p);
+	return rc;
+}
+
+int
+scn_load_buffer(const char *name, const char *text, size_t len, scn_scenario **out,
+    char *err, size_t errlen)
+{
+	const char *end = NULL;
+	cJSON *root;
+	ld l;
+	int rc;
+
+	*out = NULL;
+	if (len > HARNESS_SCENARIO_FILE_MAX) {
+		snprintf(err, errlen, "%s:1:1: $: expected a scenario file of at most %d bytes, "
+		    "got %zu", name, HARNESS_SCENARIO_FILE_MAX, len);
+		return -1;
+	}
+	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	if (root == NULL) {
+		int line, col;
+		size_t off = end ? (size_t)(end - text) : 0;
+		char near[40];
+		size_t n = 0;
+
+		/* cJSON leaves end at the first byte it could not take */
+		if (cJSON_GetErrorPtr())
+			off = (size_t)(cJSON_GetErrorPtr() - text);
+		if (off > len)
+			off = len;
+		jsonpos_offset_to_lc(text, len, off, &line, &col);
+		for (size_t i = off; i < len && n + 1 < sizeof(near) && text[i] != '\n'; i++)
+			near[n++] = isprint((unsigned char)text[i]) ? text[i] : '?';
+		near[n] = '\0';
+		snprintf(err, errlen, "%s:%d:%d: expected valid JSON, %s%s%s", name, line, col,
+		    off >= len ? "got the end of the file" : "got \"", off >= len ? "" : near,
+		    off >= len ? "" : "\"");
+		return -1;
+	}
+	/* trailing bytes after the value */
+	for (const char *t = end; t && t < text + len; t++) {
+		if (*t != ' ' && *t != '\t' && *t != '\r' && *t != '\n') {
+			int line, col;
+
+			jsonpos_offset_to_lc(text, len, (size_t)(t - text), &line, &col);
+			snprintf(err, errlen, "%s:%d:%d: expected the end of the file after the "
+			    "scenario object, got more", name, line, col);
+			cJSON_Delete(root);
+			return -1;
+		}
+	}
+	memset(&l, 0, sizeof(l));
+	l.name = name;
+	l.text = text;
+	l.len = len;
+	l.err = err;
+	l.errlen = errlen;
+	l.s = xcalloc(1, sizeof(scn_scenario));
+	l.s->file = xstrdup(name);
+	jsonpos_build(&l.jp, text, len);
+	rc = ld_scenario(&l, root);
+	jsonpos_free(&l.jp);
+	for (size_t i = 0; i < l.nnames; i++)
+		xfree(l.names[i]);
+	xfree(l.names);
+	cJSON_Delete(root);
+	if (rc != 0) {
+		scn_free(l.s);
+		return -1;
+	}
+	*out = l.s;
+	return 0;
+}
+
+int
+scn_load_file(const char *path, scn_scenario **out, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	vbuf b = VBUF_INIT;
+	char chunk[65536];
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		vbuf_append(&b, chunk, n);
+		if (b.len > HARNESS_SCENARIO_FILE_MAX)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		fclose(f);
+		vbuf_free(&b);
+		return -1;
+	}
+	fclose(f);
+	rc = scn_load_buffer(path, b.data ? b.data : "", b.len, out, err, errlen);
+	vbuf_free(&b);
+	return rc;
+}
+
+static int
+scn_cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+scn_has_suffix(const char *s, const char *suf)
+{
+	size_t a = strlen(s), b = strlen(suf);
+
+	return a >= b && strcmp(s + a - b, suf) == 0;
+}
+
+/* Every scenario file below dir, sorted. */
+static int
+scn_collect(const char *dir, char ***files, size_t *n, size_t *cap, char *err, size_t errlen,
+    int depth)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (depth > 32) {
+		snprintf(err, errlen, "%s: directories nested too deep", dir);
+		return -1;
+	}
+	d = opendir(dir);
+	if (d == NULL) {
+		snprintf(err, errlen, "%s: cannot open directory: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		char *p;
+
+		if (de->d_name[0] == '.')
+			continue;
+		p = xasprintf("%s/%s", dir, de->d_name);
+		if (stat(p, &sb) != 0) {
+			xfree(p);
+			continue;
+		}
+		if (S_ISDIR(sb.st_mode)) {
+			int rc = scn_collect(p, files, n, cap, err, errlen, depth + 1);
+
+			xfree(p);
+			if (rc != 0) {
+				closedir(d);
+				return -1;
+			}
+		} else if (S_ISREG(sb.st_mode) && scn_has_suffix(de->d_name, ".json") &&
+		    !scn_has_suffix(de->d_name, ".schema.json")) {
+			*files = xgrow(*files, cap, *n + 1, sizeof(char *));
+			(*files)[(*n)++] = p;
+		} else {
+			xfree(p);
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+int
+scn_load_path(const char *path, scn_list *list, char *err, size_t errlen)
+{
+	struct stat sb;
+	char **files = NULL;
+	size_t n = 0, cap = 0;
+	int rc = 0;
+
+	if (stat(path, &sb) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		char *base = xstrdup(path);
+		size_t bl = strlen(base);
+
+		while (bl > 1 && base[bl - 1] == '/')
+			base[--bl] = '\0';
+		rc = scn_collect(base, &files, &n, &cap, err, errlen, 0);
+		xfree(base);
+		if (rc == 0 && n == 0) {
+			snprintf(err, errlen, "%s: no scenario files (*.json) in this directory", path);
+			rc = -1;
+		}
+		if (n > 1)
+			qsort(files, n, sizeof(char *), scn_cmp_str);
+	} else {
+		files = xcalloc(1, sizeof(char *));
+		files[n++] = xstrdup(path);
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		scn_scenario *s;
+
+		if ((rc = scn_load_file(files[i], &s, err, errlen)) != 0)
+			break;
+		for (size_t j = 0; j < list->n; j++) {
+			const scn_scenario *o = list->items[j];
+
+			if (strcmp(o->id, s->id) == 0) {
+				snprintf(err, errlen, "%s:%d:%d: $.id: expected an id not used before, "
+				    "got \"%s\", already the id of %s:%d:%d", s->file, s->id_where.line,
+				    s->id_where.col, s->id, o->file, o->id_where.line, o->id_where.col);
+				scn_free(s);
+				rc = -1;
+				break;
+			}
+		}
+		if (rc != 0)
+			break;
+		list->items = xgrow(list->items, &list->cap, list->n + 1, sizeof(*list->items));
+		list->items[list->n++] = s;
+	}
+	for (size_t i = 0; i < n; i++)
+		xfree(files[i]);
+	xfree(files);
+	return rc;
+}
+
+static void
+scn_expect_free(scn_expect *e)
+{
+	xfree(e->where.path);
+	xfree(e->codes);
+	xfree(e->classes);
+	xfree(e->esc);
+	if (e->has_text_re)
+		regfree(&e->text_re);
+	xfree(e->text_src);
+	for (size_t i = 0; i < e->nkeywords; i++)
+		xfree(e->keywords[i]);
+	xfree(e->keywords);
+	for (size_t i = 0; i < e->nabsent; i++)
+		xfree(e->absent[i]);
+	xfree(e->absent);
+	xfree(e->capture_var);
+	if (e->has_capture)
+		regfree(&e->capture_re);
+	xfree(e->check);
+}
+
+void
+scn_free(scn_scenario *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < s->nsteps; i++) {
+		scn_step *st = &s->steps[i];
+
+		xfree(st->where.path);
+		for (size_t j = 0; j < st->nsends; j++)
+			xfree(st->sends[j]);
+		xfree(st->sends);
+		for (size_t j = 0; j < st->nexpects; j++)
+			scn_expect_free(&st->expects[j]);
+		xfree(st->expects);
+		xfree(st->closed_check);
+		xfree(st->check);
+	}
+	xfree(s->steps);
+	for (size_t i = 0; i < s->nrefs; i++)
+		xfree(s->refs[i]);
+	xfree(s->refs);
+	for (size_t i = 0; i < s->nrequires; i++)
+		xfree(s->requires[i]);
+	xfree(s->requires);
+	for (size_t i = 0; i < s->nvars; i++) {
+		xfree(s->vars[i].name);
+		xfree(s->vars[i].value);
+	}
+	xfree(s->vars);
+	xfree(s->file);
+	xfree(s->id);
+	xfree(s->summary);
+	xfree(s->check);
+	xfree(s->id_where.path);
+	xfree(s);
+}
+
+void
+scn_list_free(scn_list *list)
+{
+	for (size_t i = 0; i < list->n; i++)
+		scn_free(list->items[i]);
+	xfree(list->items);
+	list->items = NULL;
+	list->n = list->cap = 0;
+}
+
+/* ---- variables at run time ------------------------------------------------ */
+
+void
+scn_vars_set(scn_vars *vars, const char *name, const char *value)
+{
+	for (size_t i = 0; i < vars->n; i++) {
+		if (strcmp(vars->v[i].name, name) == 0) {
+			xfree(vars->v[i].value);
+			vars->v[i].value = xstrdup(value);
+			return;
+		}
+	}
+	vars->v = xgrow(vars->v, &vars->cap, vars->n + 1, sizeof(scn_var));
+	vars->v[vars->n].name = xstrdup(name);
+	vars->v[vars->n++].value = xstrdup(value);
+}
+
+const char *
+scn_vars_get(const scn_vars *vars, const char *name)
+{
+	for (size_t i = vars->n; i-- > 0; )
+		if (strcmp(vars->v[i].name, name) == 0)
+			return vars->v[i].value;
+	return NULL;
+}
+
+void
+scn_vars_free(scn_vars *vars)
+{
+	for (size_t i = 0; i < vars->n; i++) {
+		xfree(vars->v[i].name);
+		xfree(vars->v[i].value);
+	}
+	xfree(vars->v);
+	vars->v = NULL;
+	vars->n = vars->cap = 0;
+}
+
+int
+scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t errlen)
+{
+	const char *c = tmpl;
+
+	for (;;) {
+		const char *d = strstr(c, "${");
+		const char *end;
+		size_t len;
+
+		if (d == NULL) {
+			vbuf_append_str(out, c);
+			break;
+		}
+		vbuf_append(out, c, (size_t)(d - c));
+		end = strchr(d, '}');
+		if (end == NULL) {
+			snprintf(err, errlen, "unterminated \"${\" in template");
+			return -1;
+		}
+		len = (size_t)(end - d - 2);
+		if (len > 7 && strncmp(d + 2, "repeat:", 7) == 0) {
+			const char *text = d + 9;
+			const char *colon = memchr(text, ':', (size_t)(end - text));
+			unsigned long long n;
+			char *e;
+
+			if (colon == NULL) {
+				snprintf(err, errlen, "malformed ${repeat:TEXT:N}");
+				return -1;
+			}
+			n = strtoull(colon + 1, &e, 10);
+			if (e != end || n > HARNESS_REPEAT_MAX) {
+				snprintf(err, errlen, "malformed count in ${repeat:TEXT:N}");
+				return -1;
+			}
+			for (unsigned long long i = 0; i < n; i++)
+				vbuf_append(out, text, (size_t)(colon - text));
+		} else {
+			char name[64];
+			const char *val;
+
+			if (len == 0 || len >= sizeof(name)) {
+				snprintf(err, errlen, "bad variable reference in template");
+				return -1;
+			}
+			memcpy(name, d + 2, len);
+			name[len] = '\0';
+			val = scn_vars_get(vars, name);
+			if (val == NULL) {
+				snprintf(err, errlen, "unknown variable \"%s\"", name);
+				return -1;
+			}
+			vbuf_append_str(out, val);
+		}
+		c = end + 1;
+	}
+	if (out->data == NULL)
+		vbuf_append(out, "", 0);
+	return 0;
+}
