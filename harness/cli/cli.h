@@ -1,0 +1,28 @@
+/*
+ * cli - the subcommands of smtp-harness.
+ *
+ * Each subcommand takes argc/argv from after its name and returns the
+ * process exit status of DESIGN.md: 0 every check passed, 1 a conformance
+ * failure, 2 a usage or scenario error, 3 the target could not be reached
+ * or a port could not be bound. Usage errors print one line naming what
+ * was wrong, then a hint to --help.
+ */
+#ifndef HARNESS_CLI_CLI_H
+#define HARNESS_CLI_CLI_H
+
+#define CLI_OK		0
+#define CLI_FAIL	1
+#define CLI_USAGE	2
+#define CLI_UNREACHABLE	3
+
+int cli_run(int argc, char **argv);
+int cli_validate(int argc, char **argv);
+int cli_catalog(int argc, char **argv);
+
+/* Prints "smtp-harness: <message>" on stderr and returns CLI_USAGE. */
+int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Splits "host:port", "[v6]:port" or "host" (port defaults to def_port)
+ * into heap strings. Returns 0, or -1 when malformed. */
+int cli_split_hostport(const char *s, const char *def_port, char **host, char **port);
+
+#endif

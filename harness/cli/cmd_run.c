@@ -1,0 +1,288 @@
+/*
+ * cmd_run - `smtp-harness run`, `validate` and `catalog`.
+ *
+ * run: load every scenario first (any error stops here with exit 2 and
+ * no traffic), run them against the target, print a line per scenario as
+ * it finishes and the summary, then write the reports asked for.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/check/catalog.h"
+#include "harness/cli/cli.h"
+#include "harness/engine/engine.h"
+#include "harness/scenario/scenario.h"
+#include "harness/util/harness_limits.h"
+#include "harness/util/xalloc.h"
+#include "reports/report.h"
+
+static const char run_usage[] =
+    "usage: smtp-harness run --target HOST:PORT [options] PATH...\n"
+    "\n"
+    "Runs the scenarios in PATH (files, or directories searched for *.json)\n"
+    "against the SMTP server at HOST:PORT (port 25 when omitted).\n"
+    "\n"
+    "  --target HOST:PORT      the server under test ([v6addr]:port for IPv6)\n"
+    "  --jobs N                scenarios at once (default: one per CPU)\n"
+    "  --report FORMAT:FILE    also write a report; FORMAT is text, json or junit\n"
+    "                          (repeatable)\n"
+    "  --capture DIR           write one pcap per scenario into DIR\n"
+    "  --var NAME=VALUE        set a scenario variable (rcpt, from, helo, bad_rcpt,\n"
+    "                          rcpt2, domain, ...); wins over a scenario's own vars\n"
+    "  --connect-timeout MS    deadline for each connection (default 10000)\n"
+    "  --step-timeout MS       deadline for every reply, overriding the scenarios'\n"
+    "  --quiet                 no line per scenario, only the summary\n"
+    "\n"
+    "exit status: 0 all passed, 1 a conformance failure, 2 usage or scenario error,\n"
+    "3 target unreachable.\n";
+
+typedef struct run_report {
+	char *format;
+	char *path;
+} run_report;
+
+static int
+parse_ms(const char *opt, const char *s, uint32_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s == '\0' || *end != '\0' || v == 0 || v > 3600000UL)
+		return cli_usage_error("%s: expected milliseconds from 1 to 3600000, got \"%s\"", opt, s);
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static void
+run_progress(void *arg, const rpt_scenario *sc)
+{
+	(void)arg;
+	rpt_text_scenario_line(stdout, sc);
+	fflush(stdout);
+}
+
+static int
+load_paths(int n, char **paths, scn_list *list)
+{
+	char err[1024];
+
+	for (int i = 0; i < n; i++) {
+		if (scn_load_path(paths[i], list, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			return -1;
+		}
+	}
+	if (list->n == 0) {
+		fprintf(stderr, "smtp-harness: no scenarios found in the paths given\n");
+		return -1;
+	}
+	return 0;
+}
+
+int
+cli_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "target", required_argument, NULL, 't' },
+		{ "jobs", required_argument, NULL, 'j' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "capture", required_argument, NULL, 'c' },
+		{ "var", required_argument, NULL, 'v' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "step-timeout", required_argument, NULL, 'S' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	eng_config cfg;
+	scn_vars defaults = { 0 }, overrides = { 0 };
+	run_report *reports = NULL;
+	size_t nreports = 0, reports_cap = 0;
+	const char *target = NULL;
+	char *host = NULL, *port = NULL;
+	scn_list list = { 0 };
+	rpt_run *run = NULL;
+	rpt_summary sum;
+	char err[1024];
+	int quiet = 0;
+	int rc = CLI_USAGE;
+	int ch;
+	eng_status st;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.connect_timeout_ms = HARNESS_CONNECT_TIMEOUT_MS;
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			target = optarg;
+			break;
+		case 'j': {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*optarg == '\0' || *end != '\0' || v == 0 || v > 100000) {
+				cli_usage_error("--jobs: expected a number from 1 to 100000, got \"%s\"", optarg);
+				goto out;
+			}
+			cfg.jobs = (unsigned)v;
+			break;
+		}
+		case 'r': {
+			const char *colon = strchr(optarg, ':');
+			run_report *r;
+
+			if (colon == NULL || colon == optarg || colon[1] == '\0') {
+				cli_usage_error("--report: expected FORMAT:FILE, got \"%s\"", optarg);
+				goto out;
+			}
+			reports = xgrow(reports, &reports_cap, nreports + 1, sizeof(*reports));
+			r = &reports[nreports++];
+			r->format = xstrndup(optarg, (size_t)(colon - optarg));
+			r->path = xstrdup(colon + 1);
+			if (!rpt_format_known(r->format)) {
+				cli_usage_error("--report: unknown format \"%s\"; expected text, json or junit",
+				    r->format);
+				goto out;
+			}
+			break;
+		}
+		case 'c':
+			cfg.capture_dir = optarg;
+			break;
+		case 'v': {
+			const char *eq = strchr(optarg, '=');
+			char *name;
+
+			if (eq == NULL || eq == optarg) {
+				cli_usage_error("--var: expected NAME=VALUE, got \"%s\"", optarg);
+				goto out;
+			}
+			name = xstrndup(optarg, (size_t)(eq - optarg));
+			scn_vars_set(&overrides, name, eq + 1);
+			xfree(name);
+			break;
+		}
+		case 'C':
+			if (parse_ms("--connect-timeout", optarg, &cfg.connect_timeout_ms) != 0)
+				goto out;
+			break;
+		case 'S':
+			if (parse_ms("--step-timeout", optarg, &cfg.step_timeout_ms) != 0)
+				goto out;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			rc = CLI_OK;
+			goto out;
+		default:
+			cli_usage_error("run: unknown or incomplete option \"%s\" (see smtp-harness run --help)",
+			    argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (target == NULL) {
+		cli_usage_error("run: --target HOST:PORT is required (see smtp-harness run --help)");
+		goto out;
+	}
+	if (cli_split_hostport(target, "25", &host, &port) != 0) {
+		cli_usage_error("--target: expected HOST:PORT or [IPv6]:PORT, got \"%s\"", target);
+		goto out;
+	}
+	if (optind >= argc) {
+		cli_usage_error("run: no scenario PATH given (e.g. scenarios/conformance)");
+		goto out;
+	}
+	if (load_paths(argc - optind, argv + optind, &list) != 0)
+		goto out;
+
+	eng_default_vars(&defaults, host, port);
+	cfg.host = host;
+	cfg.port = port;
+	cfg.defaults = &defaults;
+	cfg.overrides = &overrides;
+	run = rpt_run_new(target);
+	err[0] = '\0';
+	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, NULL, err, sizeof(err));
+	if (st == ENG_LOCAL_ERROR) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		rc = CLI_USAGE;
+		goto out;
+	}
+	rpt_text_summary(stdout, run);
+	fflush(stdout);
+	rc = CLI_OK;
+	for (size_t i = 0; i < nreports; i++) {
+		char werr[1024];
+
+		if (rpt_write(run, reports[i].format, reports[i].path, werr, sizeof(werr)) != 0) {
+			fprintf(stderr, "smtp-harness: %s\n", werr);
+			rc = CLI_USAGE;
+		}
+	}
+	if (st == ENG_UNREACHABLE) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		rc = CLI_UNREACHABLE;
+	} else if (rc == CLI_OK) {
+		sum = rpt_run_summary(run);
+		if (sum.fail > 0)
+			rc = CLI_FAIL;
+		else if (sum.error > 0)
+			rc = CLI_UNREACHABLE;
+	}
+out:
+	for (size_t i = 0; i < nreports; i++) {
+		xfree(reports[i].format);
+		xfree(reports[i].path);
+	}
+	xfree(reports);
+	xfree(host);
+	xfree(port);
+	scn_vars_free(&defaults);
+	scn_vars_free(&overrides);
+	scn_list_free(&list);
+	rpt_run_free(run);
+	return rc;
+}
+
+int
+cli_validate(int argc, char **argv)
+{
+	scn_list list = { 0 };
+	int rc;
+
+	if (argc < 2)
+		return cli_usage_error("validate: no scenario PATH given");
+	if (strcmp(argv[1], "--help") == 0) {
+		puts("usage: smtp-harness validate PATH...\n\n"
+		    "Loads every scenario in PATH (files, or directories searched for *.json)\n"
+		    "and reports the first error as FILE:LINE:COL: JSON-PATH: message.");
+		return CLI_OK;
+	}
+	rc = load_paths(argc - 1, argv + 1, &list);
+	if (rc == 0)
+		printf("%zu scenarios OK\n", list.n);
+	scn_list_free(&list);
+	return rc == 0 ? CLI_OK : CLI_USAGE;
+}
+
+int
+cli_catalog(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	for (size_t i = 0; i < chk_catalog_count(); i++) {
+		const chk_entry *e = chk_catalog_at(i);
+
+		printf("%-52s %-8s %s\n", e->id,
+		    e->keyword == CHK_MUST ? "MUST" : e->keyword == CHK_SHOULD ? "SHOULD" :
+		    e->keyword == CHK_MAY ? "MAY" : "advisory", e->refs);
+	}
+	return CLI_OK;
+}

@@ -1,0 +1,124 @@
+/*
+ * smtp-harness - an SMTP testing and conformance harness.
+ *
+ * main() only dispatches to the subcommands (cli.h).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/cli/cli.h"
+#include "harness/util/xalloc.h"
+
+#ifndef HARNESS_VERSION
+#define HARNESS_VERSION "0.1.0"
+#endif
+
+static const char usage_text[] =
+    "usage: smtp-harness COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  run --target HOST:PORT [options] PATH...   run scenarios against an SMTP server\n"
+    "  validate PATH...                           load scenarios and report the first error\n"
+    "  catalog                                    list the conformance requirements (check ids)\n"
+    "  version                                    print the version\n"
+    "\n"
+    "`smtp-harness COMMAND --help` describes a command's options.\n"
+    "exit status: 0 all passed, 1 a conformance failure, 2 usage or scenario error,\n"
+    "3 target unreachable or port not bindable.\n";
+
+int
+cli_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("smtp-harness: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return CLI_USAGE;
+}
+
+int
+cli_split_hostport(const char *s, const char *def_port, char **host, char **port)
+{
+	const char *colon;
+
+	*host = *port = NULL;
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (*s == '[') {
+		const char *end = strchr(s, ']');
+
+		if (end == NULL || end == s + 1)
+			return -1;
+		*host = xstrndup(s + 1, (size_t)(end - s - 1));
+		if (end[1] == '\0') {
+			*port = xstrdup(def_port);
+		} else if (end[1] == ':' && end[2] != '\0') {
+			*port = xstrdup(end + 2);
+		} else {
+			xfree(*host);
+			*host = NULL;
+			return -1;
+		}
+	} else {
+		colon = strrchr(s, ':');
+		if (colon != NULL && strchr(s, ':') != colon)
+			return -1;	/* a bare IPv6 address needs brackets */
+		if (colon == NULL) {
+			*host = xstrdup(s);
+			*port = xstrdup(def_port);
+		} else {
+			if (colon == s || colon[1] == '\0')
+				return -1;
+			*host = xstrndup(s, (size_t)(colon - s));
+			*port = xstrdup(colon + 1);
+		}
+	}
+	for (const char *p = *port; *p; p++) {
+		if (*p < '0' || *p > '9' || p - *port > 4) {
+			xfree(*host);
+			xfree(*port);
+			*host = *port = NULL;
+			return -1;
+		}
+	}
+	if (atoi(*port) < 1 || atoi(*port) > 65535) {
+		xfree(*host);
+		xfree(*port);
+		*host = *port = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2) {
+		fputs(usage_text, stderr);
+		return CLI_USAGE;
+	}
+	cmd = argv[1];
+	if (strcmp(cmd, "run") == 0)
+		return cli_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "validate") == 0)
+		return cli_validate(argc - 1, argv + 1);
+	if (strcmp(cmd, "catalog") == 0)
+		return cli_catalog(argc - 1, argv + 1);
+	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+		printf("smtp-harness %s\n", HARNESS_VERSION);
+		return CLI_OK;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+		fputs(usage_text, stdout);
+		return CLI_OK;
+	}
+	fputs(usage_text, stderr);
+	return cli_usage_error("unknown command \"%s\"", cmd);
+}

@@ -1,0 +1,1055 @@
+/*
+ * client - one client-role session on libuv.
+ *
+ * When a step starts it is expanded into a short list of operations
+ * (write, pause, expect a reply, expect the close, drop), and the session
+ * works through them; whenever an operation has to wait, the one session
+ * timer bounds the wait. Replies are parsed as they arrive and queued with
+ * their offset in the server's stream, so every judgement can point at
+ * the bytes behind it.
+ */
+#include "harness/engine/client.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "captures/pcap_write.h"
+#include "harness/check/catalog.h"
+#include "harness/check/dialog.h"
+#include "harness/check/passive.h"
+#include "harness/smtp/command.h"
+#include "harness/smtp/ehlo.h"
+#include "harness/smtp/reply.h"
+#include "harness/util/atomic_file.h"
+#include "harness/util/harness_limits.h"
+#include "harness/util/xalloc.h"
+
+#define ECL_READ_BUF	(64 * 1024)
+#define ECL_QUIT_WAIT_MS 2000	/* reply to a courtesy QUIT when skipping */
+#define ECL_ONE_REPLY	"rfc5321.4.2.one-reply-per-command"
+#define ECL_GREETING	"rfc5321.3.1.greeting"
+#define ECL_QUIT_CLOSE	"rfc5321.4.1.1.10.quit-221-close"
+
+typedef enum ecl_op_kind {
+	OP_DELAY,
+	OP_WRITE,
+	OP_PAUSE,
+	OP_EXPECT,
+	OP_CLOSED,
+	OP_DROP
+} ecl_op_kind;
+
+typedef struct ecl_op {
+	ecl_op_kind kind;
+	vbuf data;		/* OP_WRITE */
+	smtp_verb verb;		/* OP_WRITE of one line; OP_EXPECT: what it answers */
+	uint32_t ms;		/* OP_DELAY, OP_PAUSE */
+	size_t expect;		/* OP_EXPECT: index into step->expects */
+} ecl_op;
+
+typedef enum ecl_wait {
+	W_NONE = 0,
+	W_CONNECT,
+	W_TIMER,		/* delay or pause */
+	W_REPLY,
+	W_CLOSE,
+	W_QUIT_REPLY,		/* courtesy QUIT after a SKIP */
+	W_QUIT_CLOSE		/* the server should close after 221 */
+} ecl_wait;
+
+typedef struct ecl_reply {
+	smtp_reply *r;
+	size_t off;		/* in the S2C stream */
+} ecl_reply;
+
+struct eng_client {
+	uv_loop_t *loop;
+	uv_tcp_t tcp;
+	uv_timer_t timer;	/* the wait of the moment */
+	uv_timer_t deadline;	/* the whole scenario */
+	uv_connect_t connect_req;
+	int open_handles;	/* handles not yet closed */
+
+	const eng_config *cfg;
+	const scn_scenario *s;
+	const struct sockaddr *addr;	/* the target */
+	eng_client_done_cb done;
+	void *done_arg;
+
+	rpt_scenario *res;
+	cap_transcript *t;
+	scn_vars vars;
+	smtp_reply_parser *rp;
+	int rp_failed;
+	size_t s2c_fed;		/* S2C stream bytes given to the parser */
+	ecl_reply *q;		/* replies not consumed yet */
+	size_t qhead;
+	size_t qlen;
+	size_t qcap;
+	size_t nreplies;	/* replies seen on this connection */
+	char *rbuf;
+
+	size_t step;		/* index of the step being played */
+	ecl_op *ops;		/* its operations */
+	size_t nops;
+	size_t opscap;
+	size_t op;
+	ecl_wait wait;
+
+	int connected;
+	int peer_closed;	/* FIN or RST from the server */
+	int peer_reset;
+	long peer_close_seg;
+	int reset_sent;
+	int unreachable;
+	int finishing;
+	int quit_sent;
+	int got_221;
+	size_t last_write_off;	/* C2S offset and length of the latest write */
+	size_t last_write_len;
+};
+
+typedef struct ecl_write_req {
+	uv_write_t req;
+	eng_client *c;
+	size_t len;
+	char data[];
+} ecl_write_req;
+
+static void ecl_advance(eng_client *c);
+static void ecl_finish(eng_client *c);
+static void ecl_timer_cb(uv_timer_t *h);
+
+static int
+ecl_timeout(const eng_client *c, uint32_t ms)
+{
+	if (c->cfg->step_timeout_ms)
+		return (int)c->cfg->step_timeout_ms;
+	return (int)ms;
+}
+
+/* A finding under a catalog id when there is one, else under the
+ * scenario's own id with its refs. Releases ev's excerpt. */
+static void __attribute__((format(printf, 5, 6)))
+ecl_finding(eng_client *c, const char *check, rpt_verdict verdict, rpt_evidence *ev,
+    const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	int step = (int)c->step + 1;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (check != NULL && chk_catalog_find(check) != NULL) {
+		chk_emit(c->res, check, verdict, step, ev, "%s", msg);
+	} else {
+		vbuf refs = VBUF_INIT;
+
+		for (size_t i = 0; i < c->s->nrefs; i++)
+			vbuf_printf(&refs, "%s%s", i ? "; " : "", c->s->refs[i]);
+		rpt_scenario_add_finding(c->res, check ? check : c->s->id, vbuf_str(&refs),
+		    verdict == RPT_PASS ? RPT_FAIL : verdict, step, ev, "%s", msg);
+		rpt_scenario_exercised(c->res, check ? check : c->s->id,
+		    verdict == RPT_PASS ? RPT_FAIL : verdict);
+		vbuf_free(&refs);
+	}
+	if (ev != NULL)
+		rpt_evidence_clear(ev);
+}
+
+static void
+ecl_passed(eng_client *c, const char *check)
+{
+	if (check != NULL && chk_catalog_find(check) != NULL)
+		chk_pass(c->res, check);
+	else
+		rpt_scenario_exercised(c->res, check ? check : c->s->id, RPT_PASS);
+}
+
+/* ---- operations of a step ---------------------------------------- */
+
+static ecl_op *
+ecl_op_add(eng_client *c, ecl_op_kind kind)
+{
+	ecl_op *op;
+
+	c->ops = xgrow(c->ops, &c->opscap, c->nops + 1, sizeof(*c->ops));
+	op = &c->ops[c->nops++];
+	memset(op, 0, sizeof(*op));
+	op->kind = kind;
+	return op;
+}
+
+static void
+ecl_ops_clear(eng_client *c)
+{
+	for (size_t i = 0; i < c->nops; i++)
+		vbuf_free(&c->ops[i].data);
+	c->nops = 0;
+	c->op = 0;
+}
+
+/* Expands a template; on failure records an ERROR and returns -1. */
+static int
+ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out)
+{
+	char err[256];
+	vbuf tmp = VBUF_INIT;
+	int rc;
+
+	rc = scn_expand(tmpl, &c->vars, &tmp, err, sizeof(err));
+	if (rc == 0 && raw)
+		rc = smtp_unescape(tmp.data ? tmp.data : "", tmp.len, out, err, sizeof(err));
+	else if (rc == 0)
+		vbuf_append(out, tmp.data, tmp.len);
+	vbuf_free(&tmp);
+	if (rc != 0)
+		rpt_scenario_set(c->res, RPT_ERROR, "step %zu: %s", c->step + 1, err);
+	return rc;
+}
+
+/* Content of `octets` bytes: a header, a blank line, then lines of at
+ * most 76 characters, so that the content is exactly that long. */
+static void
+ecl_generate(vbuf *out, uint64_t octets)
+{
+	vbuf content = VBUF_INIT;
+	size_t line = 0;
+
+	vbuf_printf(&content, "Subject: smtp-harness generated content\r\n\r\n");
+	while ((uint64_t)content.len + 2 < octets) {
+		size_t room = (size_t)(octets - content.len - 2);
+		size_t width = room < 76 ? room : 76;
+
+		for (size_t i = 0; i < width; i++)
+			vbuf_append_byte(&content, (char)('a' + (line + i) % 26));
+		vbuf_append(&content, "\r\n", 2);
+		line++;
+	}
+	if ((uint64_t)content.len > octets)	/* shorter than the header */
+		content.len = (size_t)octets;
+	smtp_data_stuff_text(out, content.data, content.len);
+	vbuf_free(&content);
+}
+
+static int
+ecl_build_ops(eng_client *c, const scn_step *st)
+{
+	ecl_ops_clear(c);
+	if (st->delay_ms)
+		ecl_op_add(c, OP_DELAY)->ms = st->delay_ms;
+
+	switch (st->send_kind) {
+	case SCN_SEND_LINES:
+		if (st->pipeline) {
+			ecl_op *w = ecl_op_add(c, OP_WRITE);
+
+			for (size_t i = 0; i < st->nsends; i++) {
+				if (ecl_expand(c, st->sends[i], 0, &w->data) != 0)
+					return -1;
+				vbuf_append(&w->data, "\r\n", 2);
+			}
+			for (size_t i = 0; i < st->nexpects; i++) {
+				ecl_op *e = ecl_op_add(c, OP_EXPECT);
+				smtp_cmd cmd;
+
+				e->expect = i;
+				smtp_cmd_parse(st->sends[i], strlen(st->sends[i]), &cmd);
+				e->verb = cmd.verb;
+			}
+		} else {
+			for (size_t i = 0; i < st->nsends; i++) {
+				ecl_op *w = ecl_op_add(c, OP_WRITE);
+				smtp_cmd cmd;
+
+				if (ecl_expand(c, st->sends[i], 0, &w->data) != 0)
+					return -1;
+				smtp_cmd_parse(w->data.data ? w->data.data : "", w->data.len, &cmd);
+				w->verb = cmd.verb;
+				vbuf_append(&w->data, "\r\n", 2);
+				if (st->nexpects) {
+					ecl_op *e = ecl_op_add(c, OP_EXPECT);
+
+					e->expect = st->nexpects == 1 ? 0 : i;
+					e->verb = cmd.verb;
+				}
+			}
+			/* Lock-step expectations are already placed. */
+			goto tail;
+		}
+		break;
+	case SCN_SEND_RAW:
+		for (size_t i = 0; i < st->nsends; i++) {
+			if (i && st->pause_ms)
+				ecl_op_add(c, OP_PAUSE)->ms = st->pause_ms;
+			if (ecl_expand(c, st->sends[i], 1, &ecl_op_add(c, OP_WRITE)->data) != 0)
+				return -1;
+		}
+		for (size_t i = 0; i < st->nexpects; i++)
+			ecl_op_add(c, OP_EXPECT)->expect = i;
+		break;
+	case SCN_SEND_DATA: {
+		ecl_op *w = ecl_op_add(c, OP_WRITE);
+
+		if (st->data_raw) {
+			if (ecl_expand(c, st->sends[0], 1, &w->data) != 0)
+				return -1;
+		} else if (st->data_generate) {
+			ecl_generate(&w->data, st->data_generate);
+		} else {
+			vbuf lines = VBUF_INIT;
+			char **exp = xcalloc(st->nsends ? st->nsends : 1, sizeof(char *));
+			int rc = 0;
+
+			for (size_t i = 0; i < st->nsends && rc == 0; i++) {
+				rc = ecl_expand(c, st->sends[i], 0, &lines);
+				exp[i] = vbuf_take(&lines);
+			}
+			if (rc == 0)
+				smtp_data_stuff_lines(&w->data, (const char *const *)exp, st->nsends);
+			for (size_t i = 0; i < st->nsends; i++)
+				xfree(exp[i]);
+			xfree(exp);
+			vbuf_free(&lines);
+			if (rc != 0)
+				return -1;
+		}
+		for (size_t i = 0; i < st->nexpects; i++)
+			ecl_op_add(c, OP_EXPECT)->expect = i;
+		break;
+	}
+	case SCN_SEND_NONE:
+		for (size_t i = 0; i < st->nexpects; i++)
+			ecl_op_add(c, OP_EXPECT)->expect = i;
+		break;
+	}
+tail:
+	if (st->expect_closed)
+		ecl_op_add(c, OP_CLOSED)->ms = st->closed_ms;
+	if (st->drop != SCN_DROP_NONE)
+		ecl_op_add(c, OP_DROP);
+	return 0;
+}
+
+/* ---- wire ------------------------------------------------------------ */
+
+static void
+ecl_write_cb(uv_write_t *req, int status)
+{
+	ecl_write_req *wr = (ecl_write_req *)req;
+
+	/* A failed write means the peer is gone; the read side records how. */
+	(void)status;
+	xfree(wr);
+}
+
+static void
+ecl_write(eng_client *c, const char *data, size_t len, smtp_verb verb)
+{
+	ecl_write_req *wr;
+	uv_buf_t buf;
+	size_t before = c->t->stream[CAP_C2S].len;
+
+	if (len == 0 || c->finishing)
+		return;
+	cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), data, len);
+	c->last_write_off = before;
+	c->last_write_len = len;
+	if (verb == SMTP_VERB_QUIT)
+		c->quit_sent = 1;
+	wr = xmalloc(sizeof(*wr) + len);
+	wr->c = c;
+	wr->len = len;
+	memcpy(wr->data, data, len);
+	buf = uv_buf_init(wr->data, (unsigned int)len);
+	if (uv_write(&wr->req, (uv_stream_t *)&c->tcp, &buf, 1, ecl_write_cb) != 0)
+		xfree(wr);
+}
+
+static void
+ecl_timer_start(eng_client *c, ecl_wait w, uint64_t ms, uv_timer_cb cb)
+{
+	c->wait = w;
+	uv_timer_start(&c->timer, cb, ms, 0);
+}
+
+static void
+ecl_wait_done(eng_client *c)
+{
+	c->wait = W_NONE;
+	uv_timer_stop(&c->timer);
+}
+
+/* Evidence: the latest bytes the harness wrote (what a reply was owed to),
+ * or the connection event when nothing was written yet. */
+static void
+ecl_evidence_last_write(eng_client *c, rpt_evidence *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	if (c->last_write_len) {
+		rpt_evidence_at(ev, c->t, CAP_C2S, c->last_write_off, c->last_write_len);
+	} else {
+		long seg = cap_transcript_find(c->t, 0, CAP_OPEN, CAP_C2S, 1);
+
+		if (seg >= 0)
+			rpt_evidence_segment(ev, c->t, (size_t)seg);
+	}
+}
+
+/* ---- judging replies ------------------------------------------------- */
+
+static int
+ecl_in(const int *set, size_t n, int v)
+{
+	for (size_t i = 0; i < n; i++)
+		if (set[i] == v)
+			return 1;
+	return 0;
+}
+
+static void
+ecl_set_str(vbuf *b, const int *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		vbuf_printf(b, "%s%d", i == 0 ? "" : (i + 1 == n ? " or " : ", "), set[i]);
+}
+
+/* The reply text, lines joined by "\n", for regular expressions. */
+static char *
+ecl_reply_text(const smtp_reply *r)
+{
+	vbuf b = VBUF_INIT;
+
+	for (size_t i = 0; i < r->nlines; i++) {
+		size_t len;
+		const char *p = smtp_reply_text(r, i, &len);
+
+		if (i)
+			vbuf_append_byte(&b, '\n');
+		vbuf_append(&b, p, len);
+	}
+	return vbuf_take(&b);
+}
+
+static int
+ecl_esc_matches(const smtp_esc *esc, const char *want)
+{
+	char have[32];
+	size_t n = strlen(want);
+
+	if (!esc->present)
+		return 0;
+	snprintf(have, sizeof(have), "%d.%d.%d", esc->cls, esc->subject, esc->detail);
+	/* "5.5" matches "5.5.1" but not "5.51.1". */
+	return strncmp(have, want, n) == 0 && (have[n] == '\0' || have[n] == '.');
+}
+
+/* Judges reply r against expectation e. Returns 0 when it matches. */
+static int
+ecl_judge(eng_client *c, const scn_expect *e, const ecl_reply *er, vbuf *why)
+{
+	const smtp_reply *r = er->r;
+	char *text = NULL;
+	int bad = 0;
+
+	if (e->ncodes && !ecl_in(e->codes, e->ncodes, r->code)) {
+		vbuf_append_str(why, "expected ");
+		ecl_set_str(why, e->codes, e->ncodes);
+		bad = 1;
+	} else if (e->nclasses && !ecl_in(e->classes, e->nclasses, r->code / 100)) {
+		vbuf_append_str(why, "expected a ");
+		ecl_set_str(why, e->classes, e->nclasses);
+		vbuf_append_str(why, "xx reply");
+		bad = 1;
+	} else if (e->esc && !ecl_esc_matches(&r->esc, e->esc)) {
+		vbuf_printf(why, "expected enhanced status code %s", e->esc);
+		bad = 1;
+	}
+	if (!bad && e->has_text_re) {
+		text = ecl_reply_text(r);
+		if (regexec(&e->text_re, text, 0, NULL, 0) != 0) {
+			vbuf_printf(why, "expected text matching /%s/", e->text_src);
+			bad = 1;
+		}
+	}
+	if (!bad && (e->nkeywords || e->nabsent)) {
+		smtp_ehlo ehlo;
+
+		smtp_ehlo_parse(r, &ehlo);
+		for (size_t i = 0; i < e->nkeywords && !bad; i++)
+			if (smtp_ehlo_find(&ehlo, e->keywords[i]) == NULL) {
+				vbuf_printf(why, "expected EHLO keyword %s", e->keywords[i]);
+				bad = 1;
+			}
+		for (size_t i = 0; i < e->nabsent && !bad; i++)
+			if (smtp_ehlo_find(&ehlo, e->absent[i]) != NULL) {
+				vbuf_printf(why, "expected no EHLO keyword %s", e->absent[i]);
+				bad = 1;
+			}
+		smtp_ehlo_clear(&ehlo);
+	}
+	if (!bad && e->has_capture) {
+		regmatch_t m[2];
+
+		if (text == NULL)
+			text = ecl_reply_text(r);
+		if (regexec(&e->capture_re, text, 2, m, 0) == 0 && m[1].rm_so >= 0) {
+			size_t len = (size_t)(m[1].rm_eo - m[1].rm_so);
+			char *val;
+
+			if (len > HARNESS_VAR_VALUE_MAX)
+				len = HARNESS_VAR_VALUE_MAX;
+			val = xstrndup(text + m[1].rm_so, len);
+			scn_vars_set(&c->vars, e->capture_var, val);
+			xfree(val);
+		} else {
+			vbuf_printf(why, "expected text to capture into ${%s} with /%s/",
+			    e->capture_var, "...");
+			bad = 1;
+		}
+	}
+	xfree(text);
+	if (bad) {
+		char *sum = smtp_reply_summary(r, 160);
+
+		vbuf_printf(why, ", got \"%s\"", sum);
+		xfree(sum);
+	}
+	return bad;
+}
+
+static int
+ecl_requires_met(eng_client *c, const smtp_reply *r, vbuf *missing)
+{
+	smtp_ehlo ehlo;
+
+	smtp_ehlo_parse(r, &ehlo);
+	for (size_t i = 0; i < c->s->nrequires; i++)
+		if (smtp_ehlo_find(&ehlo, c->s->requires[i]) == NULL)
+			vbuf_printf(missing, "%s%s", missing->len ? ", " : "", c->s->requires[i]);
+	smtp_ehlo_clear(&ehlo);
+	return missing->len == 0;
+}
+
+static void
+ecl_courtesy_quit(eng_client *c)
+{
+	ecl_ops_clear(c);
+	c->step = c->s->nsteps;
+	if (c->peer_closed || !c->connected) {
+		ecl_finish(c);
+		return;
+	}
+	ecl_write(c, "QUIT\r\n", 6, SMTP_VERB_QUIT);
+	ecl_timer_start(c, W_QUIT_REPLY, ECL_QUIT_WAIT_MS, ecl_timer_cb);
+}
+
+static ecl_reply
+ecl_pop(eng_client *c)
+{
+	ecl_reply er = c->q[c->qhead++];
+
+	c->qlen--;
+	if (c->qlen == 0)
+		c->qhead = 0;
+	return er;
+}
+
+/* Consumes the next reply for an OP_EXPECT. Returns 0 to go on, -1 when
+ * the session must stop. */
+static int
+ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
+{
+	const scn_expect *e = &st->expects[op->expect];
+	ecl_reply er = ecl_pop(c);
+	vbuf why = VBUF_INIT;
+	int first = (er.off == 0);
+	int rc = 0;
+
+	if (first && er.r->code == 554 && !c->s->refuse_ok) {
+		char *sum = smtp_reply_summary(er.r, 120);
+
+		rpt_scenario_set(c->res, RPT_SKIP, "target refuses service: greeting \"%s\"", sum);
+		xfree(sum);
+		smtp_reply_free(er.r);
+		ecl_courtesy_quit(c);
+		return -1;
+	}
+	/* A missing keyword the scenario requires makes it SKIP before any
+	 * expectation on that reply is judged. */
+	if (op->verb == SMTP_VERB_EHLO && er.r->code == 250 && c->s->nrequires) {
+		vbuf missing = VBUF_INIT;
+
+		if (!ecl_requires_met(c, er.r, &missing)) {
+			rpt_scenario_set(c->res, RPT_SKIP, "target does not advertise %s",
+			    vbuf_str(&missing));
+			vbuf_free(&missing);
+			vbuf_free(&why);
+			smtp_reply_free(er.r);
+			ecl_courtesy_quit(c);
+			return -1;
+		}
+		vbuf_free(&missing);
+	}
+	if (ecl_judge(c, e, &er, &why) != 0) {
+		rpt_evidence ev;
+
+		rpt_evidence_at(&ev, c->t, CAP_S2C, er.off, er.r->raw_len);
+		ecl_finding(c, e->check, e->verdict, &ev, "%s", vbuf_str(&why));
+		if (e->verdict == RPT_FAIL)
+			rc = -1;
+	} else {
+		ecl_passed(c, e->check);
+	}
+	if (op->verb == SMTP_VERB_QUIT && er.r->code == 221)
+		c->got_221 = 1;
+	vbuf_free(&why);
+	smtp_reply_free(er.r);
+	if (rc != 0)
+		ecl_finish(c);
+	return rc;
+}
+
+/* ---- timers ------------------------------------------------------------ */
+
+static void
+ecl_timer_cb(uv_timer_t *h)
+{
+	eng_client *c = h->data;
+	const scn_step *st = c->step < c->s->nsteps ? &c->s->steps[c->step] : NULL;
+	rpt_evidence ev;
+	ecl_wait w = c->wait;
+
+	c->wait = W_NONE;
+	switch (w) {
+	case W_CONNECT:
+		rpt_scenario_set(c->res, RPT_ERROR, "could not connect to %s:%s: no answer within %u ms",
+		    c->cfg->host, c->cfg->port, c->cfg->connect_timeout_ms);
+		c->unreachable = 1;
+		ecl_finish(c);
+		return;
+	case W_TIMER:
+		c->op++;
+		ecl_advance(c);
+		return;
+	case W_REPLY: {
+		const ecl_op *op = &c->ops[c->op];
+		const scn_expect *e = &st->expects[op->expect];
+		const char *check = st->check ? st->check : ECL_ONE_REPLY;
+
+		if (e->check && c->s->check && strcmp(e->check, c->s->check) != 0)
+			check = e->check;
+		if (c->nreplies == 0)
+			check = ECL_GREETING;
+		ecl_evidence_last_write(c, &ev);
+		ecl_finding(c, check, RPT_FAIL, &ev,
+		    "expected a reply within %d ms, got none (the connection is still open)",
+		    ecl_timeout(c, st->timeout_ms));
+		ecl_finish(c);
+		return;
+	}
+	case W_CLOSE:
+		ecl_evidence_last_write(c, &ev);
+		ecl_finding(c, st->closed_check ? st->closed_check : ECL_QUIT_CLOSE, RPT_FAIL, &ev,
+		    "expected the server to close the connection within %d ms, it stayed open",
+		    ecl_timeout(c, st->closed_ms));
+		c->op++;
+		ecl_advance(c);
+		return;
+	case W_QUIT_REPLY:
+	case W_QUIT_CLOSE:
+		/* The passive checks judge what the transcript shows. */
+		ecl_finish(c);
+		return;
+	case W_NONE:
+		return;
+	}
+}
+
+static void
+ecl_deadline_cb(uv_timer_t *h)
+{
+	eng_client *c = h->data;
+
+	if (c->finishing)
+		return;
+	rpt_scenario_set(c->res, RPT_ERROR, "scenario deadline of %u ms passed at step %zu",
+	    c->s->deadline_ms, c->step + 1);
+	ecl_finish(c);
+}
+
+/* ---- the step machine ------------------------------------------------- */
+
+static void
+ecl_after_steps(eng_client *c)
+{
+	/* After "221" the server must close (RFC 5321 §4.1.1.10); give it the
+	 * time to, so the passive check sees who closed first. */
+	if (c->quit_sent && c->got_221 && !c->peer_closed) {
+		ecl_timer_start(c, W_QUIT_CLOSE, HARNESS_QUIT_CLOSE_MS, ecl_timer_cb);
+		return;
+	}
+	ecl_finish(c);
+}
+
+static void
+ecl_advance(eng_client *c)
+{
+	while (!c->finishing && c->wait == W_NONE) {
+		const scn_step *st;
+		ecl_op *op;
+
+		if (c->step >= c->s->nsteps) {
+			ecl_after_steps(c);
+			return;
+		}
+		st = &c->s->steps[c->step];
+		if (c->op >= c->nops) {
+			if (c->nops > 0 || c->op > 0) {
+				c->step++;
+				ecl_ops_clear(c);
+				continue;
+			}
+			if (ecl_build_ops(c, st) != 0) {
+				ecl_finish(c);
+				return;
+			}
+			if (c->nops == 0) {
+				c->step++;
+				continue;
+			}
+		}
+		op = &c->ops[c->op];
+		switch (op->kind) {
+		case OP_DELAY:
+		case OP_PAUSE:
+			ecl_timer_start(c, W_TIMER, op->ms, ecl_timer_cb);
+			return;
+		case OP_WRITE:
+			ecl_write(c, op->data.data, op->data.len, op->verb);
+			c->op++;
+			break;
+		case OP_EXPECT:
+			if (c->qlen > 0) {
+				if (ecl_expect(c, st, op) != 0)
+					return;
+				c->op++;
+				break;
+			}
+			if (c->peer_closed || c->rp_failed) {
+				rpt_evidence ev;
+				const scn_expect *e = &st->expects[op->expect];
+
+				if (c->peer_close_seg >= 0)
+					rpt_evidence_segment(&ev, c->t, (size_t)c->peer_close_seg);
+				else
+					ecl_evidence_last_write(c, &ev);
+				ecl_finding(c, e->check, RPT_FAIL, &ev,
+				    "expected a reply, got %s", c->rp_failed ?
+				    "a reply the harness could not parse" :
+				    "the connection closed by the server");
+				ecl_finish(c);
+				return;
+			}
+			ecl_timer_start(c, W_REPLY, (uint64_t)ecl_timeout(c, st->timeout_ms), ecl_timer_cb);
+			return;
+		case OP_CLOSED:
+			if (c->peer_closed) {
+				ecl_passed(c, st->closed_check ? st->closed_check : ECL_QUIT_CLOSE);
+				c->op++;
+				break;
+			}
+			ecl_timer_start(c, W_CLOSE, (uint64_t)ecl_timeout(c, op->ms), ecl_timer_cb);
+			return;
+		case OP_DROP:
+			if (st->drop == SCN_DROP_RESET)
+				c->reset_sent = 1;
+			c->op++;
+			c->step = c->s->nsteps;
+			ecl_finish(c);
+			return;
+		}
+	}
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+static void
+ecl_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	eng_client *c = h->data;
+
+	(void)suggested;
+	*buf = uv_buf_init(c->rbuf, ECL_READ_BUF);
+}
+
+static void
+ecl_parse_replies(eng_client *c)
+{
+	const vbuf *in = &c->t->stream[CAP_S2C];
+
+	while (!c->rp_failed && c->s2c_fed < in->len) {
+		size_t used = 0;
+		smtp_reply *r = NULL;
+		size_t start = c->s2c_fed - smtp_reply_parser_pending(c->rp);
+		smtp_feed_status st = smtp_reply_feed(c->rp, in->data + c->s2c_fed,
+		    in->len - c->s2c_fed, &used, &r);
+
+		c->s2c_fed += used;
+		if (st == SMTP_FEED_ERROR) {
+			c->rp_failed = 1;
+			break;
+		}
+		if (st == SMTP_FEED_NEED_MORE)
+			break;
+		c->q = xgrow(c->q, &c->qcap, c->qhead + c->qlen + 1, sizeof(*c->q));
+		c->q[c->qhead + c->qlen].r = r;
+		c->q[c->qhead + c->qlen].off = start;
+		c->qlen++;
+		c->nreplies++;
+	}
+}
+
+static void
+ecl_peer_gone(eng_client *c, cap_kind kind)
+{
+	if (c->peer_closed)
+		return;
+	c->peer_closed = 1;
+	c->peer_reset = (kind == CAP_RST);
+	c->peer_close_seg = cap_transcript_add_event(c->t, kind, CAP_S2C, cap_now_us());
+	uv_read_stop((uv_stream_t *)&c->tcp);
+}
+
+static void
+ecl_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
+{
+	eng_client *c = stream->data;
+
+	if (c->finishing)
+		return;
+	if (nread > 0) {
+		size_t before = c->t->stream[CAP_S2C].len;
+
+		cap_transcript_add_data(c->t, CAP_S2C, cap_now_us(), buf->base, (size_t)nread);
+		if (c->t->stream[CAP_S2C].len == before) {
+			/* The recording limit is reached; judging stops here. */
+			c->rp_failed = 1;
+		}
+		ecl_parse_replies(c);
+	} else if (nread == UV_EOF) {
+		ecl_peer_gone(c, CAP_FIN);
+	} else if (nread < 0) {
+		ecl_peer_gone(c, CAP_RST);
+	} else {
+		return;
+	}
+	switch (c->wait) {
+	case W_REPLY:
+		if (c->qlen > 0 || c->peer_closed || c->rp_failed) {
+			ecl_wait_done(c);
+			ecl_advance(c);
+		}
+		break;
+	case W_CLOSE:
+		if (c->peer_closed) {
+			ecl_wait_done(c);
+			ecl_advance(c);
+		}
+		break;
+	case W_QUIT_REPLY:
+		if (c->qlen > 0 || c->peer_closed)
+			ecl_finish(c);
+		break;
+	case W_QUIT_CLOSE:
+		if (c->peer_closed)
+			ecl_finish(c);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- connecting ----------------------------------------------------------- */
+
+static void
+ecl_connect_cb(uv_connect_t *req, int status)
+{
+	eng_client *c = req->data;
+	struct sockaddr_storage local, peer;
+	int len;
+
+	if (c->finishing)
+		return;
+	if (status == UV_ECANCELED)
+		return;
+	if (status != 0) {
+		rpt_scenario_set(c->res, RPT_ERROR, "could not connect to %s:%s: %s",
+		    c->cfg->host, c->cfg->port, uv_strerror(status));
+		c->unreachable = 1;
+		ecl_finish(c);
+		return;
+	}
+	ecl_wait_done(c);
+	c->connected = 1;
+	len = sizeof(local);
+	uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &len);
+	len = sizeof(peer);
+	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &len);
+	cap_transcript_set_endpoints(c->t, (struct sockaddr *)&local, (struct sockaddr *)&peer);
+	cap_transcript_add_event(c->t, CAP_OPEN, CAP_C2S, cap_now_us());
+	uv_read_start((uv_stream_t *)&c->tcp, ecl_alloc_cb, ecl_read_cb);
+	ecl_advance(c);
+}
+
+static void
+ecl_try_connect(eng_client *c)
+{
+	int rc;
+
+	c->connect_req.data = c;
+	rc = uv_tcp_connect(&c->connect_req, &c->tcp, c->addr, ecl_connect_cb);
+	if (rc != 0) {
+		rpt_scenario_set(c->res, RPT_ERROR, "could not connect to %s:%s: %s",
+		    c->cfg->host, c->cfg->port, uv_strerror(rc));
+		c->unreachable = 1;
+		ecl_finish(c);
+		return;
+	}
+	ecl_timer_start(c, W_CONNECT, c->cfg->connect_timeout_ms, ecl_timer_cb);
+}
+
+/* ---- the end -------------------------------------------------------------- */
+
+static void
+ecl_capture(eng_client *c)
+{
+	char err[512];
+	char *path;
+
+	if (c->cfg->capture_dir == NULL || c->t->nsegs == 0)
+		return;
+	if (atomic_file_mkdirs(c->cfg->capture_dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		return;
+	}
+	path = xasprintf("%s/%s.pcap", c->cfg->capture_dir, c->s->id);
+	if (cap_pcap_write(c->t, path, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		xfree(path);
+		return;
+	}
+	c->res->capture_path = path;
+}
+
+static void
+ecl_free(eng_client *c)
+{
+	ecl_ops_clear(c);
+	xfree(c->ops);
+	for (size_t i = 0; i < c->qlen; i++)
+		smtp_reply_free(c->q[c->qhead + i].r);
+	xfree(c->q);
+	smtp_reply_parser_free(c->rp);
+	scn_vars_free(&c->vars);
+	xfree(c->rbuf);
+	xfree(c);
+}
+
+static void
+ecl_closed_cb(uv_handle_t *h)
+{
+	eng_client *c = h->data;
+	rpt_scenario *res;
+	dlg *d;
+
+	if (--c->open_handles > 0)
+		return;
+	res = c->res;
+	if (c->connected) {
+		d = dlg_build(c->t);
+		chk_passive_server(c->t, d, res);
+		dlg_free(d);
+	}
+	ecl_capture(c);
+	res->duration_ms = (cap_now_us() - res->started_us) / 1000;
+	res->transcript = c->t;
+	c->t = NULL;
+	rpt_scenario_settle(res);
+	c->done(c->done_arg, res, c->unreachable);
+	ecl_free(c);
+}
+
+static void
+ecl_finish(eng_client *c)
+{
+	if (c->finishing)
+		return;
+	c->finishing = 1;
+	c->wait = W_NONE;
+	uv_timer_stop(&c->timer);
+	uv_timer_stop(&c->deadline);
+	if (c->connected) {
+		uv_read_stop((uv_stream_t *)&c->tcp);
+		if (c->reset_sent) {
+			cap_transcript_add_event(c->t, CAP_RST, CAP_C2S, cap_now_us());
+			uv_tcp_close_reset(&c->tcp, ecl_closed_cb);
+		} else {
+			if (!c->peer_reset)
+				cap_transcript_add_event(c->t, CAP_FIN, CAP_C2S, cap_now_us());
+			uv_close((uv_handle_t *)&c->tcp, ecl_closed_cb);
+		}
+	} else {
+		uv_close((uv_handle_t *)&c->tcp, ecl_closed_cb);
+	}
+	uv_close((uv_handle_t *)&c->timer, ecl_closed_cb);
+	uv_close((uv_handle_t *)&c->deadline, ecl_closed_cb);
+}
+
+void
+eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *addr,
+    const scn_scenario *s, eng_client_done_cb done, void *arg)
+{
+	eng_client *c = xcalloc(1, sizeof(*c));
+
+	c->loop = loop;
+	c->cfg = cfg;
+	c->s = s;
+	c->addr = addr;
+	c->done = done;
+	c->done_arg = arg;
+	c->peer_close_seg = -1;
+	c->rbuf = xmalloc(ECL_READ_BUF);
+	c->rp = smtp_reply_parser_new();
+	c->t = cap_transcript_new(NULL, NULL);
+	c->res = rpt_scenario_new(s->id, s->summary, s->file);
+	c->res->started_us = cap_now_us();
+	for (size_t i = 0; i < s->nrefs; i++)
+		rpt_scenario_add_ref(c->res, s->refs[i]);
+	if (cfg->defaults)
+		for (size_t i = 0; i < cfg->defaults->n; i++)
+			scn_vars_set(&c->vars, cfg->defaults->v[i].name, cfg->defaults->v[i].value);
+	for (size_t i = 0; i < s->nvars; i++)
+		scn_vars_set(&c->vars, s->vars[i].name, s->vars[i].value);
+	if (cfg->overrides)
+		for (size_t i = 0; i < cfg->overrides->n; i++)
+			scn_vars_set(&c->vars, cfg->overrides->v[i].name, cfg->overrides->v[i].value);
+
+	uv_tcp_init(loop, &c->tcp);
+	uv_timer_init(loop, &c->timer);
+	uv_timer_init(loop, &c->deadline);
+	c->tcp.data = c->timer.data = c->deadline.data = c;
+	c->open_handles = 3;
+	uv_timer_start(&c->deadline, ecl_deadline_cb, s->deadline_ms, 0);
+	if (addr == NULL) {
+		rpt_scenario_set(c->res, RPT_ERROR, "no address for %s", cfg->host);
+		c->unreachable = 1;
+		ecl_finish(c);
+		return;
+	}
+	ecl_try_connect(c);
+}

@@ -1,0 +1,56 @@
+/*
+ * engine - runs scenarios against a target on one libuv loop.
+ *
+ * A client session connects to the target, plays the scenario's steps,
+ * records every byte and connection event into a transcript, judges each
+ * expectation as the reply arrives, and when it ends runs the passive
+ * checks on the transcript. Every wait has a deadline (connect, each
+ * reply, each close, the whole scenario); a peer that goes silent ends its
+ * scenario with a finding at that deadline, never a hang. Sessions share
+ * nothing but the loop, so `jobs` of them run at once without threads.
+ *
+ * Verdicts: FAIL comes from findings; ERROR when the session could not
+ * take place (connection refused, timed out, a local failure); SKIP when
+ * the target refuses service with a 554 greeting or lacks an EHLO keyword
+ * the scenario requires.
+ */
+#ifndef HARNESS_ENGINE_ENGINE_H
+#define HARNESS_ENGINE_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/scenario/scenario.h"
+#include "reports/result.h"
+
+typedef struct eng_config {
+	const char *host;		/* target host name or address */
+	const char *port;		/* target port, as text */
+	uint32_t connect_timeout_ms;
+	uint32_t step_timeout_ms;	/* 0: the scenarios' own */
+	const scn_vars *defaults;	/* built-in variables (eng_default_vars) */
+	const scn_vars *overrides;	/* --var: win over a scenario's "vars" */
+	const char *capture_dir;	/* write <dir>/<id>.pcap per session, or NULL */
+	unsigned jobs;			/* sessions at once; 0: one per CPU */
+} eng_config;
+
+/* Called as each scenario finishes, in finishing order; the result still
+ * belongs to the run. */
+typedef void (*eng_progress_cb)(void *arg, const rpt_scenario *sc);
+
+typedef enum eng_status {
+	ENG_OK = 0,		/* every scenario ran (whatever the verdicts) */
+	ENG_UNREACHABLE,	/* the target could not be reached; later scenarios not run */
+	ENG_LOCAL_ERROR		/* the loop could not be set up */
+} eng_status;
+
+/* Runs every scenario of list against cfg's target, appending results to
+ * run in the list's order. err gets one line when the status is not OK. */
+eng_status eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run,
+    eng_progress_cb progress, void *arg, char *err, size_t errlen);
+
+/* Sets the built-in variables (helo, from, rcpt, rcpt2, bad_rcpt, domain,
+ * target_host, target_port) to their defaults in vars. */
+void eng_default_vars(scn_vars *vars, const char *host, const char *port);
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * run - the scheduler: resolve the target once, then keep `jobs` sessions
+ * going on one loop until every scenario has run.
+ *
+ * When the name resolves to several addresses (localhost: ::1 and
+ * 127.0.0.1), one probe connection per address, in order, finds the one
+ * that answers, so that every session goes to the same place. When the
+ * target cannot be reached, the scenarios not started yet are reported as
+ * not run and the status says so (exit 3 at the CLI).
+ */
+#include "harness/engine/engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "harness/engine/client.h"
+#include "harness/util/xalloc.h"
+
+typedef struct run_state {
+	uv_loop_t loop;
+	const scn_list *list;
+	const eng_config *cfg;
+	struct sockaddr_storage addr;
+	rpt_scenario **results;	/* by scenario index */
+	size_t next;		/* next scenario to start */
+	size_t running;
+	size_t finished;
+	unsigned jobs;
+	int unreachable;
+	char unreachable_msg[256];
+	eng_progress_cb progress;
+	void *arg;
+} run_state;
+
+typedef struct run_slot {
+	run_state *rs;
+	size_t index;
+} run_slot;
+
+static void run_fill(run_state *rs);
+
+static void
+run_done(void *arg, rpt_scenario *res, int unreachable)
+{
+	run_slot *slot = arg;
+	run_state *rs = slot->rs;
+
+	rs->results[slot->index] = res;
+	rs->running--;
+	rs->finished++;
+	if (unreachable && !rs->unreachable) {
+		rs->unreachable = 1;
+		snprintf(rs->unreachable_msg, sizeof(rs->unreachable_msg), "%s",
+		    res->reason ? res->reason : "target unreachable");
+	}
+	if (rs->progress)
+		rs->progress(rs->arg, res);
+	xfree(slot);
+	run_fill(rs);
+}
+
+static void
+run_fill(run_state *rs)
+{
+	while (!rs->unreachable && rs->running < rs->jobs && rs->next < rs->list->n) {
+		run_slot *slot = xmalloc(sizeof(*slot));
+
+		slot->rs = rs;
+		slot->index = rs->next++;
+		rs->running++;
+		eng_client_start(&rs->loop, rs->cfg, (struct sockaddr *)&rs->addr,
+		    rs->list->items[slot->index], run_done, slot);
+	}
+}
+
+/* ---- resolving and probing ------------------------------------------- */
+
+typedef struct run_probe {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_connect_t req;
+	int closing;
+	int status;		/* 0 connected, else a uv error */
+	int open;
+} run_probe;
+
+static void
+probe_closed(uv_handle_t *h)
+{
+	run_probe *p = h->data;
+
+	p->open--;
+}
+
+static void
+probe_end(run_probe *p, int status)
+{
+	if (p->closing)
+		return;
+	p->closing = 1;
+	p->status = status;
+	uv_close((uv_handle_t *)&p->tcp, probe_closed);
+	uv_close((uv_handle_t *)&p->timer, probe_closed);
+}
+
+static void
+probe_connect_cb(uv_connect_t *req, int status)
+{
+	probe_end(req->data, status);
+}
+
+static void
+probe_timer_cb(uv_timer_t *t)
+{
+	probe_end(t->data, UV_ETIMEDOUT);
+}
+
+/* Connects once to addr and closes; returns 0 or a uv error. */
+static int
+run_probe_addr(uv_loop_t *loop, const struct sockaddr *addr, uint32_t timeout_ms)
+{
+	run_probe p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	uv_tcp_init(loop, &p.tcp);
+	uv_timer_init(loop, &p.timer);
+	p.tcp.data = p.timer.data = p.req.data = &p;
+	p.open = 2;
+	rc = uv_tcp_connect(&p.req, &p.tcp, addr, probe_connect_cb);
+	if (rc != 0)
+		probe_end(&p, rc);
+	else
+		uv_timer_start(&p.timer, probe_timer_cb, timeout_ms, 0);
+	while (p.open > 0)
+		uv_run(loop, UV_RUN_ONCE);
+	return p.status;
+}
+
+static int
+run_resolve(run_state *rs, char *err, size_t errlen)
+{
+	uv_getaddrinfo_t req;
+	struct addrinfo hints;
+	struct addrinfo *ai;
+	int rc;
+	int last = 0;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_protocol = IPPROTO_TCP;
+	rc = uv_getaddrinfo(&rs->loop, &req, NULL, rs->cfg->host, rs->cfg->port, &hints);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve %s:%s: %s", rs->cfg->host, rs->cfg->port,
+		    uv_strerror(rc));
+		return -1;
+	}
+	if (req.addrinfo->ai_next == NULL) {
+		memcpy(&rs->addr, req.addrinfo->ai_addr, req.addrinfo->ai_addrlen);
+		uv_freeaddrinfo(req.addrinfo);
+		return 0;
+	}
+	for (ai = req.addrinfo; ai != NULL; ai = ai->ai_next) {
+		last = run_probe_addr(&rs->loop, ai->ai_addr, rs->cfg->connect_timeout_ms);
+		if (last == 0) {
+			memcpy(&rs->addr, ai->ai_addr, ai->ai_addrlen);
+			uv_freeaddrinfo(req.addrinfo);
+			return 0;
+		}
+	}
+	uv_freeaddrinfo(req.addrinfo);
+	snprintf(err, errlen, "could not connect to %s:%s: %s", rs->cfg->host, rs->cfg->port,
+	    uv_strerror(last));
+	return 1;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+eng_status
+eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_cb progress,
+    void *arg, char *err, size_t errlen)
+{
+	run_state rs;
+	eng_status status = ENG_OK;
+	int rc;
+
+	memset(&rs, 0, sizeof(rs));
+	if (uv_loop_init(&rs.loop) != 0) {
+		snprintf(err, errlen, "cannot initialise the event loop");
+		return ENG_LOCAL_ERROR;
+	}
+	rs.list = list;
+	rs.cfg = cfg;
+	rs.jobs = cfg->jobs ? cfg->jobs : uv_available_parallelism();
+	rs.progress = progress;
+	rs.arg = arg;
+	rs.results = xcalloc(list->n ? list->n : 1, sizeof(*rs.results));
+
+	rc = run_resolve(&rs, err, errlen);
+	if (rc != 0) {
+		status = ENG_UNREACHABLE;
+	} else {
+		run_fill(&rs);
+		uv_run(&rs.loop, UV_RUN_DEFAULT);
+		if (rs.unreachable) {
+			snprintf(err, errlen, "%s", rs.unreachable_msg);
+			status = ENG_UNREACHABLE;
+		}
+	}
+	for (size_t i = 0; i < list->n; i++) {
+		rpt_scenario *sc = rs.results[i];
+
+		if (sc == NULL) {
+			const scn_scenario *s = list->items[i];
+
+			sc = rpt_scenario_new(s->id, s->summary, s->file);
+			for (size_t r = 0; r < s->nrefs; r++)
+				rpt_scenario_add_ref(sc, s->refs[r]);
+			rpt_scenario_set(sc, RPT_ERROR, "not run: %s", err[0] ? err : "target unreachable");
+		}
+		rpt_run_add(run, sc);
+	}
+	xfree(rs.results);
+	/* Every session closes its handles before reporting done, so a loop
+	 * that does not close cleanly is a harness bug. */
+	if (uv_loop_close(&rs.loop) != 0) {
+		fprintf(stderr, "smtp-harness: internal error: handles left open at the end of the run\n");
+		abort();
+	}
+	return status;
+}
+
+void
+eng_default_vars(scn_vars *vars, const char *host, const char *port)
+{
+	scn_vars_set(vars, "helo", "harness.test");
+	scn_vars_set(vars, "from", "harness@harness.test");
+	scn_vars_set(vars, "rcpt", "postmaster@localhost");
+	scn_vars_set(vars, "rcpt2", "postmaster@localhost");
+	scn_vars_set(vars, "bad_rcpt", "no-such-user-7q2x@localhost");
+	scn_vars_set(vars, "domain", "localhost");
+	scn_vars_set(vars, "target_host", host);
+	scn_vars_set(vars, "target_port", port);
+}
