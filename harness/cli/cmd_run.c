@@ -267,7 +267,7 @@ cli_validate(int argc, char **argv)
 	}
 	rc = load_paths(argc - 1, argv + 1, &list);
 	if (rc == 0)
-		printf("%zu scenarios OK\n", list.n);
+		printf("%zu scenario%s OK\n", list.n, list.n == 1 ? "" : "s");
 	scn_list_free(&list);
 	return rc == 0 ? CLI_OK : CLI_USAGE;
 }

@@ -220,6 +220,8 @@ eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_
 			for (size_t r = 0; r < s->nrefs; r++)
 				rpt_scenario_add_ref(sc, s->refs[r]);
 			rpt_scenario_set(sc, RPT_ERROR, "not run: %s", err[0] ? err : "target unreachable");
+			if (progress)	/* a line for every scenario, run or not */
+				progress(arg, sc);
 		}
 		rpt_run_add(run, sc);
 	}

@@ -99,8 +99,8 @@ assert_same_parse(const parsed *a, const parsed *b)
 
 static const char *const streams[] = {
 	"220 mx.example ESMTP Postfix\r\n",
-	"250-mx.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n"
-	    "250 SMTPUTF8\r\n",
+	("250-mx.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-8BITMIME\r\n"
+	    "250 SMTPUTF8\r\n"),
 	"250-first\r\n250 second\r\n550-5.1.1 no\r\n550 5.1.1 such user\r\n354 go\r\n",
 	"250-a\n250-b\rc\r\n251 d\r\nhello\r\n250\r\n",
 	"421-4.3.2 one\r\n421-\r\n421 4.3.2 closing\r\n250 tail-without-end\r",
