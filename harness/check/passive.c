@@ -32,6 +32,7 @@
 #define ID_ESC_CLASS	"rfc2034.4.code-consistency"
 #define ID_ESC_PRESENT	"rfc2034.4.codes-present"
 #define ID_TABLE	"rfc5321.4.3.1.table-adherence"
+#define ID_EHLO_SYNTAX	"rfc5321.4.1.1.1.ehlo-reply-syntax"
 #define ID_GREETING	"rfc5321.3.1.greeting"
 #define ID_554_QUIT	"rfc5321.3.1.554-waits-for-quit"
 #define ID_ONE_REPLY	"rfc5321.4.2.one-reply-per-command"
@@ -533,6 +534,53 @@ pv_check_table(pv *p)
 		chk_pass(p->sc, ID_TABLE);
 }
 
+/* ---- the EHLO reply ------------------------------------------------ */
+
+/*
+ * RFC 5321 §4.1.1.1, ehlo-ok-rsp: the first line is the server's domain
+ * (and an optional greeting); every further line is one ehlo-keyword
+ * (ALPHA / DIGIT, then ALPHA / DIGIT / "-") with optional parameters of
+ * printable characters. An empty last line ("250 ") names no keyword and
+ * breaks the grammar too. SIZE's number is RFC 1870's, not judged here.
+ */
+static void
+pv_check_ehlo(pv *p)
+{
+	const dlg *d = p->d;
+	int examined = 0, failed = 0;
+
+	for (size_t i = 0; i < d->nex; i++) {
+		const dlg_exchange *ex = &d->ex[i];
+		const smtp_reply *r = ex->reply;
+		const char *what;
+		smtp_ehlo e;
+		unsigned bad;
+
+		if (r == NULL || !pv_is_cmd(ex, SMTP_VERB_EHLO) || r->code != 250 ||
+		    pv_reply_bad_code(r))
+			continue;
+		examined = 1;
+		smtp_ehlo_parse(r, &e);
+		bad = e.defects & (SMTP_EHLO_BAD_KEYWORD | SMTP_EHLO_BAD_PARAM | SMTP_EHLO_NO_DOMAIN);
+		if (bad && e.defect_line < r->nlines) {
+			size_t ln = e.defect_line;
+
+			what = bad & SMTP_EHLO_NO_DOMAIN ? "a first line without the server's domain" :
+			    bad & SMTP_EHLO_BAD_KEYWORD ? "a line whose keyword is empty or has "
+			    "characters other than letters, digits and '-'" :
+			    "a parameter with control characters";
+			pv_emit_at(p, ID_EHLO_SYNTAX, RPT_PASS, CAP_S2C, ex->s2c_off + r->lines[ln].off,
+			    pv_line_wire(r, ln), "expected the EHLO reply grammar of RFC 5321 §4.1.1.1 "
+			    "(the domain, then one keyword per line), got %s on line %zu of \"%s\"",
+			    what, ln + 1, pv_quote(r, 0));
+			failed = 1;
+		}
+		smtp_ehlo_clear(&e);
+	}
+	if (examined && !failed)
+		chk_pass(p->sc, ID_EHLO_SYNTAX);
+}
+
 /* ---- the greeting -------------------------------------------------- */
 
 /* sub-domain = Let-dig [Ldh-str], Domain = sub-domain *("." sub-domain)
@@ -919,6 +967,7 @@ chk_passive_server(const cap_transcript *t, const dlg *d, rpt_scenario *sc)
 	pv_check_line_512(&p);
 	pv_check_esc(&p);
 	pv_check_table(&p);
+	pv_check_ehlo(&p);
 	pv_check_greeting(&p);
 	pv_check_554(&p);
 	pv_check_one_reply(&p);

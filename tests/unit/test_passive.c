@@ -138,6 +138,7 @@ expect(const rpt_scenario *sc, const char *id, size_t nth, rpt_verdict v, size_t
 #define ID_ESC_CLASS	"rfc2034.4.code-consistency"
 #define ID_ESC_PRESENT	"rfc2034.4.codes-present"
 #define ID_TABLE	"rfc5321.4.3.1.table-adherence"
+#define ID_EHLO_SYNTAX	"rfc5321.4.1.1.1.ehlo-reply-syntax"
 #define ID_GREETING	"rfc5321.3.1.greeting"
 #define ID_554_QUIT	"rfc5321.3.1.554-waits-for-quit"
 #define ID_ONE_REPLY	"rfc5321.4.2.one-reply-per-command"
@@ -179,6 +180,7 @@ START_TEST(test_passive_postfix_session_clean)
 	ck_assert_int_eq(exercised(sc, ID_ESC_CLASS), RPT_PASS);
 	ck_assert_int_eq(exercised(sc, ID_ESC_PRESENT), RPT_PASS);
 	ck_assert_int_eq(exercised(sc, ID_TABLE), RPT_PASS);
+	ck_assert_int_eq(exercised(sc, ID_EHLO_SYNTAX), RPT_PASS);
 	ck_assert_int_eq(exercised(sc, ID_GREETING), RPT_PASS);
 	ck_assert_int_eq(exercised(sc, ID_ONE_REPLY), RPT_PASS);
 	ck_assert_int_eq(exercised(sc, ID_QUIT), RPT_PASS);
@@ -351,6 +353,55 @@ START_TEST(test_passive_table_adherence)
 	ck_assert_ptr_nonnull(strstr(f->message, "NOOP"));
 	ck_assert_ptr_nonnull(strstr(f->message, "354 what"));
 	ck_assert_uint_eq(count_verdict(sc, RPT_FAIL), 0);
+	rpt_scenario_free(sc);
+}
+END_TEST
+
+/* An EHLO reply of one line per keyword passes; an empty last line (as
+ * smtp-sink sends), a keyword with '_' or '!', or a control character in
+ * a parameter each break the §4.1.1.1 grammar, with the line as evidence. */
+static rpt_scenario *
+ehlo_session(const char *reply)
+{
+	cap_transcript *t = tx_new();
+
+	ck_assert_int_eq(tx_s(t, "220 mx.test ESMTP\r\n"), 1);
+	ck_assert_int_eq(tx_c(t, "EHLO c.test\r\n"), 2);
+	ck_assert_int_eq(tx_s(t, reply), 3);
+	return run(t);
+}
+
+START_TEST(test_passive_ehlo_syntax)
+{
+	rpt_scenario *sc;
+	const rpt_finding *f;
+
+	sc = ehlo_session("250-mx.test greets you\r\n250-SIZE 1000\r\n250-X-EXT a=b\r\n"
+	    "250 AUTH PLAIN LOGIN\r\n");
+	ck_assert_uint_eq(count_id(sc, ID_EHLO_SYNTAX), 0);
+	ck_assert_int_eq(exercised(sc, ID_EHLO_SYNTAX), RPT_PASS);
+	rpt_scenario_free(sc);
+
+	sc = ehlo_session("250-mx.test\r\n250-PIPELINING\r\n250 \r\n");
+	ck_assert_uint_eq(count_id(sc, ID_EHLO_SYNTAX), 1);
+	f = expect(sc, ID_EHLO_SYNTAX, 0, RPT_FAIL, 3, strlen("250-mx.test\r\n250-PIPELINING\r\n"));
+	ck_assert_ptr_nonnull(strstr(f->message, "line 3"));
+	ck_assert_int_eq(exercised(sc, ID_EHLO_SYNTAX), RPT_FAIL);
+	rpt_scenario_free(sc);
+
+	sc = ehlo_session("250-mx.test\r\n250-BAD_KW!\r\n250 8BITMIME\r\n");
+	f = expect(sc, ID_EHLO_SYNTAX, 0, RPT_FAIL, 3, strlen("250-mx.test\r\n"));
+	ck_assert_ptr_nonnull(strstr(f->message, "keyword"));
+	rpt_scenario_free(sc);
+
+	sc = ehlo_session("250-mx.test\r\n250-8BITMIME\r\n250 SIZE 10\x01\r\n");
+	f = expect(sc, ID_EHLO_SYNTAX, 0, RPT_FAIL, 3, strlen("250-mx.test\r\n250-8BITMIME\r\n"));
+	ck_assert_ptr_nonnull(strstr(f->message, "control"));
+	rpt_scenario_free(sc);
+
+	/* a refused EHLO carries no keyword list: nothing to judge */
+	sc = ehlo_session("502 5.5.1 no\r\n");
+	ck_assert_int_eq(exercised(sc, ID_EHLO_SYNTAX), -1);
 	rpt_scenario_free(sc);
 }
 END_TEST
@@ -700,6 +751,7 @@ passive_suite(void)
 	tcase_add_test(tc, test_passive_reply_line_512);
 	tcase_add_test(tc, test_passive_enhanced_codes);
 	tcase_add_test(tc, test_passive_table_adherence);
+	tcase_add_test(tc, test_passive_ehlo_syntax);
 	tcase_add_test(tc, test_passive_greeting);
 	tcase_add_test(tc, test_passive_554_waits_for_quit);
 	tcase_add_test(tc, test_passive_unsolicited_and_premature);
