@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "captures/transcript.h"
 #include "harness/check/catalog.h"
 #include "harness/cli/cli.h"
 #include "harness/engine/engine.h"
@@ -208,8 +209,14 @@ cli_run(int argc, char **argv)
 	cfg.defaults = &defaults;
 	cfg.overrides = &overrides;
 	run = rpt_run_new(target);
+	run->started_us = cap_now_us();
 	err[0] = '\0';
 	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, NULL, err, sizeof(err));
+	{
+		uint64_t now = cap_now_us();
+
+		run->duration_ms = now > run->started_us ? (now - run->started_us) / 1000 : 0;
+	}
 	if (st == ENG_LOCAL_ERROR) {
 		fprintf(stderr, "smtp-harness: %s\n", err);
 		rc = CLI_USAGE;

@@ -32,6 +32,7 @@
 #define ECL_ONE_REPLY	"rfc5321.4.2.one-reply-per-command"
 #define ECL_GREETING	"rfc5321.3.1.greeting"
 #define ECL_QUIT_CLOSE	"rfc5321.4.1.1.10.quit-221-close"
+#define ECL_CLOSE_ALLOWED "rfc5321.3.8.close-only-when-allowed"
 
 typedef enum ecl_op_kind {
 	OP_DELAY,
@@ -748,7 +749,11 @@ ecl_advance(eng_client *c)
 					rpt_evidence_segment(&ev, c->t, (size_t)c->peer_close_seg);
 				else
 					ecl_evidence_last_write(c, &ev);
-				ecl_finding(c, e->check, RPT_FAIL, &ev,
+				/* A close while a reply is owed is a silent close
+				 * (§3.8: only after 221, after 421 or on timeout);
+				 * before anything was sent it is a missing greeting. */
+				ecl_finding(c, c->rp_failed ? e->check : c->last_write_len == 0 ?
+				    ECL_GREETING : ECL_CLOSE_ALLOWED, RPT_FAIL, &ev,
 				    "expected a reply, got %s", c->rp_failed ?
 				    "a reply the harness could not parse" :
 				    "the connection closed by the server");
