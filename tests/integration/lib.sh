@@ -1,0 +1,233 @@
+# shellcheck shell=bash
+# lib.sh - shell helpers shared by the tests/integration/target-*.sh scripts.
+#
+# Sourced, never run. Provides: one-line error reporting, the state
+# directory, pid files that remember which process they name, bounded
+# waits on loopback ports, starting a server in the background, and
+# stopping exactly the process a pid file recorded.
+#
+# State lives under ${HARNESS_STATE_DIR:-/tmp/smtp-harness-targets}, one
+# subdirectory per target (pid file, log, certificate).
+#
+# A pid file holds "PID STARTTIME", STARTTIME being field 22 of
+# /proc/PID/stat. A pid is reused by the kernel once its process is gone;
+# comparing the start time too means a stale pid file never leads to a
+# signal for an unrelated process. Nothing here kills by name.
+#
+# Limits: Linux only (/proc); bash only (/dev/tcp); addresses are IPv4
+# literals on the loopback network.
+
+HARNESS_STATE_DIR=${HARNESS_STATE_DIR:-/tmp/smtp-harness-targets}
+HARNESS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+harness_prog=${harness_prog:-$(basename "$0")}
+
+harness_die() {
+	echo "$harness_prog: error: $*" >&2
+	exit 1
+}
+
+harness_info() {
+	echo "$harness_prog: $*"
+}
+
+# harness_need_cmd CMD...: fail early, naming the package, when a tool is
+# missing; tests/setup-debian.sh installs all of them.
+harness_need_cmd() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null 2>&1 ||
+			harness_die "$c not found (run tests/setup-debian.sh)"
+	done
+}
+
+# harness_check_port PORT: a TCP port number, as a guard against typos
+# that would otherwise surface as odd errors from the servers.
+harness_check_port() {
+	case "$1" in
+	''|*[!0-9]*) harness_die "not a port number: '$1'" ;;
+	esac
+	if [ "$1" -lt 1 ] || [ "$1" -gt 65535 ]; then
+		harness_die "port out of range: $1"
+	fi
+}
+
+# harness_loopback HOST: refuse anything but 127.0.0.0/8 literals.
+harness_loopback() {
+	case "$1" in
+	127.*) ;;
+	*) harness_die "not a loopback address: '$1'" ;;
+	esac
+}
+
+# state_dir NAME: create and print the state directory of one target.
+state_dir() {
+	local d="$HARNESS_STATE_DIR/$1"
+	mkdir -p "$d" || harness_die "cannot create state directory $d"
+	echo "$d"
+}
+
+# port_open HOST PORT: true when something accepts TCP on HOST:PORT now.
+port_open() {
+	(exec 3<>"/dev/tcp/$1/$2") 2>/dev/null
+}
+
+# wait_port HOST PORT TIMEOUT: wait up to TIMEOUT seconds (whole) for
+# HOST:PORT to accept connections; false on timeout.
+wait_port() {
+	local host=$1 port=$2 tries=$(($3 * 10))
+	while [ "$tries" -gt 0 ]; do
+		port_open "$host" "$port" && return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+# wait_port_closed HOST PORT TIMEOUT: the reverse of wait_port.
+wait_port_closed() {
+	local host=$1 port=$2 tries=$(($3 * 10))
+	while [ "$tries" -gt 0 ]; do
+		port_open "$host" "$port" || return 0
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	return 1
+}
+
+# proc_starttime PID: field 22 of /proc/PID/stat, empty if PID is gone.
+# The command name (field 2) may hold spaces, so cut after its last ')'.
+proc_starttime() {
+	local stat
+	stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	stat=${stat##*) }
+	# After the name, field 3 is first, so field 22 is the 20th here.
+	# shellcheck disable=SC2086 # split into fields on purpose
+	set -- $stat
+	echo "${20}"
+}
+
+# pid_write FILE PID: record PID and its start time.
+pid_write() {
+	local st
+	st=$(proc_starttime "$2") || return 1
+	echo "$2 $st" >"$1.tmp" && mv -f "$1.tmp" "$1"
+}
+
+# pid_read FILE: print the recorded PID if that very process still runs;
+# false (and nothing printed) otherwise.
+pid_read() {
+	local pid st now
+	[ -r "$1" ] || return 1
+	read -r pid st <"$1" || return 1
+	case "$pid" in ''|*[!0-9]*) return 1 ;; esac
+	now=$(proc_starttime "$pid") || return 1
+	[ "$now" = "$st" ] || return 1
+	echo "$pid"
+}
+
+# pid_alive FILE: true when the process recorded in FILE still runs.
+pid_alive() {
+	pid_read "$1" >/dev/null
+}
+
+# stop_pid FILE [TIMEOUT]: stop the process FILE recorded (TERM, then
+# KILL after TIMEOUT seconds, default 5) and remove FILE. Only ever
+# signals that one process; a stale FILE is just removed.
+stop_pid() {
+	local file=$1 tries=$((${2:-5} * 10)) pid
+	if ! pid=$(pid_read "$file"); then
+		rm -f "$file"
+		return 0
+	fi
+	kill -TERM "$pid" 2>/dev/null || true
+	while [ "$tries" -gt 0 ] && pid_alive "$file"; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	if pid_alive "$file"; then
+		kill -KILL "$pid" 2>/dev/null || true
+		sleep 0.2
+	fi
+	if pid_alive "$file"; then
+		echo "$harness_prog: error: pid $pid did not exit" >&2
+		return 1
+	fi
+	rm -f "$file"
+}
+
+# spawn PIDFILE LOG CMD...: run CMD in the background in a session of its
+# own (so that it outlives the caller and its terminal), stdin from
+# /dev/null, stdout and stderr appended to LOG. The child writes its own
+# pid before exec, so PIDFILE names CMD itself even where setsid forks.
+spawn() {
+	local pidfile=$1 log=$2 tries=50 pid
+	shift 2
+	rm -f "$pidfile.new"
+	# shellcheck disable=SC2016 # $$ and $@ belong to the inner bash
+	setsid bash -c 'echo $$ >"$0.new"; exec "$@"' "$pidfile" "$@" \
+		</dev/null >>"$log" 2>&1 &
+	while [ "$tries" -gt 0 ] && [ ! -s "$pidfile.new" ]; do
+		sleep 0.1
+		tries=$((tries - 1))
+	done
+	[ -s "$pidfile.new" ] || return 1
+	read -r pid <"$pidfile.new"
+	rm -f "$pidfile.new"
+	pid_write "$pidfile" "$pid"
+}
+
+# log_tail LOG: the last lines of a server's log, for error messages.
+log_tail() {
+	[ -r "$1" ] && tail -n 5 "$1" | sed "s/^/$harness_prog: log: /" >&2
+	return 0
+}
+
+# make_cert DIR CN: a throwaway self-signed certificate, DIR/cert.pem and
+# DIR/key.pem, made once and kept.
+make_cert() {
+	local dir=$1 cn=$2
+	[ -s "$dir/cert.pem" ] && [ -s "$dir/key.pem" ] && return 0
+	harness_need_cmd openssl
+	openssl req -x509 -newkey rsa:2048 -nodes -days 3650 \
+		-subj "/CN=$cn" -keyout "$dir/key.pem.tmp" \
+		-out "$dir/cert.pem.tmp" >/dev/null 2>&1 ||
+		harness_die "openssl could not make a certificate in $dir"
+	chmod 600 "$dir/key.pem.tmp"
+	mv -f "$dir/key.pem.tmp" "$dir/key.pem"
+	mv -f "$dir/cert.pem.tmp" "$dir/cert.pem"
+}
+
+# Cleanup for tests: harness_on_exit CMD registers CMD to run when the
+# shell exits, in reverse order of registration, whatever the exit status.
+harness_exit_cmds=()
+
+harness_run_exit_cmds() {
+	local i
+	for ((i = ${#harness_exit_cmds[@]} - 1; i >= 0; i--)); do
+		eval "${harness_exit_cmds[$i]}" || true
+	done
+	harness_exit_cmds=()
+}
+
+harness_on_exit() {
+	harness_exit_cmds+=("$1")
+	trap harness_run_exit_cmds EXIT
+}
+
+# harness_stop_all: stop every target these scripts started, on whatever
+# port: Postfix (and the sink it started), then each process that has a
+# pid file in the state directory. Safe to call at any time.
+harness_stop_all() {
+	local t f p
+	if command -v postfix >/dev/null 2>&1 && postfix status >/dev/null 2>&1; then
+		bash "$HARNESS_LIB_DIR/target-postfix.sh" stop || true
+	fi
+	for t in aiosmtpd smtp-sink; do
+		for f in "$HARNESS_STATE_DIR/$t/$t"-*.pid; do
+			[ -e "$f" ] || continue
+			p=${f##*-}
+			p=${p%.pid}
+			bash "$HARNESS_LIB_DIR/target-$t.sh" stop "$p" || true
+		done
+	done
+}
