@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine and runs every test of smtp-harness:
+#   1. installs what the build and the tests need (tests/setup-debian.sh)
+#   2. builds, and runs the unit tests (CTest)
+#   3. builds with ASan+UBSan, and runs the unit tests again
+#   4. integration: the suite against real servers on loopback (sanitized binary)
+#   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
+# Ends with one line "N passed, M failed" counting the phases above.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+top=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+fuzz_seconds=${FUZZ_SECONDS:-30}
+passed=0
+failed=0
+failed_names=()
+
+phase() {
+	local name=$1
+	shift
+	echo "=== $name"
+	if "$@"; then
+		echo "=== $name: ok"
+		passed=$((passed + 1))
+	else
+		echo "=== $name: FAILED"
+		failed=$((failed + 1))
+		failed_names+=("$name")
+	fi
+}
+
+build() {
+	local dir=$1
+	shift
+	cmake -S "$top" -B "$top/$dir" "$@" >/dev/null &&
+		cmake --build "$top/$dir" -j "$jobs" -- --no-print-directory >/dev/null
+}
+
+unit() {
+	local dir=$1
+	(cd "$top/$dir" && ctest --output-on-failure -j "$jobs")
+}
+
+fuzz_all() {
+	local ok=0 t name corpus work
+	for t in "$top"/build-fuzz/tests/fuzz_*; do
+		[ -x "$t" ] || continue
+		name=${t##*/fuzz_}
+		corpus="$top/tests/fuzz/corpus/$name"
+		[ -d "$corpus" ] || { echo "fuzz_$name: no seed corpus at $corpus"; ok=1; continue; }
+		work=$(mktemp -d)
+		cp -r "$corpus/." "$work/"
+		echo "fuzz_$name: ${fuzz_seconds}s"
+		if ! "$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix="$top/build-fuzz/crash-$name-" "$work" >"$top/build-fuzz/fuzz-$name.log" 2>&1; then
+			echo "fuzz_$name: FAILED (see build-fuzz/fuzz-$name.log)"
+			tail -n 30 "$top/build-fuzz/fuzz-$name.log"
+			ok=1
+		fi
+		rm -rf "$work"
+	done
+	ls "$top"/build-fuzz/tests/fuzz_* >/dev/null 2>&1 || { echo "no fuzz targets were built"; ok=1; }
+	return $ok
+}
+
+phase "setup" bash tests/setup-debian.sh
+phase "build" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARNESS_WERROR=ON
+phase "unit tests" unit build
+phase "build (asan+ubsan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DHARNESS_SANITIZE=ON -DHARNESS_WERROR=ON
+phase "unit tests (asan+ubsan)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 unit build-asan
+phase "integration (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/run.sh
+phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
+phase "fuzz" fuzz_all
+
+echo
+if [ "$failed" -gt 0 ]; then
+	echo "failed phases: ${failed_names[*]}"
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
