@@ -38,10 +38,25 @@
 #define HARNESS_DIALOG_ITEMS_MAX 100000		/* exchanges plus extra replies in one dialog */
 #define HARNESS_DIALOG_LINES_MAX 1000000	/* reply lines kept in one dialog */
 
+/*
+ * The built-in reference server (harness/smtp/server.c, harness/engine/serve.c).
+ * Its command line limit is above RFC 5321's 512 because it advertises DSN:
+ * RFC 3461 §5.4 asks for at least 1036 (by its own sum 1042) octets.
+ */
+#define HARNESS_SRV_LINE_MAX	2048		/* command line, CRLF included */
+#define HARNESS_SRV_SIZE_MAX	(10 * 1024 * 1024) /* SIZE: message content octets */
+#define HARNESS_SRV_RCPT_MAX	1000		/* recipients per transaction (>= SMTP_RECIPIENTS_MIN) */
+#define HARNESS_SRV_ERRORS_MAX	20		/* refused commands before 421 */
+#define HARNESS_SRV_SESSIONS_MAX 1000		/* connections at once; more get 421 */
+#define HARNESS_SRV_WRITE_QUEUE_MAX (256 * 1024) /* unsent reply octets before reading pauses */
+#define HARNESS_SRV_READ_BUF	(64 * 1024)	/* one read */
+
 /* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
 #define HARNESS_CONNECT_TIMEOUT_MS	10000
 #define HARNESS_STEP_TIMEOUT_MS		30000
 #define HARNESS_SCENARIO_TIMEOUT_MS	300000
 #define HARNESS_QUIT_CLOSE_MS		5000	/* server closes after 221 (5321 §4.1.1.10) */
+#define HARNESS_SRV_IDLE_TIMEOUT_MS	300000	/* reference server: next command, 5321 §4.5.3.2.7 */
+#define HARNESS_SRV_CLOSE_WAIT_MS	10000	/* reference server: flushing its last reply */
 
 #endif
