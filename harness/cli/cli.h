@@ -18,11 +18,15 @@
 int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
+int cli_serve(int argc, char **argv);
 
 /* Prints "smtp-harness: <message>" on stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Splits "host:port", "[v6]:port" or "host" (port defaults to def_port)
  * into heap strings. Returns 0, or -1 when malformed. */
 int cli_split_hostport(const char *s, const char *def_port, char **host, char **port);
+/* The same for a listening address, where port 0 (any free port) is
+ * allowed. */
+int cli_split_listen(const char *s, const char *def_port, char **host, char **port);
 
 #endif

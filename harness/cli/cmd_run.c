@@ -20,10 +20,12 @@
 #include "reports/report.h"
 
 static const char run_usage[] =
-    "usage: smtp-harness run --target HOST:PORT [options] PATH...\n"
+    "usage: smtp-harness run [--target HOST:PORT] [options] PATH...\n"
     "\n"
     "Runs the scenarios in PATH (files, or directories searched for *.json)\n"
-    "against the SMTP server at HOST:PORT (port 25 when omitted).\n"
+    "against the SMTP server at HOST:PORT (port 25 when omitted). Without\n"
+    "--target, the built-in reference server (smtp-harness serve) is started\n"
+    "on 127.0.0.1, on a free port, and the scenarios run against it.\n"
     "\n"
     "  --target HOST:PORT      the server under test ([v6addr]:port for IPv6)\n"
     "  --jobs N                scenarios at once (default: one per CPU)\n"
@@ -37,7 +39,7 @@ static const char run_usage[] =
     "  --quiet                 no line per scenario, only the summary\n"
     "\n"
     "exit status: 0 all passed, 1 a conformance failure, 2 usage or scenario error,\n"
-    "3 target unreachable.\n";
+    "3 target unreachable (or the built-in server's port could not be bound).\n";
 
 typedef struct run_report {
 	char *format;
@@ -189,10 +191,11 @@ cli_run(int argc, char **argv)
 		}
 	}
 	if (target == NULL) {
-		cli_usage_error("run: --target HOST:PORT is required (see smtp-harness run --help)");
-		goto out;
-	}
-	if (cli_split_hostport(target, "25", &host, &port) != 0) {
+		/* The built-in reference server; eng_run names its port. */
+		cfg.builtin_server = 1;
+		host = xstrdup("127.0.0.1");
+		port = xstrdup("0");
+	} else if (cli_split_hostport(target, "25", &host, &port) != 0) {
 		cli_usage_error("--target: expected HOST:PORT or [IPv6]:PORT, got \"%s\"", target);
 		goto out;
 	}
@@ -208,7 +211,7 @@ cli_run(int argc, char **argv)
 	cfg.port = port;
 	cfg.defaults = &defaults;
 	cfg.overrides = &overrides;
-	run = rpt_run_new(target);
+	run = rpt_run_new(target ? target : "built-in reference server");
 	run->started_us = cap_now_us();
 	err[0] = '\0';
 	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, NULL, err, sizeof(err));

@@ -3,6 +3,7 @@
  *
  * main() only dispatches to the subcommands (cli.h).
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,9 @@ static const char usage_text[] =
     "usage: smtp-harness COMMAND [OPTIONS]\n"
     "\n"
     "commands:\n"
-    "  run --target HOST:PORT [options] PATH...   run scenarios against an SMTP server\n"
+    "  run [--target HOST:PORT] [options] PATH... run scenarios against an SMTP server\n"
+    "                                             (without --target: the built-in one)\n"
+    "  serve [--listen HOST:PORT] [--spool DIR]   the built-in reference SMTP server\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
     "  version                                    print the version\n"
@@ -41,8 +44,23 @@ cli_usage_error(const char *fmt, ...)
 	return CLI_USAGE;
 }
 
+static int split_hostport(const char *s, const char *def_port, char **host, char **port,
+    int min_port);
+
 int
 cli_split_hostport(const char *s, const char *def_port, char **host, char **port)
+{
+	return split_hostport(s, def_port, host, port, 1);
+}
+
+int
+cli_split_listen(const char *s, const char *def_port, char **host, char **port)
+{
+	return split_hostport(s, def_port, host, port, 0);
+}
+
+static int
+split_hostport(const char *s, const char *def_port, char **host, char **port, int min_port)
 {
 	const char *colon;
 
@@ -86,7 +104,7 @@ cli_split_hostport(const char *s, const char *def_port, char **host, char **port
 			return -1;
 		}
 	}
-	if (atoi(*port) < 1 || atoi(*port) > 65535) {
+	if (atoi(*port) < min_port || atoi(*port) > 65535) {
 		xfree(*host);
 		xfree(*port);
 		*host = *port = NULL;
@@ -104,7 +122,12 @@ main(int argc, char **argv)
 		fputs(usage_text, stderr);
 		return CLI_USAGE;
 	}
+	/* A peer that resets while a reply or command is being written must
+	 * be a finding or a closed session, never the end of the process. */
+	signal(SIGPIPE, SIG_IGN);
 	cmd = argv[1];
+	if (strcmp(cmd, "serve") == 0)
+		return cli_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)

@@ -32,6 +32,9 @@ typedef struct eng_config {
 	const scn_vars *overrides;	/* --var: win over a scenario's "vars" */
 	const char *capture_dir;	/* write <dir>/<id>.pcap per session, or NULL */
 	unsigned jobs;			/* sessions at once; 0: one per CPU */
+	int builtin_server;		/* start the reference server (serve.h) on
+					 * 127.0.0.1, any port, on the run's loop and
+					 * run against it; host and port are ignored */
 } eng_config;
 
 /* Called as each scenario finishes, in finishing order; the result still
@@ -45,7 +48,10 @@ typedef enum eng_status {
 } eng_status;
 
 /* Runs every scenario of list against cfg's target, appending results to
- * run in the list's order. err gets one line when the status is not OK. */
+ * run in the list's order. err gets one line when the status is not OK.
+ * With cfg->builtin_server, run->target becomes "built-in reference
+ * server 127.0.0.1:PORT", the variables target_host and target_port name
+ * it, and a port that cannot be bound gives ENG_UNREACHABLE. */
 eng_status eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run,
     eng_progress_cb progress, void *arg, char *err, size_t errlen);
 

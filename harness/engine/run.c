@@ -16,6 +16,7 @@
 #include <uv.h>
 
 #include "harness/engine/client.h"
+#include "harness/engine/serve.h"
 #include "harness/util/xalloc.h"
 
 typedef struct run_state {
@@ -32,6 +33,9 @@ typedef struct run_state {
 	char unreachable_msg[256];
 	eng_progress_cb progress;
 	void *arg;
+	eng_serve *server;	/* the built-in reference server, or NULL */
+	eng_config local;	/* cfg pointed at the built-in server */
+	scn_vars vars;		/* its defaults, naming the server */
 } run_state;
 
 typedef struct run_slot {
@@ -40,6 +44,16 @@ typedef struct run_slot {
 } run_slot;
 
 static void run_fill(run_state *rs);
+
+/* The built-in server keeps the loop alive: stop it once no session is
+ * left to start or running. */
+static void
+run_maybe_stop_server(run_state *rs)
+{
+	if (rs->server != NULL && rs->running == 0 &&
+	    (rs->unreachable || rs->next >= rs->list->n))
+		eng_serve_stop(rs->server);
+}
 
 static void
 run_done(void *arg, rpt_scenario *res, int unreachable)
@@ -59,6 +73,7 @@ run_done(void *arg, rpt_scenario *res, int unreachable)
 		rs->progress(rs->arg, res);
 	xfree(slot);
 	run_fill(rs);
+	run_maybe_stop_server(rs);
 }
 
 static void
@@ -177,6 +192,35 @@ run_resolve(run_state *rs, char *err, size_t errlen)
 	return 1;
 }
 
+/* ---- the built-in server -------------------------------------------------- */
+
+/* Starts the reference server on the run's loop and points the sessions
+ * at it. Returns 0, or -1 with err set when it cannot listen. */
+static int
+run_start_server(run_state *rs, const eng_config *cfg, rpt_run *run, char *err, size_t errlen)
+{
+	eng_serve_config scfg;
+
+	memset(&scfg, 0, sizeof(scfg));
+	scfg.host = "127.0.0.1";
+	scfg.port = "0";
+	if (eng_serve_start(&rs->loop, &scfg, &rs->server, err, errlen) != 0)
+		return -1;
+	rs->local = *cfg;
+	rs->local.host = "127.0.0.1";
+	rs->local.port = eng_serve_port(rs->server);
+	if (cfg->defaults != NULL)
+		for (size_t i = 0; i < cfg->defaults->n; i++)
+			scn_vars_set(&rs->vars, cfg->defaults->v[i].name, cfg->defaults->v[i].value);
+	scn_vars_set(&rs->vars, "target_host", rs->local.host);
+	scn_vars_set(&rs->vars, "target_port", rs->local.port);
+	rs->local.defaults = &rs->vars;
+	rs->cfg = &rs->local;
+	xfree(run->target);
+	run->target = xasprintf("built-in reference server %s", eng_serve_address(rs->server));
+	return 0;
+}
+
 /* ---- public ------------------------------------------------------------ */
 
 eng_status
@@ -199,11 +243,17 @@ eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_
 	rs.arg = arg;
 	rs.results = xcalloc(list->n ? list->n : 1, sizeof(*rs.results));
 
-	rc = run_resolve(&rs, err, errlen);
+	if (cfg->builtin_server && run_start_server(&rs, cfg, run, err, errlen) != 0)
+		rc = 1;
+	else
+		rc = run_resolve(&rs, err, errlen);
 	if (rc != 0) {
 		status = ENG_UNREACHABLE;
+		eng_serve_stop(rs.server);
+		uv_run(&rs.loop, UV_RUN_DEFAULT);
 	} else {
 		run_fill(&rs);
+		run_maybe_stop_server(&rs);
 		uv_run(&rs.loop, UV_RUN_DEFAULT);
 		if (rs.unreachable) {
 			snprintf(err, errlen, "%s", rs.unreachable_msg);
@@ -226,6 +276,8 @@ eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_
 		rpt_run_add(run, sc);
 	}
 	xfree(rs.results);
+	eng_serve_free(rs.server);
+	scn_vars_free(&rs.vars);
 	/* Every session closes its handles before reporting done, so a loop
 	 * that does not close cleanly is a harness bug. */
 	if (uv_loop_close(&rs.loop) != 0) {

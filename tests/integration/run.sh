@@ -686,8 +686,8 @@ if [ "$h_rc" = 2 ] && grep -q -- "--no-such-option" "$work/usage-option.err"; th
 else
 	not_ok "usage error (unknown option): exit status $h_rc: $(head -c 200 "$work/usage-option.err")"
 fi
-hrun usage-target run "$suite"
-check "usage error (no --target): exit status 2 (got $h_rc)" test "$h_rc" = 2
+hrun usage-target run --target "$host:99999" "$suite"
+check "usage error (--target with port 99999): exit status 2 (got $h_rc)" test "$h_rc" = 2
 hrun usage-jobs run --target "$host:$postfix_port" --jobs 0 "$suite"
 check "usage error (--jobs 0): exit status 2 (got $h_rc)" test "$h_rc" = 2
 hrun usage-command no-such-command

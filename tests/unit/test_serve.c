@@ -1,0 +1,276 @@
+/*
+ * The reference server on a real loop (harness/engine/serve.c, spool.c),
+ * and `run` against it (eng_run with builtin_server). A client thread
+ * speaks SMTP over a blocking socket while the test's thread runs the
+ * loop; when the client is done it wakes the loop (uv_async_t), which
+ * stops the server. Every test asserts uv_loop_close() == 0.
+ */
+#include <arpa/inet.h>
+#include <check.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "harness/engine/engine.h"
+#include "harness/engine/serve.h"
+#include "harness/util/xalloc.h"
+
+typedef struct client_job {
+	int port;
+	const char *send;	/* written in one piece after the greeting */
+	char got[8192];		/* everything read until EOF */
+	size_t got_len;
+	uv_async_t *done;
+} client_job;
+
+static void *
+client_thread(void *arg)
+{
+	client_job *j = arg;
+	struct sockaddr_in sin;
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons((uint16_t)j->port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0) {
+		if (j->send != NULL && write(fd, j->send, strlen(j->send)) < 0)
+			perror("write");
+		for (;;) {
+			ssize_t n = read(fd, j->got + j->got_len, sizeof(j->got) - 1 - j->got_len);
+
+			if (n <= 0)
+				break;
+			j->got_len += (size_t)n;
+		}
+	}
+	j->got[j->got_len] = '\0';
+	close(fd);
+	uv_async_send(j->done);
+	return NULL;
+}
+
+static eng_serve *stop_me;
+static int async_calls;
+
+static void
+async_cb(uv_async_t *a)
+{
+	async_calls++;
+	eng_serve_stop(stop_me);
+	uv_close((uv_handle_t *)a, NULL);
+}
+
+/* Runs one client session against a fresh server; returns what it read. */
+static void
+session(const eng_serve_config *cfg, client_job *j)
+{
+	uv_loop_t loop;
+	uv_async_t done;
+	pthread_t th;
+	eng_serve *sv;
+	char err[256];
+
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	ck_assert_int_eq(eng_serve_start(&loop, cfg, &sv, err, sizeof(err)), 0);
+	ck_assert_ptr_nonnull(strstr(eng_serve_address(sv), "127.0.0.1:"));
+	uv_async_init(&loop, &done, async_cb);
+	stop_me = sv;
+	async_calls = 0;
+	j->port = atoi(eng_serve_port(sv));
+	j->done = &done;
+	ck_assert_int_eq(pthread_create(&th, NULL, client_thread, j), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	pthread_join(th, NULL);
+	ck_assert_int_eq(async_calls, 1);
+	eng_serve_free(sv);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+
+START_TEST(test_serve_session_to_maildir)
+{
+	char dir[] = "/tmp/test-serve-XXXXXX";
+	eng_serve_config cfg;
+	client_job j;
+	char *path;
+	DIR *d;
+	struct dirent *e;
+	int files = 0;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.host = "127.0.0.1";
+	cfg.port = "0";
+	cfg.hostname = "mx.test";
+	cfg.spool_dir = dir;
+	memset(&j, 0, sizeof(j));
+	j.send = "EHLO c.test\r\nMAIL FROM:<a@h.test>\r\nRCPT TO:<b@d.test>\r\nDATA\r\n"
+	    "Subject: t\r\n\r\n..x\r\n.\r\nQUIT\r\n";
+	session(&cfg, &j);
+	ck_assert_msg(strncmp(j.got, "220 mx.test ESMTP", 17) == 0, "%s", j.got);
+	ck_assert_ptr_nonnull(strstr(j.got, "\r\n354 "));
+	ck_assert_ptr_nonnull(strstr(j.got, "\r\n250 2.0.0 Ok: queued as "));
+	ck_assert_ptr_nonnull(strstr(j.got, "\r\n221 2.0.0 "));
+
+	path = xasprintf("%s/new", dir);
+	d = opendir(path);
+	ck_assert_ptr_nonnull(d);
+	while ((e = readdir(d)) != NULL) {
+		char *f, buf[1024];
+		FILE *fp;
+		size_t n;
+
+		if (e->d_name[0] == '.')
+			continue;
+		files++;
+		f = xasprintf("%s/%s", path, e->d_name);
+		fp = fopen(f, "rb");
+		ck_assert_ptr_nonnull(fp);
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+		buf[n] = '\0';
+		fclose(fp);
+		ck_assert_msg(strncmp(buf, "Return-Path: <a@h.test>\r\nReceived: from c.test "
+		    "([127.0.0.1])\r\n\tby mx.test (smtp-harness) with ESMTP id ", 85) == 0, "%s", buf);
+		ck_assert_msg(strstr(buf, "\tfor <b@d.test>; ") != NULL, "%s", buf);
+		ck_assert_msg(n > 18 && strcmp(buf + n - 18, "Subject: t\r\n\r\n.x\r\n") == 0, "%s", buf);
+		unlink(f);
+		xfree(f);
+		f = xasprintf("%s/envelope/%s.json", dir, e->d_name);
+		ck_assert_int_eq(access(f, R_OK), 0);
+		unlink(f);
+		xfree(f);
+	}
+	closedir(d);
+	ck_assert_int_eq(files, 1);
+	rmdir(path);
+	xfree(path);
+	for (const char *sub = "tmp"; sub != NULL; sub = strcmp(sub, "tmp") == 0 ? "cur" :
+	    strcmp(sub, "cur") == 0 ? "envelope" : NULL) {
+		path = xasprintf("%s/%s", dir, sub);
+		ck_assert_int_eq(rmdir(path), 0);	/* empty: nothing left in tmp/ */
+		xfree(path);
+	}
+	rmdir(dir);
+}
+END_TEST
+
+/* RFC 5321 §4.5.3.2.7: after the idle timeout, 421 and the close. */
+START_TEST(test_serve_idle_timeout_421)
+{
+	eng_serve_config cfg;
+	client_job j;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.host = "127.0.0.1";
+	cfg.port = "0";
+	cfg.hostname = "mx.test";
+	cfg.idle_timeout_ms = 200;
+	memset(&j, 0, sizeof(j));
+	j.send = "EHLO c.test\r\n";
+	session(&cfg, &j);
+	ck_assert_msg(strstr(j.got, "\r\n421 4.4.2 mx.test ") != NULL, "%s", j.got);
+}
+END_TEST
+
+START_TEST(test_serve_port_in_use)
+{
+	uv_loop_t loop;
+	eng_serve *a, *b;
+	eng_serve_config cfg;
+	char err[256];
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.host = "127.0.0.1";
+	cfg.port = "0";
+	ck_assert_int_eq(uv_loop_init(&loop), 0);
+	ck_assert_int_eq(eng_serve_start(&loop, &cfg, &a, err, sizeof(err)), 0);
+	cfg.port = eng_serve_port(a);
+	ck_assert_int_eq(eng_serve_start(&loop, &cfg, &b, err, sizeof(err)), -1);
+	ck_assert_ptr_null(b);
+	ck_assert_msg(strstr(err, "cannot listen on 127.0.0.1:") != NULL, "%s", err);
+	cfg.port = "0";
+	cfg.spool_dir = "/dev/null/spool";
+	ck_assert_int_eq(eng_serve_start(&loop, &cfg, &b, err, sizeof(err)), -2);
+	eng_serve_stop(a);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	eng_serve_free(a);
+	ck_assert_int_eq(uv_loop_close(&loop), 0);
+}
+END_TEST
+
+/* `run` with no target: the built-in server in the run's own loop. */
+START_TEST(test_serve_run_builtin)
+{
+	static const char text[] =
+	    "{\"id\": \"t.basic\", \"summary\": \"s\", \"refs\": [\"rfc5321.3.1.greeting\"],"
+	    " \"steps\": [{\"recv\": {\"code\": 220}}, {\"send\": \"EHLO ${helo}\", \"recv\": 250},"
+	    " {\"send\": [\"MAIL FROM:<${from}>\", \"RCPT TO:<${rcpt}>\", \"DATA\"],"
+	    "  \"pipeline\": true, \"recv\": [250, 250, 354]},"
+	    " {\"data\": {\"lines\": [\"Subject: x\", \"\", \".\"]}, \"recv\": 250},"
+	    " {\"send\": \"QUIT\", \"recv\": 221}, {\"closed\": {\"within_ms\": 2000}}]}";
+	scn_list list = { 0 };
+	scn_vars defaults = { 0 };
+	scn_scenario *s;
+	eng_config cfg;
+	rpt_run *run = rpt_run_new("built-in reference server");
+	char err[512] = "";
+
+	for (int i = 0; i < 3; i++) {
+		ck_assert_msg(scn_load_buffer("t.json", text, strlen(text), &s, err, sizeof(err)) == 0,
+		    "%s", err);
+		list.items = xgrow(list.items, &list.cap, list.n + 1, sizeof(*list.items));
+		list.items[list.n++] = s;
+	}
+	eng_default_vars(&defaults, "127.0.0.1", "0");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.builtin_server = 1;
+	cfg.connect_timeout_ms = 2000;
+	cfg.defaults = &defaults;
+	cfg.jobs = 2;
+	ck_assert_int_eq(eng_run(&list, &cfg, run, NULL, NULL, err, sizeof(err)), ENG_OK);
+	ck_assert_msg(strncmp(run->target, "built-in reference server 127.0.0.1:", 36) == 0, "%s",
+	    run->target);
+	ck_assert_int_eq((int)run->nscenarios, 3);
+	for (size_t i = 0; i < run->nscenarios; i++)
+		ck_assert_msg(run->scenarios[i]->verdict == RPT_PASS, "%s: %s",
+		    run->scenarios[i]->id, rpt_verdict_str(run->scenarios[i]->verdict));
+	rpt_run_free(run);
+	scn_vars_free(&defaults);
+	scn_list_free(&list);
+}
+END_TEST
+
+static Suite *
+serve_suite(void)
+{
+	Suite *s = suite_create("serve");
+	TCase *tc = tcase_create("loop");
+
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_serve_session_to_maildir);
+	tcase_add_test(tc, test_serve_idle_timeout_421);
+	tcase_add_test(tc, test_serve_port_in_use);
+	tcase_add_test(tc, test_serve_run_builtin);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	SRunner *sr = srunner_create(serve_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
