@@ -24,7 +24,7 @@ build_pkgs="build-essential cmake pkg-config check libuv1-dev libpcap-dev
 	libcjson-dev libssl-dev libedit-dev clang libclang-rt-14-dev"
 
 # swaks needs the two Perl TLS modules for --tls.
-test_pkgs="tshark swaks python3-aiosmtpd iproute2 procps ca-certificates
+test_pkgs="tshark swaks python3-aiosmtpd python3-jsonschema iproute2 procps ca-certificates
 	openssl libnet-ssleay-perl libio-socket-ssl-perl postfix"
 
 die() {

@@ -26,6 +26,19 @@
 #include "harness/util/jsonpos.h"
 #include "harness/util/xalloc.h"
 
+/* Most bytes one template may expand to: a ${repeat} may not ask for more
+ * than a session could record (HARNESS_STREAM_MAX), like data "generate":
+ * HARNESS_EXPAND_MAX. */
+
+/* glibc's regcomp copies a repeated atom or group once per repetition and
+ * keeps, for every node, the set of nodes reachable without input: memory
+ * grows with the square of the expanded size where copies are optional
+ * ("(a?){10000}" takes 7 GB and 24 s). So the expanded size of one
+ * expression is bounded, and the sum of the squares over a scenario (a
+ * 4 MB file holds many expressions). At these bounds one expression
+ * compiles in under 0.2 s and 10 MB, a whole scenario's in a few seconds
+ * (HARNESS_REGEX_EXPANDED_MAX, HARNESS_REGEX_BUDGET). */
+
 const char *const scn_builtin_vars[] = {
 	"helo", "from", "rcpt", "rcpt2", "bad_rcpt", "domain",
 	"target_host", "target_port", NULL
@@ -53,6 +66,7 @@ typedef struct ld {
 	char **names;		/* variables a template may name at this point */
 	size_t nnames;
 	size_t namescap;
+	unsigned long long regex_cost;	/* sum of squared expanded sizes so far */
 } ld;
 
 /* A child path: parent plus ".key" or "[i]"; caller frees. */
@@ -86,9 +100,9 @@ ld_got(const cJSON *v, char *out, size_t n)
 		const char *s = v->valuestring;
 		size_t len = strlen(s);
 		char q[48];
-		size_t j = 0;
+		size_t i, j = 0;
 
-		for (size_t i = 0; i < len && j + 5 < sizeof(q); i++) {
+		for (i = 0; i < len && j + 5 < sizeof(q); i++) {
 			unsigned char c = (unsigned char)s[i];
 
 			if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
@@ -99,7 +113,7 @@ ld_got(const cJSON *v, char *out, size_t n)
 			}
 		}
 		q[j] = '\0';
-		snprintf(out, n, "\"%s%s\"", q, j < len ? "..." : "");
+		snprintf(out, n, "\"%s%s\"", q, i < len ? "..." : "");
 	} else if (cJSON_IsBool(v)) {
 		snprintf(out, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
 	} else if (cJSON_IsNull(v)) {
@@ -192,8 +206,10 @@ ld_int(ld *l, const cJSON *v, const char *path, long long lo, long long hi, long
 	char what[96];
 
 	snprintf(what, sizeof(what), "an integer %lld-%lld", lo, hi);
-	if (!cJSON_IsNumber(v) || v->valuedouble != (double)(long long)v->valuedouble ||
-	    v->valuedouble < (double)lo || v->valuedouble > (double)hi)
+	/* Range first: converting an out-of-range double (1e300, inf) to an
+	 * integer is undefined behaviour. */
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= (double)lo && v->valuedouble <= (double)hi) ||
+	    v->valuedouble != (double)(long long)v->valuedouble)
 		return ld_expected(l, path, what, v);
 	*out = (long long)v->valuedouble;
 	return 0;
@@ -214,6 +230,22 @@ ld_ms(ld *l, const cJSON *obj, const char *key, const char *path, uint32_t lo, u
 	xfree(p);
 	if (rc == 0)
 		*out = (uint32_t)n;
+	return rc;
+}
+
+/* A "comment" member, where obj has one, must be a string. */
+static int
+ld_comment(ld *l, const cJSON *obj, const char *path)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "comment");
+	char *p;
+	int rc;
+
+	if (v == NULL || cJSON_IsString(v))
+		return 0;
+	p = ld_key(path, "comment");
+	rc = ld_expected(l, p, "a string", v);
+	xfree(p);
 	return rc;
 }
 
@@ -279,6 +311,9 @@ ld_keywords(ld *l, const cJSON *v, const char *path, char ***out, size_t *nout)
 {
 	const char *what = "an EHLO keyword such as \"PIPELINING\", or an array of them";
 	size_t n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
+	/* Walk the children: cJSON_GetArrayItem is linear, so indexing each
+	 * element would be quadratic on a long array. */
+	const cJSON *k = cJSON_IsArray(v) ? v->child : v;
 
 	if (!cJSON_IsArray(v) && !cJSON_IsString(v))
 		return ld_expected(l, path, what, v);
@@ -286,8 +321,7 @@ ld_keywords(ld *l, const cJSON *v, const char *path, char ***out, size_t *nout)
 		return ld_expected(l, path, what, v);
 	*out = xcalloc(n, sizeof(char *));
 	*nout = 0;
-	for (size_t i = 0; i < n; i++) {
-		const cJSON *k = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
+	for (size_t i = 0; i < n; i++, k = k->next) {
 		char *p = cJSON_IsArray(v) ? ld_index(path, i) : xstrdup(path);
 		int bad = !cJSON_IsString(k) || !ld_keyword_ok(k->valuestring);
 
@@ -310,6 +344,7 @@ static int
 ld_ints(ld *l, const cJSON *v, const char *path, int lo, int hi, int **out, size_t *nout)
 {
 	size_t n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
+	const cJSON *e = cJSON_IsArray(v) ? v->child : v;	/* see ld_keywords */
 	char what[96];
 
 	snprintf(what, sizeof(what), "an integer %d-%d or a non-empty array of them", lo, hi);
@@ -319,8 +354,7 @@ ld_ints(ld *l, const cJSON *v, const char *path, int lo, int hi, int **out, size
 		return ld_expected(l, path, what, v);
 	*out = xcalloc(n, sizeof(int));
 	*nout = 0;
-	for (size_t i = 0; i < n; i++) {
-		const cJSON *e = cJSON_IsArray(v) ? cJSON_GetArrayItem(v, (int)i) : v;
+	for (size_t i = 0; i < n; i++, e = e->next) {
 		char *p = cJSON_IsArray(v) ? ld_index(path, i) : xstrdup(path);
 		long long x;
 		int rc = ld_int(l, e, p, lo, hi, &x);
@@ -331,6 +365,127 @@ ld_ints(ld *l, const cJSON *v, const char *path, int lo, int hi, int **out, size
 		(*out)[(*nout)++] = (int)x;
 	}
 	return 0;
+}
+
+/* Saturating a + b and a * b, both at most lim + 1. */
+static unsigned long long
+ld_sat(unsigned long long a, unsigned long long b, int mul, unsigned long long lim)
+{
+	if (a > lim)
+		a = lim + 1;
+	if (b > lim)
+		b = lim + 1;
+	a = mul ? a * b : a + b;
+	return a > lim ? lim + 1 : a;
+}
+
+/*
+ * An upper estimate of the size of an extended regular expression once
+ * regcomp has expanded its repetitions: every atom, operator and group
+ * counts one, "x{n,m}" counts x max(n, m) times ({n,} n + 1 times), "x+"
+ * twice, and a repetition of "x*" copies the "*" too. Saturates above
+ * lim. Syntax errors are left for regcomp to report.
+ */
+static unsigned long long
+ld_regex_expanded(const char *s, unsigned long long lim)
+{
+	unsigned long long *outer = xcalloc(strlen(s) + 1, sizeof(*outer));
+	unsigned long long cur = 0, last = 0;
+	size_t depth = 0;
+
+	for (const char *c = s; *c; c++) {
+		switch (*c) {
+		case '(':
+			outer[depth++] = cur;
+			cur = last = 0;
+			continue;
+		case ')':
+			if (depth == 0)
+				break;
+			last = ld_sat(cur, 1, 0, lim);
+			cur = ld_sat(outer[--depth], last, 0, lim);
+			continue;
+		case '|':
+			cur = ld_sat(cur, 1, 0, lim);
+			last = 0;
+			continue;
+		case '*':
+		case '?':
+			/* a repetition after this one copies the operator too */
+			cur = ld_sat(cur, 1, 0, lim);
+			last = ld_sat(last, 1, 0, lim);
+			continue;
+		case '+':
+			/* x+ is x x* */
+			cur = ld_sat(cur, ld_sat(last, 1, 0, lim), 0, lim);
+			last = ld_sat(ld_sat(last, 2, 1, lim), 1, 0, lim);
+			continue;
+		case '{': {
+			unsigned long long n = 0, m;
+			const char *q = c + 1;
+			char *end;
+
+			if (!(isdigit((unsigned char)q[0]) || (q[0] == ',' && isdigit((unsigned char)q[1]))))
+				break;
+			errno = 0;
+			if (*q != ',') {
+				n = strtoull(q, &end, 10);
+				q = end;
+			}
+			m = n;
+			if (*q == ',' && isdigit((unsigned char)q[1]))
+				m = strtoull(q + 1, &end, 10);
+			else if (*q == ',')
+				m = n + 1;
+			if (errno == ERANGE)
+				m = lim + 1;
+			if (m < n)
+				m = n;
+			/* the atom is there once already */
+			if (m > 1)
+				cur = ld_sat(cur, ld_sat(last, m - 1, 1, lim), 0, lim);
+			last = ld_sat(last, m, 1, lim);
+			if ((q = strchr(c, '}')) != NULL)
+				c = q;
+			continue;
+		}
+		case '\\':
+			if (c[1])
+				c++;
+			break;
+		case '[': {
+			/* a bracket expression is one atom: skip to its ']' */
+			const char *q = c + 1;
+
+			if (*q == '^')
+				q++;
+			if (*q == ']')
+				q++;
+			while (*q && *q != ']') {
+				if (*q == '[' && (q[1] == '.' || q[1] == ':' || q[1] == '=')) {
+					const char *e = strchr(q + 2, q[1]);
+
+					while (e && e[1] != ']')
+						e = strchr(e + 1, q[1]);
+					q = e ? e + 2 : q + strlen(q);
+					continue;
+				}
+				q++;
+			}
+			c = *q ? q : q - 1;
+			break;
+		}
+		default:
+			break;
+		}
+		/* an atom */
+		last = 1;
+		cur = ld_sat(cur, 1, 0, lim);
+	}
+	while (depth > 0)
+		cur = ld_sat(cur, outer[--depth], 0, lim);
+	xfree(outer);
+	return cur;
 }
 
 /*
@@ -352,26 +507,49 @@ ld_regex(ld *l, const cJSON *v, const char *path, regex_t *re, char **src)
 		return ld_fail(l, path, "expected a regular expression of at most %d bytes, got %zu",
 		    HARNESS_REGEX_MAX, strlen(s));
 	for (const char *c = s; *c; c++) {
-		unsigned long long a, b;
+		unsigned long long a = 0, b;
+		const char *q = c + 1;
 		char *end;
 
 		if (*c == '\\' && c[1]) {
+			/* glibc honours back-references even in EREs, and they
+			 * make matching a hostile reply exponential */
+			if (c[1] >= '1' && c[1] <= '9')
+				return ld_fail(l, path, "expected a regular expression without "
+				    "back-references, got \\%c at offset %td", c[1], c - s);
 			c++;
 			continue;
 		}
-		if (*c != '{' || !isdigit((unsigned char)c[1]))
+		/* {n}, {n,}, {n,m}, and {,m}, which glibc reads as {0,m} */
+		if (*c != '{' || !(isdigit((unsigned char)c[1]) ||
+		    (c[1] == ',' && isdigit((unsigned char)c[2]))))
 			continue;
 		errno = 0;
-		a = strtoull(c + 1, &end, 10);
+		if (*q != ',') {
+			a = strtoull(q, &end, 10);
+			q = end;
+		}
 		b = a;
-		if (*end == ',' && isdigit((unsigned char)end[1]))
-			b = strtoull(end + 1, &end, 10);
+		if (*q == ',' && isdigit((unsigned char)q[1]))
+			b = strtoull(q + 1, &end, 10);
 		if (errno == ERANGE || b > HARNESS_REGEX_REPEAT_MAX)
 			b = HARNESS_REGEX_REPEAT_MAX + 1ULL;
 		product *= b ? b : 1;
 		if (product > HARNESS_REGEX_REPEAT_MAX)
 			return ld_fail(l, path, "expected repetition bounds whose product is at "
 			    "most %d, got more", HARNESS_REGEX_REPEAT_MAX);
+	}
+	{
+		unsigned long long size = ld_regex_expanded(s, HARNESS_REGEX_EXPANDED_MAX);
+
+		if (size > HARNESS_REGEX_EXPANDED_MAX)
+			return ld_fail(l, path, "expected a regular expression of at most %d atoms "
+			    "once its repetitions are expanded, got more", HARNESS_REGEX_EXPANDED_MAX);
+		l->regex_cost += size * size;
+		if (l->regex_cost > HARNESS_REGEX_BUDGET)
+			return ld_fail(l, path, "expected regular expressions that fit the scenario's "
+			    "budget (the squares of their expanded sizes add up to at most %llu), "
+			    "got more", HARNESS_REGEX_BUDGET);
 	}
 	rc = regcomp(re, s, REG_EXTENDED);
 	if (rc != 0) {
@@ -410,12 +588,14 @@ ld_name_add(ld *l, const char *name)
 static int
 ld_template(ld *l, const cJSON *v, const char *path, int raw, int one_line, char **out)
 {
+	unsigned long long size;
 	const char *s;
 
 	if (!cJSON_IsString(v))
 		return ld_expected(l, path, raw ? "a string (escapes \\r \\n \\t \\0 \\xHH \\\\)" :
 		    "a string", v);
 	s = v->valuestring;
+	size = strlen(s);
 	if (one_line && strpbrk(s, "\r\n"))
 		return ld_fail(l, path, "expected one command line without CR or LF (the harness "
 		    "appends CRLF; use \"raw\" for line ends of your own), got %zu bytes with a line end",
@@ -445,6 +625,12 @@ ld_template(ld *l, const cJSON *v, const char *path, int raw, int one_line, char
 			    n > HARNESS_REPEAT_MAX)
 				return ld_fail(l, path, "expected a count 0-%d in ${repeat:TEXT:N} at "
 				    "offset %td, got \"%s\"", HARNESS_REPEAT_MAX, c - s, num);
+			/* TEXT is under 4 MB and N at most 10^6: no overflow */
+			size += (unsigned long long)(colon - name - 7) * n;
+			if (size > HARNESS_EXPAND_MAX)
+				return ld_fail(l, path, "expected a template of at most %d bytes once "
+				    "expanded, got more with ${repeat:TEXT:N} at offset %td",
+				    HARNESS_EXPAND_MAX, c - s);
 		} else {
 			char nm[64];
 
@@ -589,7 +775,7 @@ ld_expect(ld *l, const cJSON *v, const char *path, const scn_step *st, scn_expec
 			rc = ld_expected(l, p, "an object {\"var\": NAME, \"regex\": RE}", m);
 			goto out;
 		}
-		if ((rc = ld_keys(l, m, p, capture_keys)) != 0)
+		if ((rc = ld_keys(l, m, p, capture_keys)) != 0 || (rc = ld_comment(l, m, p)) != 0)
 			goto out;
 		var = cJSON_GetObjectItemCaseSensitive(m, "var");
 		re = cJSON_GetObjectItemCaseSensitive(m, "regex");
@@ -680,7 +866,7 @@ ld_data(ld *l, const cJSON *v, const char *path, scn_step *st)
 
 	if (!cJSON_IsObject(v))
 		return ld_expected(l, path, "an object with one of \"lines\", \"raw\", \"generate\"", v);
-	if (ld_keys(l, v, path, data_keys) != 0)
+	if (ld_keys(l, v, path, data_keys) != 0 || ld_comment(l, v, path) != 0)
 		return -1;
 	lines = cJSON_GetObjectItemCaseSensitive(v, "lines");
 	raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
@@ -738,7 +924,7 @@ ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stop
 		    *stopper);
 	if (!cJSON_IsObject(v))
 		return ld_expected(l, path, "a step object", v);
-	if (ld_keys(l, v, path, step_keys) != 0)
+	if (ld_keys(l, v, path, step_keys) != 0 || ld_comment(l, v, path) != 0)
 		return -1;
 	send = cJSON_GetObjectItemCaseSensitive(v, "send");
 	raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
@@ -860,6 +1046,7 @@ ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stop
 			const cJSON *c;
 
 			if ((rc = ld_keys(l, closed, p, closed_keys)) != 0 ||
+			    (rc = ld_comment(l, closed, p)) != 0 ||
 			    (rc = ld_ms(l, closed, "within_ms", p, 1, &st->closed_ms)) != 0)
 				goto out;
 			c = cJSON_GetObjectItemCaseSensitive(closed, "check");
@@ -1099,6 +1286,7 @@ scn_load_buffer(const char *name, const char *text, size_t len, scn_scenario **o
     char *err, size_t errlen)
 {
 	const char *end = NULL;
+	char *copy;
 	cJSON *root;
 	ld l;
 	int rc;
@@ -1109,7 +1297,15 @@ scn_load_buffer(const char *name, const char *text, size_t len, scn_scenario **o
 		    "got %zu", name, HARNESS_SCENARIO_FILE_MAX, len);
 		return -1;
 	}
-	root = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+	/* cJSON is given a NUL after the text: when the text ends too soon it
+	 * then stops at offset len ("the end of the file") instead of naming
+	 * the last byte, which it does when it runs out of input. */
+	copy = xmalloc(len + 1);
+	memcpy(copy, text, len);
+	copy[len] = '\0';
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 0);
+	end = end ? text + (end - copy) : NULL;
+	xfree(copy);
 	if (root == NULL) {
 		int line, col;
 		size_t off = end ? (size_t)(end - text) : 0;
@@ -1117,8 +1313,6 @@ scn_load_buffer(const char *name, const char *text, size_t len, scn_scenario **o
 		size_t n = 0;
 
 		/* cJSON leaves end at the first byte it could not take */
-		if (cJSON_GetErrorPtr())
-			off = (size_t)(cJSON_GetErrorPtr() - text);
 		if (off > len)
 			off = len;
 		jsonpos_offset_to_lc(text, len, off, &line, &col);
@@ -1428,6 +1622,7 @@ int
 scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t errlen)
 {
 	const char *c = tmpl;
+	size_t start = out->len;
 
 	for (;;) {
 		const char *d = strstr(c, "${");
@@ -1460,7 +1655,12 @@ scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t 
 				snprintf(err, errlen, "malformed count in ${repeat:TEXT:N}");
 				return -1;
 			}
-			for (unsigned long long i = 0; i < n; i++)
+			if ((unsigned long long)(colon - text) * n + (out->len - start) > HARNESS_EXPAND_MAX) {
+				snprintf(err, errlen, "template expands to more than %d bytes",
+				    HARNESS_EXPAND_MAX);
+				return -1;
+			}
+			for (unsigned long long i = 0; colon > text && i < n; i++)
 				vbuf_append(out, text, (size_t)(colon - text));
 		} else {
 			char name[64];

@@ -34,6 +34,12 @@
 #define HARNESS_REPEAT_MAX	1000000		/* N of ${repeat:TEXT:N} in a template */
 #define HARNESS_REGEX_MAX	1024		/* bytes of one regular expression in a scenario */
 #define HARNESS_REGEX_REPEAT_MAX 10000		/* product of the {n,m} bounds of one regex */
+#define HARNESS_REGEX_EXPANDED_MAX 512		/* one regex with its repetitions written out */
+#define HARNESS_REGEX_BUDGET	(16ULL * HARNESS_REGEX_EXPANDED_MAX * HARNESS_REGEX_EXPANDED_MAX)
+						/* sum of squared expanded sizes, one scenario */
+#define HARNESS_EXPAND_MAX	(HARNESS_STREAM_MAX / 2) /* bytes one template expands to */
+#define HARNESS_JSON_PATH_MAX	4096		/* longest JSON path jsonpos records */
+#define HARNESS_JSON_PATHS_MAX	(64 * 1024 * 1024) /* bytes of paths jsonpos records per file */
 #define HARNESS_STEP_WAIT_MAX	3600000		/* ms: longest timeout, delay or pause a scenario may ask */
 #define HARNESS_DIALOG_ITEMS_MAX 100000		/* exchanges plus extra replies in one dialog */
 #define HARNESS_DIALOG_LINES_MAX 1000000	/* reply lines kept in one dialog */

@@ -4,7 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
+
+/* Every path is stored whole, so a deep or long-keyed text would make
+ * them quadratic in its size (a 1 MB key over 1000 values: 1 GB). A path
+ * longer than HARNESS_JSON_PATH_MAX is not recorded, and recording stops once the
+ * paths fill HARNESS_JSON_PATHS_MAX; such values are then not found (1:1). */
 
 /* A cursor over the text that knows its line and column. */
 typedef struct jp_scan {
@@ -178,6 +184,8 @@ jp_record(jp_build *b, const vbuf *path, int line, int col)
 {
 	jsonpos *jp = b->jp;
 
+	if (path->len > HARNESS_JSON_PATH_MAX || b->arena.len + path->len + 1 > HARNESS_JSON_PATHS_MAX)
+		return;
 	jp->e = xgrow(jp->e, &jp->cap, jp->n + 1, sizeof(*jp->e));
 	b->off = xgrow(b->off, &b->offcap, b->noff + 1, sizeof(*b->off));
 	b->off[b->noff++] = b->arena.len;
@@ -221,6 +229,11 @@ jsonpos_build(jsonpos *jp, const char *text, size_t len)
 
 	memset(jp, 0, sizeof(*jp));
 	vbuf_append_str(&path, "$");
+	/* cJSON skips a UTF-8 byte order mark; so must we, or the whole file
+	 * would read as one bad token and every position be lost. */
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		for (int i = 0; i < 3; i++)
+			jp_advance(&s);
 
 	/* A small state machine instead of recursion: depth costs heap, not
 	 * stack, whatever the input. */
