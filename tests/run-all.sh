@@ -42,6 +42,11 @@ unit() {
 	(cd "$top/$dir" && ctest --output-on-failure -j "$jobs")
 }
 
+# ctest with the sanitizers' options: leaks reported, UB fatal.
+unit_sanitized() {
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 unit "$@"
+}
+
 fuzz_all() {
 	local ok=0 t name corpus work
 	for t in "$top"/build-fuzz/tests/fuzz_*; do
@@ -68,7 +73,7 @@ phase "setup" bash tests/setup-debian.sh
 phase "build" build build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DHARNESS_WERROR=ON
 phase "unit tests" unit build
 phase "build (asan+ubsan)" build build-asan -DCMAKE_BUILD_TYPE=Debug -DHARNESS_SANITIZE=ON -DHARNESS_WERROR=ON
-phase "unit tests (asan+ubsan)" env ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 unit build-asan
+phase "unit tests (asan+ubsan)" unit_sanitized build-asan
 phase "integration (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/run.sh
