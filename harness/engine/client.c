@@ -617,6 +617,27 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 
 /* ---- timers ------------------------------------------------------------ */
 
+/* A deadline passed while the server owed a reply: a FAIL of the check
+ * that expected it (the step's, an expectation's own, or the greeting's),
+ * with the last bytes written as evidence. Ends the session. */
+static void
+ecl_no_reply(eng_client *c, const scn_step *st, const char *when)
+{
+	const ecl_op *op = &c->ops[c->op];
+	const scn_expect *e = &st->expects[op->expect];
+	const char *check = st->check ? st->check : ECL_ONE_REPLY;
+	rpt_evidence ev;
+
+	if (e->check && c->s->check && strcmp(e->check, c->s->check) != 0)
+		check = e->check;
+	if (c->nreplies == 0)
+		check = ECL_GREETING;
+	ecl_evidence_last_write(c, &ev);
+	ecl_finding(c, check, RPT_FAIL, &ev,
+	    "expected a reply %s, got none (the connection is still open)", when);
+	ecl_finish(c);
+}
+
 static void
 ecl_timer_cb(uv_timer_t *h)
 {
@@ -638,19 +659,10 @@ ecl_timer_cb(uv_timer_t *h)
 		ecl_advance(c);
 		return;
 	case W_REPLY: {
-		const ecl_op *op = &c->ops[c->op];
-		const scn_expect *e = &st->expects[op->expect];
-		const char *check = st->check ? st->check : ECL_ONE_REPLY;
+		char why[64];
 
-		if (e->check && c->s->check && strcmp(e->check, c->s->check) != 0)
-			check = e->check;
-		if (c->nreplies == 0)
-			check = ECL_GREETING;
-		ecl_evidence_last_write(c, &ev);
-		ecl_finding(c, check, RPT_FAIL, &ev,
-		    "expected a reply within %d ms, got none (the connection is still open)",
-		    ecl_timeout(c, st->timeout_ms));
-		ecl_finish(c);
+		snprintf(why, sizeof(why), "within %d ms", ecl_timeout(c, st->timeout_ms));
+		ecl_no_reply(c, st, why);
 		return;
 	}
 	case W_CLOSE:
@@ -678,6 +690,18 @@ ecl_deadline_cb(uv_timer_t *h)
 
 	if (c->finishing)
 		return;
+	/* The server owes a reply: its silence is the finding, as at a step
+	 * timeout. Otherwise the harness's own budget ran out: ERROR. */
+	if (c->wait == W_REPLY && c->step < c->s->nsteps) {
+		char why[96];
+
+		uv_timer_stop(&c->timer);
+		c->wait = W_NONE;
+		snprintf(why, sizeof(why), "before the scenario deadline of %u ms",
+		    c->s->deadline_ms);
+		ecl_no_reply(c, &c->s->steps[c->step], why);
+		return;
+	}
 	rpt_scenario_set(c->res, RPT_ERROR, "scenario deadline of %u ms passed at step %zu",
 	    c->s->deadline_ms, c->step + 1);
 	ecl_finish(c);

@@ -627,6 +627,19 @@ if spawn_sink "$slow_port" -w 10 9>&-; then
 		not_ok "silent target (smtp-sink -w 10, --step-timeout 2000): exit status $h_rc after ${h_ms} ms, expected 1 after 2000-5000 ms"
 	fi
 	pycheck one "silent target" "$d/report.json" transaction.basic FAIL "2000 ms"
+	# The same silence with the whole-session deadline passing first: the
+	# server still owes the reply, so it is a FAIL too, not an ERROR.
+	sed 's/"id": "transaction.basic",/"id": "transaction.basic", "deadline_ms": 2000,/' \
+		"$suite/transaction/basic.json" >"$d/deadline.json"
+	hrun deadline run --target "$host:$slow_port" --report "json:$d/deadline-report.json" \
+		"$d/deadline.json"
+	if [ "$h_rc" = 1 ] && [ "$h_ms" -ge 1900 ] && [ "$h_ms" -lt 5000 ]; then
+		ok "silent target, scenario deadline 2000 ms: exit status 1 after ${h_ms} ms"
+	else
+		not_ok "silent target, scenario deadline 2000 ms: exit status $h_rc after ${h_ms} ms, expected 1 after 2000-5000 ms"
+	fi
+	pycheck one "silent target (deadline)" "$d/deadline-report.json" transaction.basic FAIL \
+		"before the scenario deadline of 2000 ms"
 else
 	not_ok "silent target: could not start smtp-sink -w 10 on $host:$slow_port"
 fi
