@@ -11,6 +11,12 @@
  * the code allowed for its command (RFC 5321 §4.3.2), the greeting,
  * refusal by 554 then 503, unsolicited, extra and premature replies,
  * replies to pipelined groups, QUIT answered 221 and the connection closed.
+ *
+ * Client side (the harness played the server): greeting awaited and EHLO
+ * before MAIL, lock-step without PIPELINING and group enders with it,
+ * content only after 354, dot-stuffing, bare CR/LF, message line length,
+ * QUIT before closing, lone dot after all RCPTs refused, parameters only
+ * for advertised extensions, declared SIZE, 8-bit content, EHLO argument.
  */
 #ifndef HARNESS_CHECK_PASSIVE_H
 #define HARNESS_CHECK_PASSIVE_H
@@ -21,6 +27,9 @@
 
 /* Every server-side passive check on t; findings go into sc. */
 void chk_passive_server(const cap_transcript *t, const dlg *d, rpt_scenario *sc);
+/* Every client-side passive check on t (the harness played the server,
+ * the client is under test); findings go into sc (passive_client.c). */
+void chk_passive_client(const cap_transcript *t, const dlg *d, rpt_scenario *sc);
 
 /* Adds a finding for catalog id with the keyword's verdict (or `verdict`
  * when it is not RPT_PASS), the catalog's refs, and marks the id
