@@ -130,6 +130,60 @@ finding_json(const rpt_finding *f)
 	return o;
 }
 
+/* Server role: where the harness listened and what the client delivered. */
+static cJSON *
+received_json(const rpt_received *rc)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr;
+
+	add_str(o, "listen", rc->listen);
+	add_num(o, "connections", (double)rc->connections);
+	add_str(o, "mail_from", rc->mail_from);
+	arr = cJSON_AddArrayToObject(o, "rcpt_to");
+	for (size_t i = 0; i < rc->nrcpts; i++) {
+		char *clean = rpt_sanitize(rc->rcpts[i]);
+
+		cJSON_AddItemToArray(arr, cJSON_CreateString(clean));
+		xfree(clean);
+	}
+	if (rc->has_message)
+		add_num(o, "message_octets", (double)rc->message_octets);
+	else
+		cJSON_AddNullToObject(o, "message_octets");
+	add_str(o, "message", rc->message_path);
+	return o;
+}
+
+/* Server role: the client under test, as run. */
+static cJSON *
+client_json(const rpt_client *cl)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *text;
+
+	add_str(o, "cmd", cl->cmd);
+	if (cl->exited && cl->term_signal == 0)
+		add_num(o, "exit_status", cl->exit_status);
+	else
+		cJSON_AddNullToObject(o, "exit_status");
+	if (cl->term_signal != 0)
+		add_num(o, "signal", cl->term_signal);
+	else
+		cJSON_AddNullToObject(o, "signal");
+	cJSON_AddBoolToObject(o, "killed", cl->killed);
+	add_num(o, "duration_ms", (double)cl->duration_ms);
+	text = rpt_sanitize_text(cl->out, cl->out_len);
+	cJSON_AddStringToObject(o, "stdout", text);
+	xfree(text);
+	cJSON_AddBoolToObject(o, "stdout_cut", cl->out_cut);
+	text = rpt_sanitize_text(cl->err, cl->err_len);
+	cJSON_AddStringToObject(o, "stderr", text);
+	xfree(text);
+	cJSON_AddBoolToObject(o, "stderr_cut", cl->err_cut);
+	return o;
+}
+
 static cJSON *
 scenario_json(const rpt_scenario *sc)
 {
@@ -162,6 +216,14 @@ scenario_json(const rpt_scenario *sc)
 		cJSON_AddStringToObject(c, "verdict", rpt_verdict_str(sc->exercised[i].verdict));
 		cJSON_AddItemToArray(arr, c);
 	}
+	if (sc->received != NULL)
+		cJSON_AddItemToObject(o, "received", received_json(sc->received));
+	else
+		cJSON_AddNullToObject(o, "received");
+	if (sc->client != NULL)
+		cJSON_AddItemToObject(o, "client", client_json(sc->client));
+	else
+		cJSON_AddNullToObject(o, "client");
 	if (sc->transcript != NULL)
 		cJSON_AddItemToObject(o, "transcript", transcript_json(sc->transcript));
 	else

@@ -147,6 +147,51 @@ transcript_data(vbuf *b, const cap_transcript *t, const cap_segment *s)
 	}
 }
 
+/* Server role: the client under test and what it delivered, then its
+ * stdout (its stderr goes to <system-err>). */
+static void
+client_text(vbuf *b, const rpt_scenario *sc)
+{
+	const rpt_received *rc = sc->received;
+	const rpt_client *cl = sc->client;
+	vbuf t = VBUF_INIT;
+
+	if (rc != NULL) {
+		vbuf_printf(&t, "listened on %s; %zu connection%s\n", rc->listen ? rc->listen : "?",
+		    rc->connections, rc->connections == 1 ? "" : "s");
+		if (rc->mail_from)
+			vbuf_printf(&t, "MAIL %s\n", rc->mail_from);
+		for (size_t i = 0; i < rc->nrcpts; i++)
+			vbuf_printf(&t, "RCPT %s\n", rc->rcpts[i]);
+		if (rc->has_message)
+			vbuf_printf(&t, "message: %zu octets%s%s\n", rc->message_octets,
+			    rc->message_path ? " in " : "", rc->message_path ? rc->message_path : "");
+	}
+	if (cl != NULL) {
+		vbuf_printf(&t, "client: %s\n", cl->cmd ? cl->cmd : "?");
+		if (cl->term_signal)
+			vbuf_printf(&t, "client ended by signal %d%s\n", cl->term_signal,
+			    cl->killed ? " (killed by the harness at a deadline)" : "");
+		else if (cl->exited)
+			vbuf_printf(&t, "client exit status %d\n", cl->exit_status);
+		if (cl->out_len > 0) {
+			vbuf_append_str(&t, "client stdout:\n");
+			vbuf_append(&t, cl->out, cl->out_len);
+			if (cl->out_cut)
+				vbuf_append_str(&t, "\n[cut at the output limit]");
+			vbuf_append_str(&t, "\n");
+		}
+	}
+	vbuf_append_str(&t, "\n");
+	{
+		char *text = rpt_sanitize_text(t.data, t.len);
+
+		xml_put(b, text);
+		xfree(text);
+	}
+	vbuf_free(&t);
+}
+
 static void
 transcript_text(vbuf *b, const cap_transcript *t)
 {
@@ -254,11 +299,13 @@ testcase(vbuf *b, const rpt_scenario *sc)
 	for (i = 0; i < sc->nfindings; i++)
 		if (sc->findings[i].verdict == RPT_WARN || sc->findings[i].verdict == RPT_INFO)
 			notes++;
-	if (sc->transcript == NULL && notes == 0) {
+	if (sc->transcript == NULL && notes == 0 && sc->client == NULL && sc->received == NULL) {
 		vbuf_append_str(b, "    </testcase>\n");
 		return;
 	}
 	vbuf_append_str(b, "      <system-out>");
+	if (sc->received != NULL || sc->client != NULL)
+		client_text(b, sc);
 	if (sc->transcript != NULL)
 		transcript_text(b, sc->transcript);
 	if (notes > 0) {
@@ -276,6 +323,16 @@ testcase(vbuf *b, const rpt_scenario *sc)
 		}
 	}
 	vbuf_append_str(b, "</system-out>\n");
+	if (sc->client != NULL && sc->client->err_len > 0) {
+		char *text = rpt_sanitize_text(sc->client->err, sc->client->err_len);
+
+		vbuf_append_str(b, "      <system-err>");
+		xml_put(b, text);
+		if (sc->client->err_cut)
+			xml_put(b, "\n[cut at the output limit]\n");
+		vbuf_append_str(b, "</system-err>\n");
+		xfree(text);
+	}
 	vbuf_append_str(b, "    </testcase>\n");
 }
 

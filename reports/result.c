@@ -91,6 +91,22 @@ rpt_scenario_new(const char *id, const char *summary, const char *file)
 	return sc;
 }
 
+rpt_client *
+rpt_scenario_client(rpt_scenario *sc)
+{
+	if (sc->client == NULL)
+		sc->client = xcalloc(1, sizeof(*sc->client));
+	return sc->client;
+}
+
+rpt_received *
+rpt_scenario_received(rpt_scenario *sc)
+{
+	if (sc->received == NULL)
+		sc->received = xcalloc(1, sizeof(*sc->received));
+	return sc->received;
+}
+
 void
 rpt_scenario_free(rpt_scenario *sc)
 {
@@ -98,6 +114,21 @@ rpt_scenario_free(rpt_scenario *sc)
 
 	if (sc == NULL)
 		return;
+	if (sc->client) {
+		xfree(sc->client->cmd);
+		xfree(sc->client->out);
+		xfree(sc->client->err);
+		xfree(sc->client);
+	}
+	if (sc->received) {
+		xfree(sc->received->listen);
+		xfree(sc->received->mail_from);
+		for (i = 0; i < sc->received->nrcpts; i++)
+			xfree(sc->received->rcpts[i]);
+		xfree(sc->received->rcpts);
+		xfree(sc->received->message_path);
+		xfree(sc->received);
+	}
 	for (i = 0; i < sc->nrefs; i++)
 		xfree(sc->refs[i]);
 	xfree(sc->refs);
@@ -407,6 +438,34 @@ rpt_sanitize(const char *s)
 		}
 		p += n;
 	}
+	return vbuf_take(&b);
+}
+
+char *
+rpt_sanitize_text(const char *s, size_t len)
+{
+	char *copy = xmalloc(len + 1);
+	const unsigned char *p = (const unsigned char *)copy;
+	vbuf b = VBUF_INIT;
+	size_t i = 0;
+
+	memcpy(copy, s ? s : "", s ? len : 0);
+	copy[s ? len : 0] = '\0';
+	while (s != NULL && i < len) {
+		size_t n = p[i] ? utf8_seq(p + i) : 1;
+
+		if (n == 1 && (p[i] == '\n' || p[i] == '\t' || (p[i] >= 0x20 && p[i] != 0x7f))) {
+			vbuf_append_byte(&b, (char)p[i]);
+		} else if (n > 1) {
+			vbuf_append(&b, p + i, n);
+		} else {
+			vbuf_printf(&b, "\\x%02x", p[i]);
+			n = 1;
+		}
+		i += n;
+	}
+	xfree(copy);
+	vbuf_append_str(&b, "");
 	return vbuf_take(&b);
 }
 

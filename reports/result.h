@@ -54,6 +54,34 @@ typedef struct rpt_exercised {
 	rpt_verdict verdict;	/* PASS, FAIL, WARN or INFO */
 } rpt_exercised;
 
+/* Server role: the client under test, when the harness started one. */
+typedef struct rpt_client {
+	char *cmd;		/* as run by /bin/sh -c, placeholders substituted */
+	int exited;		/* it ended (on its own, or killed) */
+	int exit_status;	/* when it exited normally */
+	int term_signal;	/* the signal that ended it, or 0 */
+	int killed;		/* the harness killed it at a deadline */
+	char *out;		/* the first HARNESS_CLIENT_OUTPUT_MAX bytes of stdout */
+	size_t out_len;
+	int out_cut;		/* more was written than kept */
+	char *err;		/* ... of stderr */
+	size_t err_len;
+	int err_cut;
+	uint64_t duration_ms;
+} rpt_client;
+
+/* Server role: what the client under test delivered (the last message). */
+typedef struct rpt_received {
+	char *listen;		/* "127.0.0.1:40123" */
+	size_t connections;	/* accepted */
+	char *mail_from;	/* arguments of the last MAIL, as sent */
+	char **rcpts;		/* arguments of each RCPT after it, as sent */
+	size_t nrcpts;
+	int has_message;
+	size_t message_octets;	/* unstuffed content of the last message */
+	char *message_path;	/* <capture_dir>/<id>.eml, or NULL */
+} rpt_received;
+
 typedef struct rpt_scenario {
 	char *id;
 	char *summary;
@@ -73,6 +101,8 @@ typedef struct rpt_scenario {
 	size_t exercised_cap;
 	cap_transcript *transcript;	/* owned; may be NULL */
 	char *capture_path;	/* pcap written for it, or NULL */
+	rpt_client *client;	/* server role with --client-cmd, else NULL */
+	rpt_received *received;	/* server role, else NULL */
 } rpt_scenario;
 
 typedef struct rpt_run {
@@ -102,6 +132,10 @@ void rpt_scenario_add_ref(rpt_scenario *sc, const char *ref);
 rpt_finding *rpt_scenario_add_finding(rpt_scenario *sc, const char *check, const char *refs,
     rpt_verdict verdict, int step, const rpt_evidence *ev, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+/* Allocate the server-role parts of sc (once; zeroed). */
+rpt_client *rpt_scenario_client(rpt_scenario *sc);
+rpt_received *rpt_scenario_received(rpt_scenario *sc);
+
 /* Records that a check ran; a worse verdict for the same id wins. */
 void rpt_scenario_exercised(rpt_scenario *sc, const char *check, rpt_verdict verdict);
 /* Sets the scenario verdict from its findings: FAIL when any finding is
@@ -133,6 +167,10 @@ char *rpt_escape(const char *p, size_t len);
  * (minus U+FFFE/U+FFFF, which XML forbids) is kept, control bytes and
  * invalid UTF-8 become \xHH. The caller frees it; NULL gives NULL. */
 char *rpt_sanitize(const char *s);
+
+/* The same for len bytes of text that may hold NULs (a program's output),
+ * keeping LF and TAB. The caller frees it. */
+char *rpt_sanitize_text(const char *s, size_t len);
 
 const char *rpt_verdict_str(rpt_verdict v);	/* "PASS", "FAIL", ... */
 

@@ -38,6 +38,15 @@ static const char run_usage[] =
     "  --step-timeout MS       deadline for every reply, overriding the scenarios'\n"
     "  --quiet                 no line per scenario, only the summary\n"
     "\n"
+    "Server-role scenarios (\"role\": \"server\": the harness is the server, a\n"
+    "client is under test) listen on 127.0.0.1, on a free port, and need one of:\n"
+    "  --client-cmd CMD        the client under test, run with /bin/sh -c for each\n"
+    "                          scenario; {host}, {port} and {message} (the path of\n"
+    "                          the scenario's message file) are substituted, quoted\n"
+    "  --listen HOST:PORT      listen there instead (scenarios then run one at a\n"
+    "                          time); without --client-cmd, wait for a client\n"
+    "                          started by hand\n"
+    "\n"
     "exit status: 0 all passed, 1 a conformance failure, 2 usage or scenario error,\n"
     "3 target unreachable (or the built-in server's port could not be bound).\n";
 
@@ -96,6 +105,8 @@ cli_run(int argc, char **argv)
 		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "step-timeout", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "client-cmd", required_argument, NULL, 'k' },
+		{ "listen", required_argument, NULL, 'l' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -104,7 +115,10 @@ cli_run(int argc, char **argv)
 	run_report *reports = NULL;
 	size_t nreports = 0, reports_cap = 0;
 	const char *target = NULL;
+	const char *listen = NULL;
 	char *host = NULL, *port = NULL;
+	char *lhost = NULL, *lport = NULL;
+	size_t nserver = 0;
 	scn_list list = { 0 };
 	rpt_run *run = NULL;
 	rpt_summary sum;
@@ -180,6 +194,16 @@ cli_run(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'k':
+			if (*optarg == '\0') {
+				cli_usage_error("--client-cmd: expected a command, got \"\"");
+				goto out;
+			}
+			cfg.client_cmd = optarg;
+			break;
+		case 'l':
+			listen = optarg;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			rc = CLI_OK;
@@ -205,13 +229,38 @@ cli_run(int argc, char **argv)
 	}
 	if (load_paths(argc - optind, argv + optind, &list) != 0)
 		goto out;
+	for (size_t i = 0; i < list.n; i++)
+		nserver += list.items[i]->role == SCN_ROLE_SERVER;
+	if (nserver > 0 && cfg.client_cmd == NULL && listen == NULL) {
+		cli_usage_error("run: server-role scenarios (such as %s) need --client-cmd CMD, or "
+		    "--listen HOST:PORT to wait for a client started by hand", list.items[0]->role ==
+		    SCN_ROLE_SERVER ? list.items[0]->id : "the ones given");
+		goto out;
+	}
+	if (nserver == 0 && (cfg.client_cmd != NULL || listen != NULL)) {
+		cli_usage_error("run: --client-cmd and --listen apply to server-role scenarios, and "
+		    "none were given");
+		goto out;
+	}
+	if (listen != NULL) {
+		if (cli_split_hostport(listen, "25", &lhost, &lport) != 0) {
+			cli_usage_error("--listen: expected HOST:PORT or [IPv6]:PORT, got \"%s\"", listen);
+			goto out;
+		}
+		cfg.listen_host = lhost;
+		cfg.listen_port = lport;
+		cfg.jobs = 1;	/* one listener at a time on a fixed address */
+	}
 
 	eng_default_vars(&defaults, host, port);
 	cfg.host = host;
 	cfg.port = port;
 	cfg.defaults = &defaults;
 	cfg.overrides = &overrides;
-	run = rpt_run_new(target ? target : "built-in reference server");
+	if (nserver == list.n)
+		run = rpt_run_new(cfg.client_cmd ? cfg.client_cmd : "a client started by hand");
+	else
+		run = rpt_run_new(target ? target : "built-in reference server");
 	run->started_us = cap_now_us();
 	err[0] = '\0';
 	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, NULL, err, sizeof(err));
@@ -254,6 +303,8 @@ out:
 	xfree(reports);
 	xfree(host);
 	xfree(port);
+	xfree(lhost);
+	xfree(lport);
 	scn_vars_free(&defaults);
 	scn_vars_free(&overrides);
 	scn_list_free(&list);

@@ -38,6 +38,7 @@ typedef enum ecl_op_kind {
 	OP_DELAY,
 	OP_WRITE,
 	OP_PAUSE,
+	OP_QUIET,		/* no further reply within ms */
 	OP_EXPECT,
 	OP_CLOSED,
 	OP_DROP
@@ -47,7 +48,7 @@ typedef struct ecl_op {
 	ecl_op_kind kind;
 	vbuf data;		/* OP_WRITE */
 	smtp_verb verb;		/* OP_WRITE of one line; OP_EXPECT: what it answers */
-	uint32_t ms;		/* OP_DELAY, OP_PAUSE */
+	uint32_t ms;		/* OP_DELAY, OP_PAUSE, OP_QUIET */
 	size_t expect;		/* OP_EXPECT: index into step->expects */
 } ecl_op;
 
@@ -55,6 +56,7 @@ typedef enum ecl_wait {
 	W_NONE = 0,
 	W_CONNECT,
 	W_TIMER,		/* delay or pause */
+	W_QUIET,		/* no reply may come in this time */
 	W_REPLY,
 	W_CLOSE,
 	W_QUIT_REPLY,		/* courtesy QUIT after a SKIP */
@@ -329,6 +331,8 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 		break;
 	}
 tail:
+	if (st->quiet_ms)
+		ecl_op_add(c, OP_QUIET)->ms = st->quiet_ms;
 	if (st->expect_closed)
 		ecl_op_add(c, OP_CLOSED)->ms = st->closed_ms;
 	if (st->drop != SCN_DROP_NONE)
@@ -617,6 +621,39 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 
 /* ---- timers ------------------------------------------------------------ */
 
+/* A reply came while the step asked for silence ("quiet_ms"): after the
+ * replies it expected, the server answered something more -- a command
+ * the harness never sent as one (an end of data it took too early, say).
+ * A finding under the step's check, else the scenario's; ends the session
+ * when that is a FAIL. */
+static void
+ecl_extra_reply(eng_client *c, const scn_step *st, uint32_t ms)
+{
+	const char *check = st->check ? st->check : c->s->check ? c->s->check : ECL_ONE_REPLY;
+	const chk_entry *ce = chk_catalog_find(check);
+	rpt_verdict v = ce ? chk_keyword_verdict(ce->keyword) : RPT_FAIL;
+	ecl_reply er = ecl_pop(c);
+	rpt_evidence ev;
+	char *q = smtp_reply_summary(er.r, 120);
+
+	rpt_evidence_at(&ev, c->t, CAP_S2C, er.off, er.r->raw_len);
+	ecl_finding(c, check, v, &ev, "expected no further reply within %u ms, got \"%s\" "
+	    "(%zu extra repl%s so far)", ms, q, c->qlen + 1, c->qlen ? "ies" : "y");
+	xfree(q);
+	smtp_reply_free(er.r);
+	if (v == RPT_FAIL) {
+		ecl_finish(c);
+		return;
+	}
+	while (c->qlen > 0) {	/* judged once: drop the rest */
+		er = ecl_pop(c);
+		smtp_reply_free(er.r);
+	}
+	c->op++;
+	ecl_advance(c);
+}
+
+
 /* A deadline passed while the server owed a reply: a FAIL of the check
  * that expected it (the step's, an expectation's own, or the greeting's),
  * with the last bytes written as evidence. Ends the session. */
@@ -655,6 +692,7 @@ ecl_timer_cb(uv_timer_t *h)
 		ecl_finish(c);
 		return;
 	case W_TIMER:
+	case W_QUIET:		/* the silence held */
 		c->op++;
 		ecl_advance(c);
 		return;
@@ -786,6 +824,17 @@ ecl_advance(eng_client *c)
 			}
 			ecl_timer_start(c, W_REPLY, (uint64_t)ecl_timeout(c, st->timeout_ms), ecl_timer_cb);
 			return;
+		case OP_QUIET:
+			if (c->qlen > 0) {
+				ecl_extra_reply(c, st, op->ms);
+				return;
+			}
+			if (c->peer_closed || c->rp_failed) {
+				c->op++;	/* nothing more can come */
+				break;
+			}
+			ecl_timer_start(c, W_QUIET, op->ms, ecl_timer_cb);
+			return;
 		case OP_CLOSED:
 			if (c->peer_closed) {
 				ecl_passed(c, st->closed_check ? st->closed_check : ECL_QUIT_CLOSE);
@@ -886,6 +935,12 @@ ecl_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 		break;
 	case W_CLOSE:
 		if (c->peer_closed) {
+			ecl_wait_done(c);
+			ecl_advance(c);
+		}
+		break;
+	case W_QUIET:
+		if (c->qlen > 0 || c->peer_closed || c->rp_failed) {
 			ecl_wait_done(c);
 			ecl_advance(c);
 		}

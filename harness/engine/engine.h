@@ -32,6 +32,10 @@ typedef struct eng_config {
 	const scn_vars *overrides;	/* --var: win over a scenario's "vars" */
 	const char *capture_dir;	/* write <dir>/<id>.pcap per session, or NULL */
 	unsigned jobs;			/* sessions at once; 0: one per CPU */
+	const char *client_cmd;		/* server role: the client under test, with
+					 * {host} {port} {message}; NULL: wait for one */
+	const char *listen_host;	/* server role: where to listen (NULL: 127.0.0.1) */
+	const char *listen_port;	/* ... (NULL: "0", any free port) */
 	int builtin_server;		/* start the reference server (serve.h) on
 					 * 127.0.0.1, any port, on the run's loop and
 					 * run against it; host and port are ignored */

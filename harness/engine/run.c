@@ -17,6 +17,7 @@
 
 #include "harness/engine/client.h"
 #include "harness/engine/serve.h"
+#include "harness/engine/srole.h"
 #include "harness/util/xalloc.h"
 
 typedef struct run_state {
@@ -77,16 +78,27 @@ run_done(void *arg, rpt_scenario *res, int unreachable)
 }
 
 static void
+run_srole_done(void *arg, rpt_scenario *res)
+{
+	run_done(arg, res, 0);
+}
+
+static void
 run_fill(run_state *rs)
 {
 	while (!rs->unreachable && rs->running < rs->jobs && rs->next < rs->list->n) {
 		run_slot *slot = xmalloc(sizeof(*slot));
+		const scn_scenario *s;
 
 		slot->rs = rs;
 		slot->index = rs->next++;
+		s = rs->list->items[slot->index];
 		rs->running++;
-		eng_client_start(&rs->loop, rs->cfg, (struct sockaddr *)&rs->addr,
-		    rs->list->items[slot->index], run_done, slot);
+		if (s->role == SCN_ROLE_SERVER)
+			eng_srole_start(&rs->loop, rs->cfg, s, run_srole_done, slot);
+		else
+			eng_client_start(&rs->loop, rs->cfg, (struct sockaddr *)&rs->addr, s,
+			    run_done, slot);
 	}
 }
 
@@ -243,10 +255,17 @@ eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_
 	rs.arg = arg;
 	rs.results = xcalloc(list->n ? list->n : 1, sizeof(*rs.results));
 
-	if (cfg->builtin_server && run_start_server(&rs, cfg, run, err, errlen) != 0)
-		rc = 1;
-	else
-		rc = run_resolve(&rs, err, errlen);
+	/* Server-role scenarios need no target: resolve or start one only
+	 * when a client-role scenario will use it. */
+	rc = 0;
+	for (size_t i = 0; i < list->n; i++)
+		if (list->items[i]->role == SCN_ROLE_CLIENT) {
+			if (cfg->builtin_server && run_start_server(&rs, cfg, run, err, errlen) != 0)
+				rc = 1;
+			else
+				rc = run_resolve(&rs, err, errlen);
+			break;
+		}
 	if (rc != 0) {
 		status = ENG_UNREACHABLE;
 		eng_serve_stop(rs.server);

@@ -851,7 +851,7 @@ out:
 
 static const char *const step_keys[] = {
 	"send", "raw", "pipeline", "pause_ms", "data", "recv", "closed", "drop",
-	"delay_ms", "timeout_ms", "check", "comment", NULL
+	"delay_ms", "timeout_ms", "quiet_ms", "check", "comment", NULL
 };
 static const char *const data_keys[] = { "lines", "raw", "generate", "comment", NULL };
 static const char *const closed_keys[] = { "within_ms", "check", "comment", NULL };
@@ -910,6 +910,25 @@ ld_data(ld *l, const cJSON *v, const char *path, scn_step *st)
 	return rc;
 }
 
+/* What every step of either role begins with: its position, the
+ * scenario's timeout, nothing after a step that ends the session, an
+ * object of known keys. */
+static int
+ld_step_open(ld *l, const cJSON *v, const char *path, const char *stopper,
+    const char *const *keys, scn_where *where, uint32_t *timeout_ms)
+{
+	ld_where(l, path, where);
+	*timeout_ms = l->s->timeout_ms;
+	if (stopper)
+		return ld_fail(l, path, "expected no step after the step that %s: it would never run",
+		    stopper);
+	if (!cJSON_IsObject(v))
+		return ld_expected(l, path, "a step object", v);
+	if (ld_keys(l, v, path, keys) != 0 || ld_comment(l, v, path) != 0)
+		return -1;
+	return 0;
+}
+
 static int
 ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stopper)
 {
@@ -917,14 +936,7 @@ ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stop
 	char *p = NULL;
 	int rc = -1;
 
-	ld_where(l, path, &st->where);
-	st->timeout_ms = l->s->timeout_ms;
-	if (*stopper)
-		return ld_fail(l, path, "expected no step after the step that %s: it would never run",
-		    *stopper);
-	if (!cJSON_IsObject(v))
-		return ld_expected(l, path, "a step object", v);
-	if (ld_keys(l, v, path, step_keys) != 0 || ld_comment(l, v, path) != 0)
+	if (ld_step_open(l, v, path, *stopper, step_keys, &st->where, &st->timeout_ms) != 0)
 		return -1;
 	send = cJSON_GetObjectItemCaseSensitive(v, "send");
 	raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
@@ -939,9 +951,11 @@ ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stop
 
 	if ((send != NULL) + (raw != NULL) + (data != NULL) > 1)
 		return ld_fail(l, path, "expected at most one of \"send\", \"raw\", \"data\" in a step");
-	if (!send && !raw && !data && !recv && !closed && !drop && !delay)
+	if (!send && !raw && !data && !recv && !closed && !drop && !delay &&
+	    !cJSON_GetObjectItemCaseSensitive(v, "quiet_ms"))
 		return ld_fail(l, path, "expected a step that does something: one of \"send\", "
-		    "\"raw\", \"data\", \"recv\", \"closed\", \"drop\", \"delay_ms\"");
+		    "\"raw\", \"data\", \"recv\", \"closed\", \"drop\", \"delay_ms\", "
+		    "\"quiet_ms\"");
 	if (closed && drop)
 		return ld_fail(l, path, "expected \"closed\" or \"drop\", not both");
 	if (pipe && !send) {
@@ -958,7 +972,8 @@ ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stop
 		goto out;
 	if (ld_ms(l, v, "delay_ms", path, 0, &st->delay_ms) != 0 ||
 	    ld_ms(l, v, "timeout_ms", path, 1, &st->timeout_ms) != 0 ||
-	    ld_ms(l, v, "pause_ms", path, 0, &st->pause_ms) != 0)
+	    ld_ms(l, v, "pause_ms", path, 0, &st->pause_ms) != 0 ||
+	    ld_ms(l, v, "quiet_ms", path, 1, &st->quiet_ms) != 0)
 		goto fail;
 	if (pipe) {
 		xfree(p);
@@ -1093,6 +1108,711 @@ out:
 	return rc;
 }
 
+/* ---- server role ------------------------------------------------------- */
+
+#define SRV_HOSTNAME	"mx.harness.test"
+
+static const char *const srv_top_keys[] = {
+	"id", "summary", "refs", "role", "timeout_ms", "deadline_ms", "check", "comment",
+	"ehlo", "message", "client", "rules", "steps", "sessions", NULL
+};
+static const char *const srv_step_keys[] = {
+	"greet", "expect", "closed", "drop", "when", "reply", "raw_reply", "content",
+	"delay_ms", "drip_ms", "timeout_ms", "optional", "repeat", "check", "comment", NULL
+};
+static const char *const srv_expect_keys[] = { "verb", "args", "comment", NULL };
+static const char *const srv_message_keys[] = { "lines", "raw", "comment", NULL };
+static const char *const srv_client_keys[] = { "exit", "timeout_ms", "comment", NULL };
+static const char *const srv_rule_keys[] = {
+	"on", "nth", "every", "reply", "raw_reply", "comment", NULL
+};
+static const char *const srv_default_ehlo[] = {
+	"PIPELINING", "SIZE 10240000", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", NULL
+};
+
+char *
+scn_server_default_reply(const scn_server *srv, const char *verb, size_t *len)
+{
+	vbuf b = VBUF_INIT;
+
+	if (verb == NULL)
+		vbuf_append_str(&b, "250 2.0.0 message accepted\r\n");
+	else if (strcmp(verb, "EHLO") == 0) {
+		vbuf_printf(&b, "250%c%s\r\n", srv && srv->nehlo ? '-' : ' ', SRV_HOSTNAME);
+		for (size_t i = 0; srv && i < srv->nehlo; i++)
+			vbuf_printf(&b, "250%c%s\r\n", i + 1 < srv->nehlo ? '-' : ' ', srv->ehlo[i]);
+	} else if (strcmp(verb, "HELO") == 0)
+		vbuf_append_str(&b, "250 " SRV_HOSTNAME "\r\n");
+	else if (strcmp(verb, "MAIL") == 0)
+		vbuf_append_str(&b, "250 2.1.0 sender ok\r\n");
+	else if (strcmp(verb, "RCPT") == 0)
+		vbuf_append_str(&b, "250 2.1.5 recipient ok\r\n");
+	else if (strcmp(verb, "DATA") == 0)
+		vbuf_append_str(&b, "354 end data with <CR><LF>.<CR><LF>\r\n");
+	else if (strcmp(verb, "BDAT") == 0)
+		vbuf_append_str(&b, "250 2.0.0 chunk received\r\n");
+	else if (strcmp(verb, "QUIT") == 0)
+		vbuf_append_str(&b, "221 2.0.0 bye\r\n");
+	else if (strcmp(verb, "RSET") == 0 || strcmp(verb, "NOOP") == 0)
+		vbuf_append_str(&b, "250 2.0.0 ok\r\n");
+	else
+		vbuf_append_str(&b, "502 5.5.1 command not implemented\r\n");
+	*len = b.len;
+	return vbuf_take(&b);
+}
+
+/* "reply" (a line, lines, or null) or "raw_reply" (escaped bytes) of obj. */
+static int
+ld_srv_reply(ld *l, const cJSON *obj, const char *path, const char *key, scn_reply *r)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	const cJSON *raw = cJSON_GetObjectItemCaseSensitive(obj, "raw_reply");
+	char *p;
+	vbuf b = VBUF_INIT;
+	int rc = 0;
+
+	if (v && raw)
+		return ld_fail(l, path, "expected \"%s\" or \"raw_reply\", not both", key);
+	if (raw) {
+		char why[128];
+
+		p = ld_key(path, "raw_reply");
+		if (!cJSON_IsString(raw) || raw->valuestring[0] == '\0')
+			rc = ld_expected(l, p, "a non-empty string (escapes \\r \\n \\t \\0 \\xHH \\\\)",
+			    raw);
+		else if (smtp_unescape(raw->valuestring, strlen(raw->valuestring), &b, why,
+		    sizeof(why)) != 0)
+			rc = ld_fail(l, p, "expected a string with valid escapes: %s", why);
+		xfree(p);
+		if (rc != 0) {
+			vbuf_free(&b);
+			return rc;
+		}
+		r->set = 1;
+		r->len = b.len;
+		r->bytes = vbuf_take(&b);
+		return 0;
+	}
+	if (v == NULL)
+		return 0;
+	p = ld_key(path, key);
+	r->set = 1;
+	if (cJSON_IsNull(v)) {
+		r->silent = 1;
+	} else if (cJSON_IsString(v) || (cJSON_IsArray(v) && cJSON_GetArraySize(v) > 0)) {
+		size_t i = 0;
+
+		for (const cJSON *e = cJSON_IsArray(v) ? v->child : v; e; e = cJSON_IsArray(v) ?
+		    e->next : NULL, i++) {
+			char *q = cJSON_IsArray(v) ? ld_index(p, i) : xstrdup(p);
+
+			if (!cJSON_IsString(e))
+				rc = ld_expected(l, q, "a reply line (a string)", e);
+			else if (strpbrk(e->valuestring, "\r\n"))
+				rc = ld_fail(l, q, "expected one reply line without CR or LF (the harness "
+				    "appends CRLF; use \"raw_reply\" for bytes of your own)");
+			else if (i >= HARNESS_REPLY_LINES_MAX)
+				rc = ld_fail(l, q, "expected at most %d reply lines",
+				    HARNESS_REPLY_LINES_MAX);
+			xfree(q);
+			if (rc != 0)
+				break;
+			vbuf_append_str(&b, e->valuestring);
+			vbuf_append_str(&b, "\r\n");
+		}
+		if (rc == 0) {
+			r->len = b.len;
+			r->bytes = vbuf_take(&b);
+		}
+	} else {
+		rc = ld_expected(l, p, "a reply line, a non-empty array of lines, or null (no reply)",
+		    v);
+	}
+	vbuf_free(&b);
+	xfree(p);
+	return rc;
+}
+
+static int
+ld_srv_bool(ld *l, const cJSON *obj, const char *key, const char *path, int *out)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+	char *p;
+	int rc;
+
+	if (v == NULL)
+		return 0;
+	if (cJSON_IsBool(v)) {
+		*out = cJSON_IsTrue(v);
+		return 0;
+	}
+	p = ld_key(path, key);
+	rc = ld_expected(l, p, "true or false", v);
+	xfree(p);
+	return rc;
+}
+
+/* A verb: letters only, upper-cased. */
+static int
+ld_srv_verb(ld *l, const cJSON *v, const char *path, char **out)
+{
+	const char *s = cJSON_IsString(v) ? v->valuestring : "";
+	size_t n = strlen(s);
+
+	if (n == 0 || n > HARNESS_VERB_MAX)
+		return ld_expected(l, path, "an SMTP verb such as \"MAIL\"", v);
+	for (const char *c = s; *c; c++)
+		if (!isalpha((unsigned char)*c))
+			return ld_expected(l, path, "an SMTP verb such as \"MAIL\" (letters only)", v);
+	*out = xstrdup(s);
+	for (char *c = *out; *c; c++)
+		*c = (char)toupper((unsigned char)*c);
+	return 0;
+}
+
+static int
+ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
+{
+	const cJSON *verb, *args;
+	char *p;
+	int rc = 0;
+
+	if (cJSON_IsString(v) && strcmp(v->valuestring, "content") == 0) {
+		st->kind = SCN_SRV_CONTENT;
+		return 0;
+	}
+	if (!cJSON_IsObject(v))
+		return ld_expected(l, path, "\"content\" or an object {\"verb\": V, \"args\": REGEX}", v);
+	if (ld_keys(l, v, path, srv_expect_keys) != 0 || ld_comment(l, v, path) != 0)
+		return -1;
+	st->kind = SCN_SRV_EXPECT;
+	verb = cJSON_GetObjectItemCaseSensitive(v, "verb");
+	args = cJSON_GetObjectItemCaseSensitive(v, "args");
+	if (verb) {
+		p = ld_key(path, "verb");
+		rc = ld_srv_verb(l, verb, p, &st->verb);
+		xfree(p);
+		if (rc != 0)
+			return rc;
+	}
+	if (args) {
+		p = ld_key(path, "args");
+		rc = ld_regex(l, args, p, &st->args_re, &st->args_src);
+		if (rc == 0) {
+			/* Recompiled case-insensitive: SMTP keywords and domains are. */
+			regfree(&st->args_re);
+			rc = regcomp(&st->args_re, st->args_src, REG_EXTENDED | REG_ICASE) == 0 ? 0 :
+			    ld_fail(l, p, "expected a POSIX extended regular expression");
+			st->has_args = rc == 0;
+		}
+		xfree(p);
+	}
+	return rc;
+}
+
+static int
+ld_srv_closed(ld *l, const cJSON *closed, const char *p, scn_srv_step *st)
+{
+	st->kind = SCN_SRV_CLOSED;
+	if (cJSON_IsTrue(closed))
+		return 0;
+	if (cJSON_IsNumber(closed)) {
+		long long x;
+
+		if (ld_int(l, closed, p, 1, HARNESS_STEP_WAIT_MAX, &x) != 0)
+			return -1;
+		st->timeout_ms = (uint32_t)x;
+		return 0;
+	}
+	if (cJSON_IsObject(closed)) {
+		const cJSON *c;
+		int rc;
+
+		if (ld_keys(l, closed, p, closed_keys) != 0 || ld_comment(l, closed, p) != 0 ||
+		    ld_ms(l, closed, "within_ms", p, 1, &st->timeout_ms) != 0)
+			return -1;
+		c = cJSON_GetObjectItemCaseSensitive(closed, "check");
+		if (c) {
+			char *q = ld_key(p, "check");
+
+			xfree(st->check);
+			st->check = NULL;
+			rc = ld_check_id(l, c, q, &st->check);
+			xfree(q);
+			return rc;
+		}
+		return 0;
+	}
+	return ld_expected(l, p, "true, a time in ms, or {\"within_ms\": N, \"check\": ID}", closed);
+}
+
+static int
+ld_srv_step(ld *l, const cJSON *v, const char *path, scn_srv_step *st, const char **stopper,
+    int first)
+{
+	const cJSON *greet, *expect, *closed, *drop, *when, *content, *check;
+	char *p = NULL;
+	int rc = -1;
+	int acts;
+
+	if (ld_step_open(l, v, path, *stopper, srv_step_keys, &st->where, &st->timeout_ms) != 0)
+		return -1;
+	greet = cJSON_GetObjectItemCaseSensitive(v, "greet");
+	expect = cJSON_GetObjectItemCaseSensitive(v, "expect");
+	closed = cJSON_GetObjectItemCaseSensitive(v, "closed");
+	drop = cJSON_GetObjectItemCaseSensitive(v, "drop");
+	when = cJSON_GetObjectItemCaseSensitive(v, "when");
+	content = cJSON_GetObjectItemCaseSensitive(v, "content");
+	check = cJSON_GetObjectItemCaseSensitive(v, "check");
+	acts = (greet != NULL) + (expect != NULL) + (closed != NULL);
+	if (acts > 1)
+		return ld_fail(l, path, "expected one of \"greet\", \"expect\", \"closed\" in a step");
+	if (acts == 0 && drop == NULL)
+		return ld_fail(l, path, "expected a step that does something: one of \"greet\", "
+		    "\"expect\", \"closed\", \"drop\"");
+	if (greet && !first)
+		return ld_fail(l, path, "expected \"greet\" only in the first step of a session");
+	if (check && (rc = (p = ld_key(path, "check"), ld_check_id(l, check, p, &st->check))) != 0)
+		goto out;
+	if (st->check == NULL && l->s->check)
+		st->check = xstrdup(l->s->check);
+	if (ld_ms(l, v, "timeout_ms", path, 1, &st->timeout_ms) != 0 ||
+	    ld_ms(l, v, "delay_ms", path, 0, &st->delay_ms) != 0 ||
+	    ld_ms(l, v, "drip_ms", path, 0, &st->drip_ms) != 0 ||
+	    ld_srv_bool(l, v, "optional", path, &st->optional) != 0 ||
+	    ld_srv_bool(l, v, "repeat", path, &st->repeat) != 0)
+		goto fail;
+	if (closed) {
+		static const char *const only[] = { "reply", "raw_reply", "content", "delay_ms",
+		    "drip_ms", "optional", "repeat", "drop", "when", NULL };
+
+		for (size_t i = 0; only[i]; i++)
+			if (cJSON_GetObjectItemCaseSensitive(v, only[i])) {
+				xfree(p);
+				p = ld_key(path, only[i]);
+				rc = ld_fail(l, p, "\"%s\" does not apply to a \"closed\" step", only[i]);
+				goto out;
+			}
+		xfree(p);
+		p = ld_key(path, "closed");
+		if ((rc = ld_srv_closed(l, closed, p, st)) != 0)
+			goto out;
+		*stopper = "expects the connection closed";
+		goto out;
+	}
+	if (greet) {
+		xfree(p);
+		p = ld_key(path, "greet");
+		st->kind = SCN_SRV_GREET;
+		if (cJSON_GetObjectItemCaseSensitive(v, "raw_reply")) {
+			if (!cJSON_IsTrue(greet)) {
+				rc = ld_fail(l, p, "expected true with \"raw_reply\" (the raw bytes are the "
+				    "greeting)");
+				goto out;
+			}
+		} else if (cJSON_IsTrue(greet)) {
+			greet = NULL;	/* the default greeting */
+		}
+		if (greet && !cJSON_IsTrue(greet)) {
+			cJSON *tmp = cJSON_CreateObject();
+
+			/* Reuse the reply parser on {"greet": value}. */
+			cJSON_AddItemReferenceToObject(tmp, "greet", (cJSON *)greet);
+			rc = ld_srv_reply(l, tmp, path, "greet", &st->reply);
+			cJSON_Delete(tmp);
+			if (rc != 0)
+				goto out;
+		} else if ((rc = ld_srv_reply(l, v, path, "reply", &st->reply)) != 0) {
+			goto out;
+		}
+		if (cJSON_GetObjectItemCaseSensitive(v, "reply")) {
+			xfree(p);
+			p = ld_key(path, "reply");
+			rc = ld_fail(l, p, "a greeting step gives its reply in \"greet\"");
+			goto out;
+		}
+	} else if (expect) {
+		xfree(p);
+		p = ld_key(path, "expect");
+		if ((rc = ld_srv_expect(l, expect, p, st)) != 0)
+			goto out;
+		if ((rc = ld_srv_reply(l, v, path, "reply", &st->reply)) != 0)
+			goto out;
+	} else {
+		st->kind = SCN_SRV_DROP;
+		if (cJSON_GetObjectItemCaseSensitive(v, "reply") ||
+		    cJSON_GetObjectItemCaseSensitive(v, "raw_reply") || when) {
+			rc = ld_fail(l, path, "a step with only \"drop\" sends nothing: give \"reply\" or "
+			    "\"when\" on a \"greet\" or \"expect\" step instead");
+			goto out;
+		}
+	}
+	if (content) {
+		xfree(p);
+		p = ld_key(path, "content");
+		if (st->kind != SCN_SRV_CONTENT) {
+			rc = ld_fail(l, p, "\"content\" only applies to {\"expect\": \"content\"}");
+			goto out;
+		}
+		if (!cJSON_IsString(content) || strcmp(content->valuestring, "same") != 0) {
+			rc = ld_expected(l, p, "\"same\" (the message must arrive as the scenario's "
+			    "\"message\")", content);
+			goto out;
+		}
+		st->content_same = 1;
+	}
+	if (st->optional && st->kind != SCN_SRV_EXPECT && st->kind != SCN_SRV_CONTENT) {
+		xfree(p);
+		p = ld_key(path, "optional");
+		rc = ld_fail(l, p, "\"optional\" only applies to \"expect\" steps");
+		goto out;
+	}
+	if (st->repeat && st->kind != SCN_SRV_EXPECT) {
+		xfree(p);
+		p = ld_key(path, "repeat");
+		rc = ld_fail(l, p, "\"repeat\" only applies to {\"expect\": {\"verb\": ...}}");
+		goto out;
+	}
+	if (drop) {
+		xfree(p);
+		p = ld_key(path, "drop");
+		if (cJSON_IsString(drop) && strcmp(drop->valuestring, "close") == 0) {
+			st->drop = SCN_DROP_CLOSE;
+		} else if (cJSON_IsString(drop) && strcmp(drop->valuestring, "reset") == 0) {
+			st->drop = SCN_DROP_RESET;
+		} else {
+			rc = ld_expected(l, p, "\"close\" or \"reset\"", drop);
+			goto out;
+		}
+		*stopper = "drops the connection";
+	}
+	if (when) {
+		xfree(p);
+		p = ld_key(path, "when");
+		if (!drop) {
+			rc = ld_fail(l, p, "\"when\" only applies with \"drop\"");
+			goto out;
+		}
+		if (cJSON_IsString(when) && strcmp(when->valuestring, "after") == 0)
+			st->when = SCN_WHEN_AFTER;
+		else if (cJSON_IsString(when) && strcmp(when->valuestring, "before") == 0)
+			st->when = SCN_WHEN_BEFORE;
+		else if (cJSON_IsString(when) && strcmp(when->valuestring, "mid") == 0)
+			st->when = SCN_WHEN_MID;
+		else {
+			rc = ld_expected(l, p, "\"before\", \"mid\" or \"after\" (the reply)", when);
+			goto out;
+		}
+		if (st->when == SCN_WHEN_MID && st->reply.set && (st->reply.silent ||
+		    st->reply.len < 2)) {
+			rc = ld_fail(l, p, "expected a reply of at least 2 bytes to drop in the middle of");
+			goto out;
+		}
+	}
+	rc = 0;
+	goto out;
+fail:
+	rc = -1;
+out:
+	xfree(p);
+	return rc;
+}
+
+/* One session's steps; a greeting is implied unless the first step greets,
+ * drops or waits for the close. */
+static int
+ld_srv_session(ld *l, const cJSON *v, const char *path, scn_session *ses)
+{
+	const char *stopper = NULL;
+	size_t n, i = 0;
+	const cJSON *first;
+
+	if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+		return ld_expected(l, path, "a non-empty array of steps", v);
+	n = (size_t)cJSON_GetArraySize(v);
+	if (n > HARNESS_STEPS_MAX)
+		return ld_fail(l, path, "expected at most %d steps, got %zu", HARNESS_STEPS_MAX, n);
+	first = v->child;
+	ses->steps = xcalloc(n + 1, sizeof(scn_srv_step));
+	if (!cJSON_IsObject(first) || !(cJSON_GetObjectItemCaseSensitive(first, "greet") ||
+	    cJSON_GetObjectItemCaseSensitive(first, "closed") ||
+	    (cJSON_GetObjectItemCaseSensitive(first, "drop") &&
+	    !cJSON_GetObjectItemCaseSensitive(first, "expect")))) {
+		scn_srv_step *g = &ses->steps[ses->nsteps++];
+
+		g->kind = SCN_SRV_GREET;
+		g->timeout_ms = l->s->timeout_ms;
+		ld_where(l, path, &g->where);
+		if (l->s->check)
+			g->check = xstrdup(l->s->check);
+	}
+	for (const cJSON *e = v->child; e; e = e->next, i++) {
+		scn_srv_step *st = &ses->steps[ses->nsteps++];
+		char *p = ld_index(path, i);
+		int rc;
+
+		st->index = i + 1;
+		rc = ld_srv_step(l, e, p, st, &stopper, i == 0);
+		xfree(p);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int
+ld_srv_ehlo(ld *l, const cJSON *v, scn_server *srv)
+{
+	size_t i = 0;
+
+	if (v == NULL) {
+		for (i = 0; srv_default_ehlo[i]; i++)
+			;
+		srv->ehlo = xcalloc(i, sizeof(char *));
+		for (i = 0; srv_default_ehlo[i]; i++)
+			srv->ehlo[srv->nehlo++] = xstrdup(srv_default_ehlo[i]);
+	} else {
+		if (!cJSON_IsArray(v))
+			return ld_expected(l, "$.ehlo", "an array of capability lines such as "
+			    "\"SIZE 10240000\" (may be empty)", v);
+		if (cJSON_GetArraySize(v) > 100)
+			return ld_fail(l, "$.ehlo", "expected at most 100 capability lines");
+		srv->ehlo = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *));
+		for (const cJSON *e = v->child; e; e = e->next, i++) {
+			char *p = ld_index("$.ehlo", i);
+			char kw[64];
+			size_t k;
+			int bad = !cJSON_IsString(e);
+
+			if (!bad) {
+				k = strcspn(e->valuestring, " ");
+				bad = k == 0 || k >= sizeof(kw) || strpbrk(e->valuestring, "\r\n") ||
+				    strlen(e->valuestring) > 500;
+				if (!bad) {
+					memcpy(kw, e->valuestring, k);
+					kw[k] = '\0';
+					bad = !ld_keyword_ok(kw);
+				}
+			}
+			if (bad) {
+				int rc = ld_expected(l, p, "a capability line: an EHLO keyword, then "
+				    "parameters after a space (\"SIZE 10240000\", \"AUTH PLAIN\")", e);
+
+				xfree(p);
+				return rc;
+			}
+			xfree(p);
+			srv->ehlo[srv->nehlo++] = xstrdup(e->valuestring);
+		}
+	}
+	for (i = 0; i < srv->nehlo; i++) {
+		size_t k = strcspn(srv->ehlo[i], " ");
+
+		if (k == 10 && strncasecmp(srv->ehlo[i], "PIPELINING", 10) == 0)
+			srv->pipelining = 1;
+		if (k == 8 && strncasecmp(srv->ehlo[i], "CHUNKING", 8) == 0)
+			srv->chunking = 1;
+	}
+	return 0;
+}
+
+static int
+ld_srv_message(ld *l, const cJSON *v, scn_server *srv)
+{
+	const cJSON *lines, *raw;
+	vbuf b = VBUF_INIT;
+	size_t i = 0;
+
+	if (v == NULL) {
+		vbuf_append_str(&b, "From: <a@harness.test>\r\nTo: <b@example.test>\r\n"
+		    "Subject: smtp-harness test message\r\n\r\nHello from smtp-harness.\r\n");
+		goto done;
+	}
+	if (!cJSON_IsObject(v))
+		return ld_expected(l, "$.message", "an object with \"lines\" or \"raw\"", v);
+	if (ld_keys(l, v, "$.message", srv_message_keys) != 0 ||
+	    ld_comment(l, v, "$.message") != 0)
+		return -1;
+	lines = cJSON_GetObjectItemCaseSensitive(v, "lines");
+	raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
+	if ((lines != NULL) + (raw != NULL) != 1)
+		return ld_fail(l, "$.message", "expected exactly one of \"lines\", \"raw\"");
+	if (raw) {
+		char why[128];
+
+		if (!cJSON_IsString(raw))
+			return ld_expected(l, "$.message.raw", "a string (escapes \\r \\n \\t \\0 \\xHH "
+			    "\\\\)", raw);
+		if (smtp_unescape(raw->valuestring, strlen(raw->valuestring), &b, why,
+		    sizeof(why)) != 0) {
+			vbuf_free(&b);
+			return ld_fail(l, "$.message.raw", "expected a string with valid escapes: %s",
+			    why);
+		}
+		goto done;
+	}
+	if (!cJSON_IsArray(lines))
+		return ld_expected(l, "$.message.lines", "an array of message lines (strings without "
+		    "CR or LF)", lines);
+	for (const cJSON *e = lines->child; e; e = e->next, i++) {
+		if (!cJSON_IsString(e) || strpbrk(e->valuestring, "\r\n")) {
+			char *p = ld_index("$.message.lines", i);
+			int rc = ld_expected(l, p, "a message line (a string without CR or LF)", e);
+
+			xfree(p);
+			vbuf_free(&b);
+			return rc;
+		}
+		vbuf_append_str(&b, e->valuestring);
+		vbuf_append_str(&b, "\r\n");
+	}
+done:
+	srv->message_len = b.len;
+	srv->message = vbuf_take(&b);
+	return 0;
+}
+
+static int
+ld_srv_client(ld *l, const cJSON *v, scn_server *srv)
+{
+	const cJSON *e;
+
+	srv->client_timeout_ms = HARNESS_CLIENT_TIMEOUT_MS;
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsObject(v))
+		return ld_expected(l, "$.client", "an object {\"exit\": 0 | \"nonzero\" | \"any\", "
+		    "\"timeout_ms\": N}", v);
+	if (ld_keys(l, v, "$.client", srv_client_keys) != 0 || ld_comment(l, v, "$.client") != 0 ||
+	    ld_ms(l, v, "timeout_ms", "$.client", 1, &srv->client_timeout_ms) != 0)
+		return -1;
+	e = cJSON_GetObjectItemCaseSensitive(v, "exit");
+	if (e == NULL || (cJSON_IsString(e) && strcmp(e->valuestring, "any") == 0))
+		srv->client_exit = SCN_EXIT_ANY;
+	else if (cJSON_IsNumber(e) && e->valuedouble == 0)
+		srv->client_exit = SCN_EXIT_ZERO;
+	else if (cJSON_IsString(e) && strcmp(e->valuestring, "nonzero") == 0)
+		srv->client_exit = SCN_EXIT_NONZERO;
+	else
+		return ld_expected(l, "$.client.exit", "0, \"nonzero\" or \"any\"", e);
+	return 0;
+}
+
+static int
+ld_srv_rules(ld *l, const cJSON *v, scn_server *srv)
+{
+	size_t i = 0;
+
+	if (v == NULL)
+		return 0;
+	if (!cJSON_IsArray(v))
+		return ld_expected(l, "$.rules", "an array of rules", v);
+	if (cJSON_GetArraySize(v) > HARNESS_STEPS_MAX)
+		return ld_fail(l, "$.rules", "expected at most %d rules", HARNESS_STEPS_MAX);
+	srv->rules = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(scn_rule));
+	for (const cJSON *e = v->child; e; e = e->next, i++) {
+		scn_rule *r = &srv->rules[srv->nrules++];
+		char *p = ld_index("$.rules", i);
+		const cJSON *on, *nth, *every;
+		long long x;
+		int rc = -1;
+
+		ld_where(l, p, &r->where);
+		if (!cJSON_IsObject(e)) {
+			rc = ld_expected(l, p, "a rule {\"on\": VERB | \"greeting\", \"nth\" | \"every\": N, "
+			    "\"reply\": ...}", e);
+			goto next;
+		}
+		if (ld_keys(l, e, p, srv_rule_keys) != 0 || ld_comment(l, e, p) != 0)
+			goto next;
+		on = cJSON_GetObjectItemCaseSensitive(e, "on");
+		nth = cJSON_GetObjectItemCaseSensitive(e, "nth");
+		every = cJSON_GetObjectItemCaseSensitive(e, "every");
+		if (on == NULL) {
+			rc = ld_fail(l, p, "expected a member \"on\" (a verb, or \"greeting\")");
+			goto next;
+		}
+		if (!(cJSON_IsString(on) && strcmp(on->valuestring, "greeting") == 0)) {
+			char *q = ld_key(p, "on");
+
+			rc = ld_srv_verb(l, on, q, &r->verb);
+			xfree(q);
+			if (rc != 0)
+				goto next;
+		}
+		if ((nth != NULL) + (every != NULL) != 1) {
+			rc = ld_fail(l, p, "expected exactly one of \"nth\", \"every\"");
+			goto next;
+		}
+		{
+			char *q = ld_key(p, nth ? "nth" : "every");
+
+			rc = ld_int(l, nth ? nth : every, q, 1, 1000000, &x);
+			xfree(q);
+			if (rc != 0)
+				goto next;
+			if (nth)
+				r->nth = (uint32_t)x;
+			else
+				r->every = (uint32_t)x;
+		}
+		if ((rc = ld_srv_reply(l, e, p, "reply", &r->reply)) != 0)
+			goto next;
+		if (!r->reply.set)
+			rc = ld_fail(l, p, "expected \"reply\" or \"raw_reply\"");
+next:
+		xfree(p);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The rest of a server-role scenario, after id, summary, refs, check. */
+static int
+ld_server(ld *l, const cJSON *root)
+{
+	scn_scenario *s = l->s;
+	scn_server *srv = xcalloc(1, sizeof(*srv));
+	const cJSON *steps, *sessions;
+
+	s->server = srv;
+	s->timeout_ms = HARNESS_STEP_TIMEOUT_MS;
+	s->deadline_ms = HARNESS_SCENARIO_TIMEOUT_MS;
+	if (ld_ms(l, root, "timeout_ms", "$", 1, &s->timeout_ms) != 0 ||
+	    ld_ms(l, root, "deadline_ms", "$", 1, &s->deadline_ms) != 0 ||
+	    ld_comment(l, root, "$") != 0 ||
+	    ld_srv_ehlo(l, cJSON_GetObjectItemCaseSensitive(root, "ehlo"), srv) != 0 ||
+	    ld_srv_message(l, cJSON_GetObjectItemCaseSensitive(root, "message"), srv) != 0 ||
+	    ld_srv_client(l, cJSON_GetObjectItemCaseSensitive(root, "client"), srv) != 0 ||
+	    ld_srv_rules(l, cJSON_GetObjectItemCaseSensitive(root, "rules"), srv) != 0)
+		return -1;
+	steps = cJSON_GetObjectItemCaseSensitive(root, "steps");
+	sessions = cJSON_GetObjectItemCaseSensitive(root, "sessions");
+	if ((steps != NULL) + (sessions != NULL) != 1)
+		return ld_fail(l, "$", "expected exactly one of \"steps\" (one connection) and "
+		    "\"sessions\" (an array of steps per connection)");
+	if (steps) {
+		srv->sessions = xcalloc(1, sizeof(scn_session));
+		srv->nsessions = 1;
+		return ld_srv_session(l, steps, "$.steps", &srv->sessions[0]);
+	}
+	if (!cJSON_IsArray(sessions) || cJSON_GetArraySize(sessions) == 0)
+		return ld_expected(l, "$.sessions", "a non-empty array of step arrays", sessions);
+	if (cJSON_GetArraySize(sessions) > 100)
+		return ld_fail(l, "$.sessions", "expected at most 100 sessions");
+	srv->sessions = xcalloc((size_t)cJSON_GetArraySize(sessions), sizeof(scn_session));
+	for (const cJSON *e = sessions->child; e; e = e->next) {
+		char *p = ld_index("$.sessions", srv->nsessions);
+		int rc = ld_srv_session(l, e, p, &srv->sessions[srv->nsessions++]);
+
+		xfree(p);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- the scenario ------------------------------------------------------ */
 
 static const char *const top_keys[] = {
@@ -1122,7 +1842,15 @@ ld_scenario(ld *l, const cJSON *root)
 
 	if (!cJSON_IsObject(root))
 		return ld_expected(l, "$", "a scenario object", root);
-	if (ld_keys(l, root, "$", top_keys) != 0)
+	v = cJSON_GetObjectItemCaseSensitive(root, "role");
+	if (v) {
+		if (!cJSON_IsString(v) || (strcmp(v->valuestring, "client") != 0 &&
+		    strcmp(v->valuestring, "server") != 0))
+			return ld_expected(l, "$.role", "\"client\" or \"server\"", v);
+		if (strcmp(v->valuestring, "server") == 0)
+			s->role = SCN_ROLE_SERVER;
+	}
+	if (ld_keys(l, root, "$", s->role == SCN_ROLE_SERVER ? srv_top_keys : top_keys) != 0)
 		return -1;
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "id");
@@ -1141,15 +1869,6 @@ ld_scenario(ld *l, const cJSON *root)
 		return -1;
 	s->summary = xstrdup(v->valuestring);
 
-	v = cJSON_GetObjectItemCaseSensitive(root, "role");
-	if (v) {
-		if (cJSON_IsString(v) && strcmp(v->valuestring, "server") == 0)
-			return ld_fail(l, "$.role", "expected \"client\": server-role scenarios are not "
-			    "supported by this version");
-		if (!cJSON_IsString(v) || strcmp(v->valuestring, "client") != 0)
-			return ld_expected(l, "$.role", "\"client\"", v);
-	}
-	s->role = SCN_ROLE_CLIENT;
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "refs");
 	if (v == NULL)
@@ -1189,6 +1908,11 @@ ld_scenario(ld *l, const cJSON *root)
 		s->check = NULL;
 		if (ld_check_id(l, v, "$.check", &s->check) != 0)
 			goto fail;
+	}
+
+	if (s->role == SCN_ROLE_SERVER) {
+		rc = ld_server(l, root);
+		goto out;
 	}
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "requires");
@@ -1532,11 +2256,47 @@ scn_expect_free(scn_expect *e)
 	xfree(e->check);
 }
 
+static void
+scn_server_free(scn_server *srv)
+{
+	if (srv == NULL)
+		return;
+	for (size_t i = 0; i < srv->nehlo; i++)
+		xfree(srv->ehlo[i]);
+	xfree(srv->ehlo);
+	xfree(srv->message);
+	for (size_t i = 0; i < srv->nsessions; i++) {
+		scn_session *ses = &srv->sessions[i];
+
+		for (size_t j = 0; j < ses->nsteps; j++) {
+			scn_srv_step *st = &ses->steps[j];
+
+			xfree(st->where.path);
+			xfree(st->verb);
+			if (st->has_args)
+				regfree(&st->args_re);
+			xfree(st->args_src);
+			xfree(st->reply.bytes);
+			xfree(st->check);
+		}
+		xfree(ses->steps);
+	}
+	xfree(srv->sessions);
+	for (size_t i = 0; i < srv->nrules; i++) {
+		xfree(srv->rules[i].where.path);
+		xfree(srv->rules[i].verb);
+		xfree(srv->rules[i].reply.bytes);
+	}
+	xfree(srv->rules);
+	xfree(srv);
+}
+
 void
 scn_free(scn_scenario *s)
 {
 	if (s == NULL)
 		return;
+	scn_server_free(s->server);
 	for (size_t i = 0; i < s->nsteps; i++) {
 		scn_step *st = &s->steps[i];
 

@@ -89,9 +89,90 @@ typedef struct scn_step {
 	int expect_closed;	/* the peer must close within closed_ms */
 	uint32_t closed_ms;
 	char *closed_check;	/* catalog id for "closed", or NULL */
+	uint32_t quiet_ms;	/* after its replies, none more may come within this */
 	scn_drop drop;
 	char *check;		/* default catalog id for the step, or NULL */
 } scn_step;
+
+/* ---- server role (docs/scenarios.md, "Server-role scenarios") ---------- */
+
+typedef enum scn_srv_kind {
+	SCN_SRV_GREET = 0,	/* the greeting, or silence */
+	SCN_SRV_EXPECT,		/* a command from the client, then the reply */
+	SCN_SRV_CONTENT,	/* the message after 354 (or BDAT ... LAST), then the reply */
+	SCN_SRV_CLOSED,		/* the client must close */
+	SCN_SRV_DROP		/* the harness closes or resets now */
+} scn_srv_kind;
+
+typedef enum scn_when {
+	SCN_WHEN_AFTER = 0,	/* after the reply is written */
+	SCN_WHEN_BEFORE,	/* instead of the reply (after delay_ms) */
+	SCN_WHEN_MID		/* after half the reply's bytes */
+} scn_when;
+
+/* What the harness answers. */
+typedef struct scn_reply {
+	int set;		/* 0: the default reply for the verb */
+	int silent;		/* "reply": null -- no reply at all */
+	char *bytes;		/* CRLF-terminated lines, or decoded raw bytes */
+	size_t len;
+} scn_reply;
+
+typedef struct scn_srv_step {
+	size_t index;		/* 1-based position in its list; 0 when implied */
+	scn_where where;
+	scn_srv_kind kind;
+	char *verb;		/* EXPECT: upper-cased verb, NULL for any command */
+	regex_t args_re;	/* EXPECT: on the arguments, case-insensitive */
+	int has_args;
+	char *args_src;
+	int content_same;	/* CONTENT: must equal the scenario's message */
+	scn_reply reply;
+	uint32_t delay_ms;	/* before the reply */
+	uint32_t drip_ms;	/* between the reply's bytes */
+	uint32_t timeout_ms;	/* wait for the command, or for "closed" */
+	scn_drop drop;
+	scn_when when;
+	int optional;		/* EXPECT: skipped when the command does not match */
+	int repeat;		/* EXPECT: matches one or more commands in a row */
+	char *check;		/* catalog id for findings, or NULL */
+} scn_srv_step;
+
+typedef struct scn_session {
+	scn_srv_step *steps;
+	size_t nsteps;
+} scn_session;
+
+/* A reply chosen by rule: the nth (or every nth) command of a verb in a
+ * connection, or the nth (every nth) connection's greeting. */
+typedef struct scn_rule {
+	scn_where where;
+	char *verb;		/* NULL: the greeting, counting connections */
+	uint32_t nth;		/* 0 when "every" */
+	uint32_t every;
+	scn_reply reply;
+} scn_rule;
+
+typedef enum scn_exit {
+	SCN_EXIT_ANY = 0,
+	SCN_EXIT_ZERO,
+	SCN_EXIT_NONZERO
+} scn_exit;
+
+typedef struct scn_server {
+	char **ehlo;		/* capability lines after the domain */
+	size_t nehlo;
+	int pipelining;		/* the capability set holds PIPELINING */
+	int chunking;		/* ... CHUNKING */
+	char *message;		/* the file given to the client as {message} */
+	size_t message_len;
+	scn_exit client_exit;
+	uint32_t client_timeout_ms;	/* to connect (each time); the client process too */
+	scn_session *sessions;	/* one per connection the client must make */
+	size_t nsessions;
+	scn_rule *rules;
+	size_t nrules;
+} scn_server;
 
 typedef struct scn_var {
 	char *name;
@@ -113,8 +194,9 @@ typedef struct scn_scenario {
 	uint32_t timeout_ms;	/* default per-step timeout */
 	uint32_t deadline_ms;	/* whole scenario */
 	int refuse_ok;		/* a 554 greeting is what this scenario tests */
-	scn_step *steps;
+	scn_step *steps;	/* client role */
 	size_t nsteps;
+	scn_server *server;	/* server role, else NULL */
 	scn_where id_where;	/* where "id" stands, for duplicate-id errors */
 } scn_scenario;
 
@@ -123,6 +205,10 @@ typedef struct scn_list {
 	size_t n;
 	size_t cap;
 } scn_list;
+
+/* The default reply of the server role to a verb (NULL: content), as
+ * CRLF-terminated bytes; the caller frees it. */
+char *scn_server_default_reply(const scn_server *srv, const char *verb, size_t *len);
 
 /* Loads one scenario from a buffer; `name` is used in messages. Returns
  * 0, or -1 with one line in err. */

@@ -57,6 +57,12 @@
 #define HARNESS_SRV_WRITE_QUEUE_MAX (256 * 1024) /* unsent reply octets before reading pauses */
 #define HARNESS_SRV_READ_BUF	(64 * 1024)	/* one read */
 
+/* The server role and the client under test (harness/engine/srole.c, proc.c). */
+#define HARNESS_CLIENT_OUTPUT_MAX (64 * 1024)	/* stdout, and stderr, kept of the client command */
+#define HARNESS_CLIENT_TIMEOUT_MS 30000		/* the client connects; the client command runs */
+#define HARNESS_CLIENT_KILL_GRACE_MS 2000	/* SIGTERM, then SIGKILL this much later */
+#define HARNESS_SROLE_MESSAGE_MAX (HARNESS_STREAM_MAX / 2) /* one received message */
+
 /* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
 #define HARNESS_CONNECT_TIMEOUT_MS	10000
 #define HARNESS_STEP_TIMEOUT_MS		30000

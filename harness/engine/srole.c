@@ -1,0 +1,1305 @@
+/*
+ * srole - one server-role scenario on libuv (srole.h).
+ *
+ * A connection works through its session's steps. Commands are taken
+ * from the client's recorded stream one at a time, in lock-step: while a
+ * reply is owed (delayed, dripping, being written) the bytes that arrive
+ * are recorded but not read, and bytes that arrived before the reply to
+ * the command before them are the client pipelining -- judged against the
+ * capability set the scenario advertises (RFC 2920). Message content is
+ * read after a 3xx reply to DATA, up to CRLF.CRLF, and unstuffed; BDAT
+ * chunks are read by their size. Faults (delay, drip, drop, silence,
+ * garbage) apply to the reply of the step that names them.
+ */
+#include "harness/engine/srole.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "captures/pcap_write.h"
+#include "harness/check/catalog.h"
+#include "harness/check/passive.h"
+#include "harness/engine/proc.h"
+#include "harness/smtp/command.h"
+#include "harness/util/atomic_file.h"
+#include "harness/util/harness_limits.h"
+#include "harness/util/xalloc.h"
+
+#define SRL_GREETING	"220 mx.harness.test ESMTP smtp-harness\r\n"
+#define SRL_UNEXPECTED	"503 5.5.1 smtp-harness: not the command this scenario expected\r\n"
+#define SRL_BYE		"221 2.0.0 smtp-harness: bye\r\n"
+#define SRL_TOO_LONG	"500 5.5.2 smtp-harness: line too long\r\n"
+#define SRL_NO_MORE	"421 4.3.2 smtp-harness: no connection expected now\r\n"
+#define SRL_RULES	16	/* verbs counted for rules, per connection */
+
+typedef enum srl_phase {
+	PH_IDLE = 0,		/* between steps */
+	PH_INPUT,		/* waiting for the step's command */
+	PH_DELAY,		/* delay_ms before a reply */
+	PH_WRITING,		/* a reply on its way, maybe byte by byte */
+	PH_CLOSED_WAIT,		/* waiting for the client to close */
+	PH_TAIL,		/* the script ended: QUIT gets 221 */
+	PH_ENDING
+} srl_phase;
+
+typedef enum srl_mode {
+	MODE_CMD = 0,
+	MODE_DATA		/* after a 3xx to DATA */
+} srl_mode;
+
+typedef struct srl_item {
+	int content;		/* message content (DATA, or BDAT ... LAST) */
+	int bdat;		/* a BDAT command with its chunk */
+	int bdat_last;
+	size_t off;		/* in the C2S stream */
+	size_t len;		/* the line, or the content with its end */
+	char *line;		/* the command line without CRLF, NUL-terminated */
+	smtp_cmd cmd;
+	vbuf body;		/* content: unstuffed; BDAT: the chunk */
+} srl_item;
+
+typedef struct srl_conn srl_conn;
+
+struct eng_srole {
+	uv_loop_t *loop;
+	const eng_config *cfg;
+	const scn_scenario *s;
+	const scn_server *srv;
+	uv_tcp_t listener;
+	uv_timer_t deadline;
+	uv_timer_t wait;	/* the client's next connection, or its exit */
+	int open_handles;
+	int listening;
+	eng_proc *proc;
+	int proc_ended;
+	int proc_freeing;
+	int proc_freed;
+	char *msgfile;
+	rpt_scenario *res;
+	rpt_received *rcv;
+	srl_conn *conn;		/* the session of the moment */
+	size_t live;		/* connections not yet closed, extras too */
+	size_t nconn;		/* connections that ran a session */
+	size_t nended;
+	vbuf expected;		/* the message as it should arrive */
+	vbuf message;		/* the last message received, unstuffed */
+	cap_transcript **ts;	/* one per connection, in order */
+	size_t nts;
+	size_t tscap;
+	int finishing;
+	int reported;
+	char port[16];
+	eng_srole_done_cb done;
+	void *done_arg;
+};
+
+struct srl_conn {
+	eng_srole *r;
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	int open_handles;
+	int extra;		/* not expected: 421 and close */
+	cap_transcript *t;
+	const scn_session *ses;
+	size_t step;
+	size_t hits;		/* commands matched by the current repeat step */
+	size_t rd;		/* C2S bytes taken as commands or content */
+	srl_mode mode;
+	size_t data_scan;	/* MODE_DATA: searched for the end up to here */
+	vbuf chunks;		/* BDAT chunks of the message so far */
+	srl_phase phase;
+	int peer_closed;
+	int peer_reset;
+	int early_noted;	/* the pipelining finding, once */
+	int owed;		/* a reply to a command is owed */
+	char owed_verb[HARNESS_VERB_MAX + 1];
+	int owed_ends_group;
+	vbuf rep;		/* the reply being written */
+	size_t rep_off;
+	size_t rep_end;
+	const scn_srv_step *rep_step;
+	int close_after;
+	int writes;		/* write requests in flight */
+	struct { char name[HARNESS_VERB_MAX + 1]; uint32_t n; } counts[SRL_RULES];
+	size_t ncounts;
+	int step_no;		/* for findings: 1-based step in the file, 0 none */
+};
+
+typedef struct srl_write_req {
+	uv_write_t req;
+	srl_conn *c;
+	char data[];
+} srl_write_req;
+
+static void srl_next(srl_conn *c);
+static void srl_conn_end(srl_conn *c, int reset);
+static void srl_finish(eng_srole *r);
+static void srl_try_complete(eng_srole *r);
+
+/* ---- findings ------------------------------------------------------------ */
+
+static void __attribute__((format(printf, 5, 6)))
+srl_finding(eng_srole *r, const char *check, int step, rpt_evidence *ev, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (check != NULL && chk_catalog_find(check) != NULL) {
+		chk_emit(r->res, check, RPT_FAIL, step, ev, "%s", msg);
+	} else {
+		vbuf refs = VBUF_INIT;
+
+		for (size_t i = 0; i < r->s->nrefs; i++)
+			vbuf_printf(&refs, "%s%s", i ? "; " : "", r->s->refs[i]);
+		rpt_scenario_add_finding(r->res, check ? check : r->s->id, vbuf_str(&refs), RPT_FAIL,
+		    step, ev, "%s", msg);
+		rpt_scenario_exercised(r->res, check ? check : r->s->id, RPT_FAIL);
+		vbuf_free(&refs);
+	}
+	if (ev != NULL)
+		rpt_evidence_clear(ev);
+}
+
+static const char *
+srl_check(const eng_srole *r, const scn_srv_step *st)
+{
+	if (st && st->check)
+		return st->check;
+	return r->s->check;
+}
+
+static void
+srl_passed(eng_srole *r, const char *check)
+{
+	if (check != NULL && chk_catalog_find(check) != NULL)
+		chk_pass(r->res, check);
+	else
+		rpt_scenario_exercised(r->res, check ? check : r->s->id, RPT_PASS);
+}
+
+/* What a step waits for, for "expected X" */
+static void
+srl_want(const scn_srv_step *st, vbuf *b)
+{
+	if (st->kind == SCN_SRV_CONTENT)
+		vbuf_append_str(b, "the message content");
+	else if (st->verb && st->has_args)
+		vbuf_printf(b, "%s with arguments matching /%s/", st->verb, st->args_src);
+	else if (st->verb)
+		vbuf_printf(b, "%s", st->verb);
+	else
+		vbuf_append_str(b, "a command");
+}
+
+/* ---- writing ---------------------------------------------------------------- */
+
+static void srl_reply_written(srl_conn *c);
+static void srl_write_some(srl_conn *c);
+
+static void
+srl_drip_cb(uv_timer_t *t)
+{
+	srl_write_some(t->data);
+}
+
+static void
+srl_write_cb(uv_write_t *req, int status)
+{
+	srl_write_req *w = (srl_write_req *)req;
+	srl_conn *c = w->c;
+
+	(void)status;
+	xfree(w);
+	c->writes--;
+	if (c->phase != PH_WRITING || c->writes > 0)
+		return;
+	if (c->rep_off < c->rep_end)
+		uv_timer_start(&c->timer, srl_drip_cb, c->rep_step ? c->rep_step->drip_ms : 0, 0);
+	else
+		srl_reply_written(c);
+}
+
+static void
+srl_write(srl_conn *c, const char *data, size_t len)
+{
+	srl_write_req *w;
+	uv_buf_t b;
+
+	if (len == 0)
+		return;
+	w = xmalloc(sizeof(*w) + len);
+	w->c = c;
+	memcpy(w->data, data, len);
+	b = uv_buf_init(w->data, (unsigned)len);
+	cap_transcript_add_data(c->t, CAP_S2C, cap_now_us(), data, len);
+	c->writes++;
+	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, srl_write_cb) != 0) {
+		c->writes--;
+		xfree(w);
+	}
+}
+
+/* The next piece of the reply: one byte when dripping, else the rest. */
+static void
+srl_write_some(srl_conn *c)
+{
+	size_t n = c->rep_end - c->rep_off;
+
+	if (c->phase != PH_WRITING)
+		return;
+	if (c->rep_step && c->rep_step->drip_ms > 0)
+		n = 1;
+	srl_write(c, c->rep.data + c->rep_off, n);
+	c->rep_off += n;
+	if (c->writes == 0)	/* the write could not be queued */
+		srl_reply_written(c);
+}
+
+static void
+srl_drop(srl_conn *c, scn_drop how)
+{
+	srl_conn_end(c, how == SCN_DROP_RESET);
+}
+
+static void
+srl_reply_written(srl_conn *c)
+{
+	const scn_srv_step *st = c->rep_step;
+
+	c->owed = 0;
+	c->phase = PH_IDLE;
+	if (st && st->drop != SCN_DROP_NONE) {
+		srl_drop(c, st->drop);
+		return;
+	}
+	if (c->close_after) {
+		srl_conn_end(c, 0);
+		return;
+	}
+	srl_next(c);
+}
+
+static void
+srl_reply_go(srl_conn *c)
+{
+	const scn_srv_step *st = c->rep_step;
+
+	if (st && st->drop != SCN_DROP_NONE && st->when == SCN_WHEN_BEFORE) {
+		srl_drop(c, st->drop);
+		return;
+	}
+	c->rep_off = 0;
+	c->rep_end = c->rep.len;
+	if (st && st->drop != SCN_DROP_NONE && st->when == SCN_WHEN_MID)
+		c->rep_end = c->rep.len / 2 ? c->rep.len / 2 : 1;
+	if (c->rep_end == 0) {
+		srl_reply_written(c);
+		return;
+	}
+	c->phase = PH_WRITING;
+	srl_write_some(c);
+}
+
+static void
+srl_delay_cb(uv_timer_t *t)
+{
+	srl_conn *c = t->data;
+
+	if (c->phase == PH_DELAY)
+		srl_reply_go(c);
+}
+
+/* Sends bytes (may be empty: silence) as the reply of step st, with its
+ * faults. */
+static void
+srl_reply(srl_conn *c, const scn_srv_step *st, const char *bytes, size_t len)
+{
+	vbuf_reset(&c->rep);
+	vbuf_append(&c->rep, bytes, len);
+	c->rep_step = st;
+	if (len >= 3 && memcmp(bytes, "421", 3) == 0)
+		c->close_after = 1;	/* 421: the server closes (RFC 5321 §3.8) */
+	if (st && st->delay_ms > 0) {
+		c->phase = PH_DELAY;
+		uv_timer_start(&c->timer, srl_delay_cb, st->delay_ms, 0);
+		return;
+	}
+	srl_reply_go(c);
+}
+
+/* ---- reading the client's stream ---------------------------------------- */
+
+static void
+srl_item_clear(srl_item *it)
+{
+	xfree(it->line);
+	vbuf_free(&it->body);
+	memset(it, 0, sizeof(*it));
+}
+
+/* The first CRLF.CRLF in p, or NULL (memmem is not POSIX). */
+static const char *
+srl_find_end(const char *p, size_t len)
+{
+	size_t i = 0;
+
+	while (i + 5 <= len) {
+		const char *q = memchr(p + i, '\r', len - 4 - i);
+
+		if (q == NULL)
+			return NULL;
+		if (memcmp(q, "\r\n.\r\n", 5) == 0)
+			return q;
+		i = (size_t)(q - p) + 1;
+	}
+	return NULL;
+}
+
+/* Takes the next command or content from the stream: 1 an item, 0 more
+ * bytes needed, -1 the connection was ended (line too long). */
+static int
+srl_take(srl_conn *c, srl_item *it)
+{
+	const vbuf *in = &c->t->stream[CAP_C2S];
+	const char *p = in->data + c->rd;
+	size_t avail = in->len - c->rd;
+	const char *nl;
+	size_t linelen;
+
+	memset(it, 0, sizeof(*it));
+	it->off = c->rd;
+	if (avail == 0)
+		return 0;
+	if (c->mode == MODE_DATA) {
+		const char *end = NULL;
+		size_t from;
+
+		if (avail >= 3 && memcmp(p, ".\r\n", 3) == 0) {
+			it->len = 3;
+		} else {
+			from = c->data_scan > c->rd + 2 ? c->data_scan - 2 : c->rd;
+			end = srl_find_end(in->data + from, in->len - from);
+			if (end == NULL) {
+				c->data_scan = in->len;
+				return 0;
+			}
+			it->len = (size_t)(end - p) + 5;
+			smtp_data_unstuff(&it->body, p, (size_t)(end - p) + 2);
+		}
+		it->content = 1;
+		c->rd += it->len;
+		c->mode = MODE_CMD;
+		c->data_scan = 0;
+		return 1;
+	}
+	nl = memchr(p, '\n', avail);
+	if (nl == NULL) {
+		if (avail > HARNESS_SRV_LINE_MAX) {
+			rpt_evidence ev;
+
+			rpt_evidence_at(&ev, c->t, CAP_C2S, c->rd, 64);
+			srl_finding(c->r, c->r->s->check, c->step_no, &ev, "expected a command line of at "
+			    "most %d octets, got more without a line end (RFC 5321 §4.5.3.1.4)",
+			    HARNESS_SRV_LINE_MAX);
+			c->close_after = 1;
+			c->rep_step = NULL;
+			srl_reply(c, NULL, SRL_TOO_LONG, strlen(SRL_TOO_LONG));
+			return -1;
+		}
+		return 0;
+	}
+	linelen = (size_t)(nl - p);
+	it->len = linelen + 1;
+	if (linelen > 0 && p[linelen - 1] == '\r')
+		linelen--;
+	it->line = xstrndup(p, linelen);
+	smtp_cmd_parse(it->line, strlen(it->line), &it->cmd);
+	if (it->cmd.verb == SMTP_VERB_BDAT) {
+		char *end;
+		unsigned long long n = strtoull(it->cmd.args, &end, 10);
+
+		if (end != it->cmd.args && n <= HARNESS_SROLE_MESSAGE_MAX) {
+			while (*end == ' ')
+				end++;
+			if (avail - it->len < n) {
+				srl_item_clear(it);
+				return 0;
+			}
+			it->bdat = 1;
+			it->bdat_last = strncasecmp(end, "LAST", 4) == 0;
+			vbuf_append(&it->body, p + it->len, (size_t)n);
+			it->len += (size_t)n;
+		}
+	}
+	c->rd += it->len;
+	return 1;
+}
+
+/* Bytes that came before the reply to the command they follow. */
+static void
+srl_early(srl_conn *c, size_t off)
+{
+	const scn_server *srv = c->r->srv;
+	rpt_evidence ev;
+
+	if (c->early_noted || !c->owed)
+		return;
+	if (srv->pipelining && !c->owed_ends_group)
+		return;
+	c->early_noted = 1;
+	rpt_evidence_at(&ev, c->t, CAP_C2S, off, 64);
+	if (!srv->pipelining)
+		srl_finding(c->r, c->r->s->check, c->step_no, &ev, "expected the client to wait for "
+		    "the reply to %s (PIPELINING was not advertised), got more bytes before it "
+		    "(RFC 5321 §4.3.1, RFC 2920 §3)", c->owed_verb);
+	else
+		srl_finding(c->r, c->r->s->check, c->step_no, &ev, "expected %s to end a pipelined "
+		    "group, got more bytes before its reply (RFC 2920 §3.1)", c->owed_verb);
+}
+
+/* ---- judging ------------------------------------------------------------ */
+
+static uint32_t
+srl_count(srl_conn *c, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < c->ncounts; i++)
+		if (strcmp(c->counts[i].name, name) == 0)
+			return ++c->counts[i].n;
+	if (c->ncounts == SRL_RULES)
+		return 0;
+	snprintf(c->counts[i].name, sizeof(c->counts[i].name), "%s", name);
+	c->counts[i].n = 1;
+	c->ncounts++;
+	return 1;
+}
+
+/* The rule that picks the reply to the nth command `name` (NULL: the nth
+ * connection's greeting), or NULL. */
+static const scn_reply *
+srl_rule(const scn_server *srv, const char *name, uint32_t n)
+{
+	for (size_t i = 0; i < srv->nrules; i++) {
+		const scn_rule *ru = &srv->rules[i];
+
+		if ((name == NULL) != (ru->verb == NULL))
+			continue;
+		if (name && strcmp(name, ru->verb) != 0)
+			continue;
+		if ((ru->nth && ru->nth == n) || (ru->every && n % ru->every == 0))
+			return &ru->reply;
+	}
+	return NULL;
+}
+
+static int
+srl_matches(const scn_srv_step *st, const srl_item *it)
+{
+	if (st->kind == SCN_SRV_CONTENT)
+		return it->content || (it->bdat && it->bdat_last);
+	if (it->content)
+		return 0;
+	if (st->verb && strcmp(st->verb, it->cmd.name) != 0)
+		return 0;
+	if (st->has_args) {
+		char *args = xstrndup(it->cmd.args ? it->cmd.args : "", it->cmd.args_len);
+		int rc = regexec(&st->args_re, args, 0, NULL, 0);
+
+		xfree(args);
+		if (rc != 0)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+srl_mismatch(srl_conn *c, const scn_srv_step *st, const srl_item *it)
+{
+	vbuf want = VBUF_INIT;
+	rpt_evidence ev;
+	char *got;
+
+	if (st)
+		srl_want(st, &want);
+	else
+		vbuf_append_str(&want, "QUIT or nothing more (the script has ended)");
+	got = it->content ? xasprintf("%zu octets of message content", it->body.len) :
+	    rpt_escape(it->line, strlen(it->line));
+	rpt_evidence_at(&ev, c->t, CAP_C2S, it->off, it->len);
+	srl_finding(c->r, srl_check(c->r, st), c->step_no, &ev, "expected %s, got \"%s\"",
+	    vbuf_str(&want), got);
+	xfree(got);
+	vbuf_free(&want);
+	c->close_after = 1;
+	if (!it->content && it->cmd.verb == SMTP_VERB_QUIT)
+		srl_reply(c, NULL, SRL_BYE, strlen(SRL_BYE));
+	else
+		srl_reply(c, NULL, SRL_UNEXPECTED, strlen(SRL_UNEXPECTED));
+}
+
+static void
+srl_record_envelope(srl_conn *c, const srl_item *it)
+{
+	rpt_received *rcv = c->r->rcv;
+	char *args = xstrndup(it->cmd.args ? it->cmd.args : "", it->cmd.args_len);
+
+	if (it->cmd.verb == SMTP_VERB_MAIL) {
+		xfree(rcv->mail_from);
+		rcv->mail_from = args;
+		for (size_t i = 0; i < rcv->nrcpts; i++)
+			xfree(rcv->rcpts[i]);
+		rcv->nrcpts = 0;
+		vbuf_reset(&c->chunks);
+		return;
+	}
+	if (it->cmd.verb == SMTP_VERB_RCPT) {
+		rcv->rcpts = xrealloc(rcv->rcpts, (rcv->nrcpts + 1) * sizeof(char *));
+		rcv->rcpts[rcv->nrcpts++] = args;
+		return;
+	}
+	xfree(args);
+}
+
+/* The content step: keep the message, compare it when asked. */
+static void
+srl_content(srl_conn *c, const scn_srv_step *st, const vbuf *body, const srl_item *it)
+{
+	eng_srole *r = c->r;
+	const vbuf *want = &r->expected;
+	size_t i, n;
+
+	vbuf_reset(&r->message);
+	vbuf_append(&r->message, body->data, body->len);
+	r->rcv->has_message = 1;
+	r->rcv->message_octets = body->len;
+	if (!st->content_same)
+		return;
+	n = body->len < want->len ? body->len : want->len;
+	for (i = 0; i < n && body->data[i] == want->data[i]; i++)
+		;
+	if (i == n && body->len == want->len) {
+		srl_passed(r, srl_check(r, st));
+		return;
+	}
+	/* The message ends with a line end, and the client put one more before
+	 * the dot: an empty line the sender never wrote (RFC 5321 §4.1.1.4:
+	 * the first CRLF of CRLF.CRLF is the last line's own). */
+	if (i == n && body->len == want->len + 2 && (want->len == 0 ||
+	    (want->len >= 2 && memcmp(want->data + want->len - 2, "\r\n", 2) == 0)) &&
+	    memcmp(body->data + want->len, "\r\n", 2) == 0) {
+		rpt_evidence ev;
+		size_t tail = it->len < 7 ? it->len : 7;	/* CRLF CRLF . CRLF */
+
+		if (st->check != NULL)	/* everything before the extra line matched */
+			srl_passed(r, st->check);
+		rpt_evidence_at(&ev, c->t, CAP_C2S, it->off + it->len - tail, tail);
+		srl_finding(r, "rfc5321.4.1.1.4.client-final-crlf", c->step_no, &ev, "the message "
+		    "(%zu octets) ends with CRLF, and the client sent another CRLF before the final "
+		    "dot: %zu octets arrived, the last line an empty one the message does not have",
+		    want->len, body->len);
+		return;
+	}
+	{
+		char *w = rpt_escape(want->data + i, want->len - i < 40 ? want->len - i : 40);
+		char *g = rpt_escape(body->data + i, body->len - i < 40 ? body->len - i : 40);
+		rpt_evidence ev;
+
+		rpt_evidence_at(&ev, c->t, CAP_C2S, it->off, it->len);
+		srl_finding(r, srl_check(r, st), c->step_no, &ev, "expected the message as given to "
+		    "the client (%zu octets, line ends as CRLF), got %zu octets, differing from "
+		    "octet %zu: expected \"%s\", got \"%s\"", want->len, body->len, i, w, g);
+		xfree(w);
+		xfree(g);
+	}
+}
+
+/* Judges item against the current step and starts the reply. */
+static void
+srl_judge(srl_conn *c, srl_item *it)
+{
+	eng_srole *r = c->r;
+	const scn_session *ses = c->ses;
+	const scn_srv_step *st;
+	const scn_reply *rule = NULL;
+	char *dflt = NULL;
+	size_t dlen = 0;
+	const char *bytes;
+	size_t len;
+	int data3;
+
+	/* An optional step, or a repeat step already matched, gives way. */
+	while (c->step < ses->nsteps) {
+		st = &ses->steps[c->step];
+		if (st->kind != SCN_SRV_EXPECT && st->kind != SCN_SRV_CONTENT)
+			break;
+		if (srl_matches(st, it))
+			break;
+		if (!(st->optional || (st->repeat && c->hits > 0)))
+			break;
+		c->step++;
+		c->hits = 0;
+	}
+	st = c->step < ses->nsteps ? &ses->steps[c->step] : NULL;
+	c->step_no = st ? (int)st->index : 0;
+	if (it->bdat && !it->bdat_last)
+		vbuf_append(&c->chunks, it->body.data, it->body.len);
+	if (st == NULL || st->kind == SCN_SRV_CLOSED || !srl_matches(st, it)) {
+		if ((st == NULL || st->kind == SCN_SRV_CLOSED) && !it->content &&
+		    it->cmd.verb == SMTP_VERB_QUIT) {
+			/* QUIT after the script, or while waiting for the close */
+			c->owed = 0;
+			c->close_after = 1;
+			srl_reply(c, NULL, SRL_BYE, strlen(SRL_BYE));
+			return;
+		}
+		srl_mismatch(c, st, it);
+		return;
+	}
+	if (st->repeat)
+		c->hits++;
+	else
+		c->step++;
+	srl_passed(r, srl_check(r, st));
+	/* A reply is owed from here: what the client sends before it is early. */
+	c->owed = 1;
+	snprintf(c->owed_verb, sizeof(c->owed_verb), "%s", it->content ? "the message" :
+	    it->cmd.name[0] ? it->cmd.name : "(empty line)");
+	c->owed_ends_group = !it->content && !it->bdat && smtp_verb_ends_group(it->cmd.verb);
+	if (c->t->stream[CAP_C2S].len > it->off + it->len)
+		srl_early(c, it->off + it->len);
+	if (st->kind == SCN_SRV_CONTENT) {
+		if (it->bdat) {
+			vbuf_append(&c->chunks, it->body.data, it->body.len);
+			srl_content(c, st, &c->chunks, it);
+			vbuf_reset(&c->chunks);
+		} else {
+			srl_content(c, st, &it->body, it);
+		}
+	} else {
+		srl_record_envelope(c, it);
+		rule = srl_rule(r->srv, it->cmd.name, srl_count(c, it->cmd.name));
+	}
+	if (rule == NULL && st->reply.set)
+		rule = &st->reply;
+	if (rule != NULL) {
+		bytes = rule->silent ? "" : rule->bytes;
+		len = rule->silent ? 0 : rule->len;
+	} else {
+		dflt = scn_server_default_reply(r->srv, st->kind == SCN_SRV_CONTENT ? NULL :
+		    it->bdat && !it->bdat_last ? "BDAT" : it->cmd.name, &dlen);
+		bytes = dflt;
+		len = dlen;
+	}
+	data3 = !it->content && it->cmd.verb == SMTP_VERB_DATA && len > 0 && bytes[0] == '3';
+	if (data3) {
+		c->mode = MODE_DATA;
+		c->data_scan = c->rd;
+	}
+	if (len == 0)
+		c->owed = 0;	/* silence: nothing owed, the client decides */
+	if (!it->content && it->cmd.verb == SMTP_VERB_QUIT && len >= 3 &&
+	    memcmp(bytes, "221", 3) == 0)
+		c->close_after = 1;	/* the server closes after 221 */
+	srl_reply(c, st, bytes, len);
+	xfree(dflt);
+}
+
+/* ---- the session ---------------------------------------------------------- */
+
+static void
+srl_timeout_cb(uv_timer_t *t)
+{
+	srl_conn *c = t->data;
+	const scn_srv_step *st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
+	vbuf want = VBUF_INIT;
+
+	switch (c->phase) {
+	case PH_INPUT:
+		srl_want(st, &want);
+		srl_finding(c->r, srl_check(c->r, st), (int)st->index, NULL, "expected %s within "
+		    "%u ms, got nothing", vbuf_str(&want), st->timeout_ms);
+		vbuf_free(&want);
+		srl_conn_end(c, 0);
+		break;
+	case PH_CLOSED_WAIT:
+		srl_finding(c->r, srl_check(c->r, st), (int)st->index, NULL, "expected the client "
+		    "to close the connection within %u ms, it stayed open", st->timeout_ms);
+		srl_conn_end(c, 0);
+		break;
+	case PH_TAIL:
+		srl_conn_end(c, 0);
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+srl_next(srl_conn *c)
+{
+	eng_srole *r = c->r;
+	const scn_srv_step *st;
+	srl_item it;
+	int rc;
+
+	if (c->phase == PH_ENDING)
+		return;
+	uv_timer_stop(&c->timer);
+	c->phase = PH_IDLE;
+	if (c->extra) {
+		c->close_after = 1;
+		srl_reply(c, NULL, SRL_NO_MORE, strlen(SRL_NO_MORE));
+		return;
+	}
+	st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
+	c->step_no = st ? (int)st->index : 0;
+	if (st && st->kind == SCN_SRV_GREET) {
+		const scn_reply *rule = srl_rule(r->srv, NULL, (uint32_t)r->nconn);
+
+		c->step++;
+		if (rule == NULL && st->reply.set)
+			rule = &st->reply;
+		if (rule == NULL)
+			srl_reply(c, st, SRL_GREETING, strlen(SRL_GREETING));
+		else if (rule->silent)
+			srl_reply(c, st, "", 0);
+		else
+			srl_reply(c, st, rule->bytes, rule->len);
+		return;
+	}
+	if (st && st->kind == SCN_SRV_DROP) {
+		srl_drop(c, st->drop);
+		return;
+	}
+	if (st && st->kind == SCN_SRV_CLOSED && c->peer_closed) {
+		srl_passed(r, srl_check(r, st));
+		srl_conn_end(c, 0);
+		return;
+	}
+	if (c->peer_closed && c->rd >= c->t->stream[CAP_C2S].len) {
+		/* Optional steps the client did not take are no loss. */
+		while (st != NULL && st->optional) {
+			c->step++;
+			st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
+		}
+		if (st != NULL && st->kind == SCN_SRV_CLOSED) {
+			srl_passed(r, srl_check(r, st));
+		} else if (st != NULL && st->kind != SCN_SRV_DROP) {
+			vbuf want = VBUF_INIT;
+
+			srl_want(st, &want);
+			srl_finding(r, srl_check(r, st), (int)st->index, NULL, "expected %s, the client "
+			    "%s the connection instead", vbuf_str(&want), c->peer_reset ? "reset" :
+			    "closed");
+			vbuf_free(&want);
+		}
+		srl_conn_end(c, 0);
+		return;
+	}
+	rc = srl_take(c, &it);
+	if (rc < 0)
+		return;
+	if (rc == 0) {
+		if (st == NULL) {
+			c->phase = PH_TAIL;
+			uv_timer_start(&c->timer, srl_timeout_cb, r->s->timeout_ms, 0);
+		} else if (st->kind == SCN_SRV_CLOSED) {
+			c->phase = PH_CLOSED_WAIT;
+			uv_timer_start(&c->timer, srl_timeout_cb, st->timeout_ms, 0);
+		} else {
+			c->phase = PH_INPUT;
+			uv_timer_start(&c->timer, srl_timeout_cb, r->cfg->step_timeout_ms ?
+			    r->cfg->step_timeout_ms : st->timeout_ms, 0);
+		}
+		return;
+	}
+	srl_judge(c, &it);
+	srl_item_clear(&it);
+}
+
+static void
+srl_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	(void)h;
+	*buf = uv_buf_init(xmalloc(suggested), (unsigned)suggested);
+}
+
+static void
+srl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	srl_conn *c = s->data;
+
+	if (nread > 0 && c->phase != PH_ENDING) {
+		size_t before = c->t->stream[CAP_C2S].len;
+
+		cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), buf->base, (size_t)nread);
+		if (c->t->stream[CAP_C2S].len == before) {
+			srl_finding(c->r, c->r->s->check, c->step_no, NULL, "expected the client to "
+			    "stay within %d octets, it sent more", HARNESS_STREAM_MAX);
+			srl_conn_end(c, 1);
+		} else if (c->owed && c->phase != PH_INPUT) {
+			srl_early(c, before);
+		}
+	} else if (nread < 0 && !c->peer_closed && c->phase != PH_ENDING) {
+		c->peer_closed = 1;
+		c->peer_reset = nread != UV_EOF;
+		cap_transcript_add_event(c->t, c->peer_reset ? CAP_RST : CAP_FIN, CAP_C2S,
+		    cap_now_us());
+		uv_read_stop(s);
+	}
+	xfree(buf->base);
+	if (c->phase == PH_INPUT || c->phase == PH_TAIL || c->phase == PH_CLOSED_WAIT)
+		srl_next(c);
+}
+
+/* ---- connections ---------------------------------------------------------- */
+
+static void
+srl_conn_closed_cb(uv_handle_t *h)
+{
+	srl_conn *c = h->data;
+	eng_srole *r = c->r;
+
+	if (--c->open_handles > 0)
+		return;
+	/* client-side passive checks: wired by the lead */
+	r->ts = xgrow(r->ts, &r->tscap, r->nts + 1, sizeof(*r->ts));
+	r->ts[r->nts++] = c->t;
+	vbuf_free(&c->rep);
+	vbuf_free(&c->chunks);
+	r->live--;
+	if (!c->extra) {
+		r->conn = NULL;
+		r->nended++;
+		/* Otherwise the wait timer, started when the connection ended,
+		 * bounds the client's next connection or its exit. */
+		if (!r->finishing) {
+			if (r->nended < r->srv->nsessions && r->proc && r->proc_ended) {
+				srl_finding(r, r->s->check, 0, NULL, "expected %zu connections from the "
+				    "client, it exited after %zu", r->srv->nsessions, r->nended);
+				srl_finish(r);
+			} else if (r->nended >= r->srv->nsessions && (!r->proc || r->proc_ended)) {
+				srl_finish(r);
+			}
+		}
+	}
+	xfree(c);
+	srl_try_complete(r);
+}
+
+static void srl_wait_cb(uv_timer_t *t);
+
+static void
+srl_conn_end(srl_conn *c, int reset)
+{
+	eng_srole *r = c->r;
+
+	if (c->phase == PH_ENDING)
+		return;
+	c->phase = PH_ENDING;
+	c->owed = 0;
+	uv_timer_stop(&c->timer);
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	if (reset) {
+		cap_transcript_add_event(c->t, CAP_RST, CAP_S2C, cap_now_us());
+		uv_tcp_close_reset(&c->tcp, srl_conn_closed_cb);
+	} else {
+		if (!c->peer_reset)
+			cap_transcript_add_event(c->t, CAP_FIN, CAP_S2C, cap_now_us());
+		uv_close((uv_handle_t *)&c->tcp, srl_conn_closed_cb);
+	}
+	uv_close((uv_handle_t *)&c->timer, srl_conn_closed_cb);
+	/* The wait for the next connection (or the exit) starts now. */
+	if (!c->extra && !r->finishing)
+		uv_timer_start(&r->wait, srl_wait_cb, r->srv->client_timeout_ms, 0);
+}
+
+static void
+srl_accept_cb(uv_stream_t *server, int status)
+{
+	eng_srole *r = server->data;
+	srl_conn *c;
+	struct sockaddr_storage local, peer;
+	int len;
+
+	if (status != 0 || r->finishing)
+		return;
+	c = xcalloc(1, sizeof(*c));
+	c->r = r;
+	uv_tcp_init(r->loop, &c->tcp);
+	uv_timer_init(r->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->open_handles = 2;
+	c->t = cap_transcript_new(NULL, NULL);
+	r->live++;
+	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+		c->extra = 1;
+		c->phase = PH_ENDING;
+		uv_close((uv_handle_t *)&c->tcp, srl_conn_closed_cb);
+		uv_close((uv_handle_t *)&c->timer, srl_conn_closed_cb);
+		return;
+	}
+	len = sizeof(local);
+	uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &len);
+	len = sizeof(peer);
+	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &len);
+	cap_transcript_set_endpoints(c->t, (struct sockaddr *)&peer, (struct sockaddr *)&local);
+	cap_transcript_add_event(c->t, CAP_OPEN, CAP_C2S, cap_now_us());
+	r->rcv->connections++;
+	if (r->conn != NULL || r->nconn >= r->srv->nsessions) {
+		c->extra = 1;
+		if (r->conn == NULL)
+			srl_finding(r, r->s->check, 0, NULL, "expected %zu connection%s from the "
+			    "client, got another one (it should not have come back)",
+			    r->srv->nsessions, r->srv->nsessions == 1 ? "" : "s");
+	} else {
+		uv_timer_stop(&r->wait);
+		r->conn = c;
+		c->ses = &r->srv->sessions[r->nconn++];
+	}
+	uv_read_start((uv_stream_t *)&c->tcp, srl_alloc_cb, srl_read_cb);
+	srl_next(c);
+}
+
+/* ---- the scenario ------------------------------------------------------- */
+
+static void
+srl_wait_cb(uv_timer_t *t)
+{
+	eng_srole *r = t->data;
+
+	if (r->finishing || r->conn != NULL)
+		return;
+	if (r->nended >= r->srv->nsessions) {
+		if (r->proc && !r->proc_ended)
+			srl_finding(r, r->s->check, 0, NULL, "expected the client to exit within %u ms "
+			    "of its last connection, it was still running (killed)",
+			    r->srv->client_timeout_ms);
+	} else if (r->nconn == 0 && r->proc == NULL) {
+		rpt_scenario_set(r->res, RPT_ERROR, "no client connected to %s within %u ms",
+		    r->rcv->listen, r->srv->client_timeout_ms);
+	} else {
+		srl_finding(r, r->s->check, 0, NULL, "expected the client to connect%s within %u ms, "
+		    "it did not (connection %zu of %zu)", r->nconn ? " again" : "",
+		    r->srv->client_timeout_ms, r->nconn + 1, r->srv->nsessions);
+	}
+	srl_finish(r);
+}
+
+static void
+srl_deadline_cb(uv_timer_t *t)
+{
+	eng_srole *r = t->data;
+
+	if (r->finishing)
+		return;
+	rpt_scenario_set(r->res, RPT_ERROR, "the scenario's deadline (%u ms) passed",
+	    r->s->deadline_ms);
+	srl_finish(r);
+}
+
+static void
+srl_proc_ended(void *arg)
+{
+	eng_srole *r = arg;
+
+	r->proc_ended = 1;
+	if (!r->finishing && r->conn == NULL) {
+		if (r->nended < r->srv->nsessions)
+			srl_finding(r, r->s->check, 0, NULL, "expected %zu connection%s from the client, "
+			    "it exited after %zu", r->srv->nsessions, r->srv->nsessions == 1 ? "" : "s",
+			    r->nended);
+		srl_finish(r);
+		return;
+	}
+	srl_try_complete(r);
+}
+
+static void
+srl_handle_closed(uv_handle_t *h)
+{
+	eng_srole *r = h->data;
+
+	r->open_handles--;
+	srl_try_complete(r);
+}
+
+static void
+srl_proc_freed(void *arg)
+{
+	eng_srole *r = arg;
+
+	r->proc_freed = 1;
+	srl_try_complete(r);
+}
+
+static void
+srl_judge_exit(eng_srole *r)
+{
+	rpt_client *cl = r->res->client;
+	scn_exit want = r->srv->client_exit;
+
+	if (cl == NULL || !cl->exited || want == SCN_EXIT_ANY)
+		return;
+	if (want == SCN_EXIT_ZERO && !cl->killed && cl->term_signal == 0 && cl->exit_status == 0)
+		srl_passed(r, r->s->check);
+	else if (want == SCN_EXIT_NONZERO && !cl->killed && cl->term_signal == 0 &&
+	    cl->exit_status != 0)
+		srl_passed(r, r->s->check);
+	else if (cl->killed)
+		srl_finding(r, r->s->check, 0, NULL, "expected the client to exit %s, it was killed "
+		    "at a deadline", want == SCN_EXIT_ZERO ? "0 (success)" : "non-zero (failure)");
+	else if (cl->term_signal != 0)
+		srl_finding(r, r->s->check, 0, NULL, "expected the client to exit %s, it died of "
+		    "signal %d", want == SCN_EXIT_ZERO ? "0 (success)" : "non-zero (failure)",
+		    cl->term_signal);
+	else
+		srl_finding(r, r->s->check, 0, NULL, "expected the client to exit %s, got exit "
+		    "status %d", want == SCN_EXIT_ZERO ? "0 (success: the server answered 250 after "
+		    "the data)" : "non-zero (failure: the message was not accepted)",
+		    cl->exit_status);
+}
+
+static void
+srl_artifacts(eng_srole *r)
+{
+	const char *dir = r->cfg->capture_dir;
+	char err[512];
+
+	if (dir == NULL || (r->nts == 0 && !r->rcv->has_message))
+		return;
+	if (atomic_file_mkdirs(dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		return;
+	}
+	for (size_t i = 0; i < r->nts; i++) {
+		char *path = i == 0 ? xasprintf("%s/%s.pcap", dir, r->s->id) :
+		    xasprintf("%s/%s.%zu.pcap", dir, r->s->id, i + 1);
+
+		if (r->ts[i]->nsegs == 0 || cap_pcap_write(r->ts[i], path, err, sizeof(err)) != 0) {
+			if (r->ts[i]->nsegs != 0)
+				fprintf(stderr, "smtp-harness: %s\n", err);
+			xfree(path);
+			continue;
+		}
+		if (i == 0)
+			r->res->capture_path = path;
+		else
+			xfree(path);
+	}
+	if (r->rcv->has_message) {
+		char *path = xasprintf("%s/%s.eml", dir, r->s->id);
+
+		if (atomic_file_write(path, r->message.data, r->message.len, err, sizeof(err)) != 0) {
+			fprintf(stderr, "smtp-harness: %s\n", err);
+			xfree(path);
+		} else {
+			r->rcv->message_path = path;
+		}
+	}
+}
+
+static void
+srl_free(eng_srole *r)
+{
+	for (size_t i = 0; i < r->nts; i++)
+		cap_transcript_free(r->ts[i]);
+	xfree(r->ts);
+	if (r->msgfile) {
+		unlink(r->msgfile);
+		xfree(r->msgfile);
+	}
+	vbuf_free(&r->expected);
+	vbuf_free(&r->message);
+	xfree(r);
+}
+
+static void
+srl_try_complete(eng_srole *r)
+{
+	rpt_scenario *res = r->res;
+
+	if (!r->finishing || r->live > 0 || r->reported)
+		return;
+	if (r->proc && !r->proc_ended)
+		return;		/* killed in srl_finish; its end is on its way */
+	if (r->proc && !r->proc_freeing) {
+		r->proc_freeing = 1;
+		srl_judge_exit(r);
+		eng_proc_free(r->proc, srl_proc_freed, r);
+	}
+	if (r->proc && !r->proc_freed)
+		return;
+	if (r->open_handles == 3) {
+		uv_close((uv_handle_t *)&r->listener, srl_handle_closed);
+		uv_close((uv_handle_t *)&r->deadline, srl_handle_closed);
+		uv_close((uv_handle_t *)&r->wait, srl_handle_closed);
+		return;
+	}
+	if (r->open_handles > 0)
+		return;
+	r->reported = 1;
+	srl_artifacts(r);
+	if (r->nts > 0) {
+		res->transcript = r->ts[0];
+		r->ts[0] = r->ts[--r->nts];	/* the others are freed with r */
+	}
+	res->duration_ms = (cap_now_us() - res->started_us) / 1000;
+	rpt_scenario_settle(res);
+	r->done(r->done_arg, res);
+	srl_free(r);
+}
+
+static void
+srl_finish(eng_srole *r)
+{
+	if (r->finishing)
+		return;
+	r->finishing = 1;
+	uv_timer_stop(&r->wait);
+	uv_timer_stop(&r->deadline);
+	if (r->listening) {
+		uv_read_stop((uv_stream_t *)&r->listener);
+		r->listening = 0;
+	}
+	if (r->conn != NULL)
+		srl_conn_end(r->conn, 0);
+	if (r->proc && !r->proc_ended)
+		eng_proc_kill(r->proc);
+	srl_try_complete(r);
+}
+
+/* The message as it must arrive: line ends as CRLF, a last line end. */
+static void
+srl_expected(const scn_server *srv, vbuf *out)
+{
+	for (size_t i = 0; i < srv->message_len; i++) {
+		char ch = srv->message[i];
+
+		if (ch == '\n' && (i == 0 || srv->message[i - 1] != '\r'))
+			vbuf_append_byte(out, '\r');
+		vbuf_append_byte(out, ch);
+	}
+	if (out->len > 0 && (out->len < 2 || memcmp(out->data + out->len - 2, "\r\n", 2) != 0))
+		vbuf_append_str(out, "\r\n");
+}
+
+/* Writes the scenario's message to a private temporary file. */
+static int
+srl_write_message(eng_srole *r, char *err, size_t errlen)
+{
+	const char *tmp = getenv("TMPDIR");
+	char *path = xasprintf("%s/smtp-harness-msg-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int fd = mkstemp(path);
+	size_t off = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot create the message file %s: %s", path, strerror(errno));
+		xfree(path);
+		return -1;
+	}
+	while (off < r->srv->message_len) {
+		ssize_t n = write(fd, r->srv->message + off, r->srv->message_len - off);
+
+		if (n <= 0) {
+			snprintf(err, errlen, "cannot write the message file %s", path);
+			close(fd);
+			unlink(path);
+			xfree(path);
+			return -1;
+		}
+		off += (size_t)n;
+	}
+	close(fd);
+	r->msgfile = path;
+	return 0;
+}
+
+static int
+srl_listen(eng_srole *r, char *err, size_t errlen)
+{
+	const char *host = r->cfg->listen_host ? r->cfg->listen_host : "127.0.0.1";
+	const char *port = r->cfg->listen_port ? r->cfg->listen_port : "0";
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	char buf[80];
+	int rc;
+
+	if (uv_ip4_addr(host, atoi(port), (struct sockaddr_in *)&ss) != 0 &&
+	    uv_ip6_addr(host, atoi(port), (struct sockaddr_in6 *)&ss) != 0) {
+		snprintf(err, errlen, "cannot listen on %s:%s: not a numeric address", host, port);
+		return -1;
+	}
+	if ((rc = uv_tcp_bind(&r->listener, (struct sockaddr *)&ss, 0)) != 0 ||
+	    (rc = uv_listen((uv_stream_t *)&r->listener, 16, srl_accept_cb)) != 0) {
+		snprintf(err, errlen, "cannot listen on %s:%s: %s", host, port, uv_strerror(rc));
+		return -1;
+	}
+	r->listening = 1;
+	uv_tcp_getsockname(&r->listener, (struct sockaddr *)&ss, &len);
+	snprintf(r->port, sizeof(r->port), "%d", ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port : ((struct sockaddr_in *)&ss)->sin_port));
+	r->rcv->listen = xstrdup(cap_addr_str(&ss, buf, sizeof(buf)));
+	return 0;
+}
+
+void
+eng_srole_start(uv_loop_t *loop, const eng_config *cfg, const scn_scenario *s,
+    eng_srole_done_cb done, void *arg)
+{
+	eng_srole *r = xcalloc(1, sizeof(*r));
+	char err[512];
+
+	r->loop = loop;
+	r->cfg = cfg;
+	r->s = s;
+	r->srv = s->server;
+	r->done = done;
+	r->done_arg = arg;
+	r->res = rpt_scenario_new(s->id, s->summary, s->file);
+	r->res->started_us = cap_now_us();
+	for (size_t i = 0; i < s->nrefs; i++)
+		rpt_scenario_add_ref(r->res, s->refs[i]);
+	r->rcv = rpt_scenario_received(r->res);
+	srl_expected(r->srv, &r->expected);
+	uv_tcp_init(loop, &r->listener);
+	uv_timer_init(loop, &r->deadline);
+	uv_timer_init(loop, &r->wait);
+	r->listener.data = r->deadline.data = r->wait.data = r;
+	r->open_handles = 3;
+	uv_timer_start(&r->deadline, srl_deadline_cb, s->deadline_ms, 0);
+	if (srl_listen(r, err, sizeof(err)) != 0 || srl_write_message(r, err, sizeof(err)) != 0) {
+		rpt_scenario_set(r->res, RPT_ERROR, "%s", err);
+		srl_finish(r);
+		return;
+	}
+	if (cfg->client_cmd) {
+		const char *host = cfg->listen_host ? cfg->listen_host : "127.0.0.1";
+		char *cmd = eng_proc_expand(cfg->client_cmd, host, r->port, r->msgfile);
+
+		r->proc = eng_proc_start(loop, cmd, rpt_scenario_client(r->res), srl_proc_ended, r,
+		    err, sizeof(err));
+		xfree(cmd);
+		if (err[0] != '\0') {
+			r->proc_ended = 1;
+			rpt_scenario_set(r->res, RPT_ERROR, "%s", err);
+			srl_finish(r);
+			return;
+		}
+	} else {
+		printf("smtp-harness: %s: listening on %s; waiting up to %u ms for the client "
+		    "(message file %s)\n", s->id, r->rcv->listen, r->srv->client_timeout_ms,
+		    r->msgfile);
+		fflush(stdout);
+	}
+	uv_timer_start(&r->wait, srl_wait_cb, r->srv->client_timeout_ms, 0);
+}
