@@ -533,9 +533,17 @@ suite_run() {
 	fi
 }
 
-suite_run postfix "$postfix_port" 0 "$postfix_up"
-suite_run aiosmtpd "$aiosmtpd_port" 0 "$aiosmtpd_up"
-suite_run smtp-sink "$sink_port" 1 "$sink_up"
+# expected_exit TARGET: the exit status its expected file pins.
+expected_exit() {
+	"$py" -c 'import json, sys; print(json.load(open(sys.argv[1]))["exit_status"])' \
+		"$expected_dir/$1.json"
+}
+postfix_exit=$(expected_exit postfix)
+# every scenario file of the suite, as the loader counts them
+suite_count=$(find "$suite" -name '*.json' ! -name '*.schema.json' | wc -l)
+suite_run postfix "$postfix_port" "$postfix_exit" "$postfix_up"
+suite_run aiosmtpd "$aiosmtpd_port" "$(expected_exit aiosmtpd)" "$aiosmtpd_up"
+suite_run smtp-sink "$sink_port" "$(expected_exit smtp-sink)" "$sink_up"
 
 # ---------------------------------------------------------------- b. unreachable
 
@@ -557,8 +565,8 @@ else
 		not_ok "unreachable ($host:$port, refused): exit status $h_rc in ${h_ms} ms, expected 3 within 10 s"
 	fi
 	check "unreachable: stderr says it could not connect" grep -q "could not connect" "$work/unreachable.err"
-	pycheck all-error unreachable "$d/report.json" 47 "could not connect to 127\\.0\\.0\\.1:$port: connection refused"
-	pycheck junit-errors unreachable "$d/report.xml" 47
+	pycheck all-error unreachable "$d/report.json" "$suite_count" "could not connect to 127\\.0\\.0\\.1:$port: connection refused"
+	pycheck junit-errors unreachable "$d/report.xml" "$suite_count"
 fi
 
 # A listener whose accept queue is full: the kernel drops further SYNs, so
@@ -713,7 +721,8 @@ if [ "$postfix_up" = 0 ]; then
 	mkdir -p "$d"
 	hrun localhost run --target "localhost:$postfix_port" --quiet \
 		--report "json:$d/report.json" "$suite"
-	check "host name target (localhost:$postfix_port): exit status 0 (got $h_rc, ${h_ms} ms)" test "$h_rc" = 0
+	check "host name target (localhost:$postfix_port): exit status $postfix_exit (got $h_rc, ${h_ms} ms)" \
+		test "$h_rc" = "$postfix_exit"
 	pycheck verdicts "localhost:$postfix_port" "$d/report.json" "$expected_dir/postfix.json"
 
 	for j in 1 8; do
@@ -721,7 +730,8 @@ if [ "$postfix_up" = 0 ]; then
 		mkdir -p "$d"
 		hrun "jobs$j" run --target "$host:$postfix_port" --jobs "$j" --quiet \
 			--report "json:$d/report.json" "$suite"
-		check "postfix --jobs $j: exit status 0 (got $h_rc, ${h_ms} ms)" test "$h_rc" = 0
+		check "postfix --jobs $j: exit status $postfix_exit (got $h_rc, ${h_ms} ms)" \
+		    test "$h_rc" = "$postfix_exit"
 	done
 	pycheck same "postfix --jobs 1 vs --jobs 8" "$work/jobs1/report.json" "$work/jobs8/report.json"
 	pycheck verdicts "postfix --jobs 8" "$work/jobs8/report.json" "$expected_dir/postfix.json"
