@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# clients.sh - integration tests of the server role against real SMTP clients.
+#
+# Runs the server-role scenarios of scenarios/clients against each client
+# under test -- swaks, Python's smtplib (Debian's /usr/bin/python3), curl
+# -- with `smtp-harness run --client-cmd`, and compares every verdict and
+# the client's exit status with expected-clients/<client>.json (which says
+# why, per scenario, by the RFCs). The harness listens on 127.0.0.1 on
+# ephemeral ports only; it starts each client itself and kills it at the
+# scenario's deadline, so nothing is left running. A client that is not
+# installed is reported as "not ok" (tests/setup-debian.sh installs them).
+#
+# One line per check ("ok - ..." / "not ok - ..."), then "N passed, M failed".
+# Environment: HARNESS_BIN (default build/smtp-harness); HARNESS_IT_KEEP=1
+# keeps the work directory (reports, captures, received messages).
+# Exit status: 0 when every check passed, 1 otherwise.
+
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=${HARNESS_BIN:-$top/build/smtp-harness}
+expected_dir=$here/expected-clients
+
+[ -x "$bin" ] || { echo "clients.sh: error: no harness binary $bin (set HARNESS_BIN)" >&2; exit 1; }
+work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-harness-clients.XXXXXX") || exit 1
+cleanup() {
+	if [ "${HARNESS_IT_KEEP:-0}" = 1 ]; then
+		echo "clients.sh: work directory kept: $work"
+	else
+		rm -rf -- "$work"
+	fi
+}
+trap cleanup EXIT
+
+# The command each client runs; the harness fills in {host} {port} {message}.
+client_cmd() {
+	case "$1" in
+	swaks)
+		echo 'swaks --server {host}:{port} --from a@harness.test --to b@example.test,c@example.test --data @{message} --pipeline --timeout 10'
+		;;
+	smtplib)
+		echo '/usr/bin/python3 -c "import smtplib, sys; s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10); s.sendmail(\"a@harness.test\", [\"b@example.test\", \"c@example.test\"], open(sys.argv[3], \"rb\").read()); s.quit()" {host} {port} {message}'
+		;;
+	curl)
+		echo 'curl -sS --max-time 20 smtp://{host}:{port} --mail-from a@harness.test --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file {message}'
+		;;
+	esac
+}
+
+client_tool() {
+	case "$1" in
+	swaks) echo swaks ;;
+	smtplib) echo /usr/bin/python3 ;;
+	curl) echo curl ;;
+	esac
+}
+
+run_clients() {
+for client in swaks smtplib curl; do
+	tool=$(client_tool "$client")
+	if ! command -v "$tool" >/dev/null 2>&1; then
+		echo "not ok - $client: $tool not installed (run tests/setup-debian.sh)"
+		continue
+	fi
+	report=$work/$client.json
+	"$bin" run --jobs 4 --quiet --client-cmd "$(client_cmd "$client")" \
+	    --report "json:$report" --report "junit:$work/$client.xml" \
+	    --capture "$work/$client-captures" "$top/scenarios/clients" \
+	    >"$work/$client.out" 2>&1
+	status=$?
+	if [ ! -s "$report" ]; then
+		echo "not ok - $client: no JSON report (exit $status): $(tail -n 1 "$work/$client.out")"
+		continue
+	fi
+	# One line per scenario: "ok|not ok - client scenario: ..."
+	/usr/bin/python3 - "$report" "$expected_dir/$client.json" "$client" "$status" <<'PY'
+import json, sys
+report, expected_file, client, status = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+got = json.load(open(report, encoding="utf-8"))
+want = json.load(open(expected_file, encoding="utf-8"))
+seen = set()
+for sc in got["scenarios"]:
+    sid = sc["id"]
+    seen.add(sid)
+    exp = want["scenarios"].get(sid)
+    cl = sc.get("client") or {}
+    line = "%s %s: %s (client exit %s)" % (client, sid, sc["verdict"], cl.get("exit_status"))
+    if exp is None:
+        print("not ok - %s, not in %s" % (line, expected_file))
+    elif exp["verdict"] != sc["verdict"]:
+        why = "; ".join(f["message"] for f in sc["findings"])[:300] or sc.get("reason") or ""
+        print("not ok - %s, expected %s: %s" % (line, exp["verdict"], why))
+    else:
+        print("ok - " + line)
+for sid in sorted(set(want["scenarios"]) - seen):
+    print("not ok - %s %s: expected in the run, not run" % (client, sid))
+want_status = want.get("exit_status")
+if want_status is not None:
+    print("%s - %s: harness exit status %d (expected %d)" %
+          ("ok" if want_status == status else "not ok", client, status, want_status))
+PY
+done
+}
+
+run_clients 2>&1 | tee "$work/lines.txt"
+passed=$(grep -c '^ok - ' "$work/lines.txt")
+failed=$(grep -c '^not ok - ' "$work/lines.txt")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
