@@ -247,6 +247,8 @@ rpt_json_string(const rpt_run *run)
 	iso8601(run->started_us, started, sizeof(started));
 	cJSON_AddStringToObject(root, "started", started);
 	add_num(root, "duration_ms", (double)run->duration_ms);
+	if (run->seeded)
+		add_num(root, "seed", (double)run->seed);
 	sum = cJSON_AddObjectToObject(root, "summary");
 	add_num(sum, "pass", (double)s.pass);
 	add_num(sum, "fail", (double)s.fail);

@@ -140,6 +140,9 @@ rpt_text_summary(FILE *fp, const rpt_run *run)
 	    total, plural(total, "scenario", "scenarios"), s.pass, s.fail,
 	    s.error, plural(s.error, "error", "errors"), s.skip,
 	    s.warnings, plural(s.warnings, "warning", "warnings"));
+	if (run->seeded)
+		fprintf(fp, "random faults drawn with --seed %" PRIu32 " (give it again to repeat them)\n",
+		    run->seed);
 
 	for (i = 0; i < run->nscenarios; i++) {
 		const rpt_scenario *sc = run->scenarios[i];

@@ -109,6 +109,8 @@ typedef struct rpt_run {
 	char *target;		/* "127.0.0.1:2525" */
 	uint64_t started_us;
 	uint64_t duration_ms;
+	int seeded;		/* "chance" rules ran: seed repeats their draws */
+	uint32_t seed;
 	rpt_scenario **scenarios;
 	size_t nscenarios;
 	size_t scenarios_cap;

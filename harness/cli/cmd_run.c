@@ -6,9 +6,11 @@
  * it finishes and the summary, then write the reports asked for.
  */
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "captures/transcript.h"
 #include "harness/check/catalog.h"
@@ -46,6 +48,8 @@ static const char run_usage[] =
     "  --listen HOST:PORT      listen there instead (scenarios then run one at a\n"
     "                          time); without --client-cmd, wait for a client\n"
     "                          started by hand\n"
+    "  --seed N                the seed of rules with a \"chance\" (0-4294967295);\n"
+    "                          without it one is chosen and printed, to repeat\n"
     "\n"
     "exit status: 0 all passed, 1 a conformance failure, 2 usage or scenario error,\n"
     "3 target unreachable (or the built-in server's port could not be bound).\n";
@@ -107,6 +111,7 @@ cli_run(int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "client-cmd", required_argument, NULL, 'k' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "seed", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -119,6 +124,7 @@ cli_run(int argc, char **argv)
 	char *host = NULL, *port = NULL;
 	char *lhost = NULL, *lport = NULL;
 	size_t nserver = 0;
+	int seeded = 0, random = 0;
 	scn_list list = { 0 };
 	rpt_run *run = NULL;
 	rpt_summary sum;
@@ -204,6 +210,19 @@ cli_run(int argc, char **argv)
 		case 'l':
 			listen = optarg;
 			break;
+		case 'E': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' || v > UINT32_MAX) {
+				cli_usage_error("--seed: expected a number from 0 to 4294967295, got \"%s\"",
+				    optarg);
+				goto out;
+			}
+			cfg.seed = (uint32_t)v;
+			seeded = 1;
+			break;
+		}
 		case 'h':
 			fputs(run_usage, stdout);
 			rc = CLI_OK;
@@ -229,8 +248,10 @@ cli_run(int argc, char **argv)
 	}
 	if (load_paths(argc - optind, argv + optind, &list) != 0)
 		goto out;
-	for (size_t i = 0; i < list.n; i++)
+	for (size_t i = 0; i < list.n; i++) {
 		nserver += list.items[i]->role == SCN_ROLE_SERVER;
+		random |= list.items[i]->server != NULL && list.items[i]->server->random;
+	}
 	if (nserver > 0 && cfg.client_cmd == NULL && listen == NULL) {
 		cli_usage_error("run: server-role scenarios (such as %s) need --client-cmd CMD, or "
 		    "--listen HOST:PORT to wait for a client started by hand", list.items[0]->role ==
@@ -262,6 +283,16 @@ cli_run(int argc, char **argv)
 	else
 		run = rpt_run_new(target ? target : "built-in reference server");
 	run->started_us = cap_now_us();
+	if (random) {
+		/* Random faults only with a seed the user can give back. */
+		if (!seeded)
+			cfg.seed = (uint32_t)(run->started_us ^ (run->started_us >> 32) ^
+			    (uint64_t)getpid() << 16);
+		run->seeded = 1;
+		run->seed = cfg.seed;
+		printf("random faults: --seed %" PRIu32 "\n", cfg.seed);
+		fflush(stdout);
+	}
 	err[0] = '\0';
 	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, NULL, err, sizeof(err));
 	{

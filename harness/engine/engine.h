@@ -36,6 +36,8 @@ typedef struct eng_config {
 					 * {host} {port} {message}; NULL: wait for one */
 	const char *listen_host;	/* server role: where to listen (NULL: 127.0.0.1) */
 	const char *listen_port;	/* ... (NULL: "0", any free port) */
+	uint32_t seed;			/* server role: draws for "chance" rules come
+					 * from this and the scenario's id */
 	int builtin_server;		/* start the reference server (serve.h) on
 					 * 127.0.0.1, any port, on the run's loop and
 					 * run against it; host and port are ignored */

@@ -94,6 +94,7 @@ struct eng_srole {
 	int finishing;
 	int reported;
 	char port[16];
+	uint64_t rng;		/* "chance" rules: the seed's stream for this scenario */
 	eng_srole_done_cb done;
 	void *done_arg;
 };
@@ -483,11 +484,38 @@ srl_count(srl_conn *c, const char *name)
 	return 1;
 }
 
-/* The rule that picks the reply to the nth command `name` (NULL: the nth
- * connection's greeting), or NULL. */
-static const scn_reply *
-srl_rule(const scn_server *srv, const char *name, uint32_t n)
+/* splitmix64: small, fast, and the same numbers on every platform, which
+ * is what a seed printed today and given back tomorrow needs. */
+static uint64_t
+srl_random(uint64_t *state)
 {
+	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* Each scenario draws from its own stream (the seed and its id), so its
+ * faults do not depend on the order in which --jobs ran the others. */
+static uint64_t
+srl_stream(uint32_t seed, const char *id)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;	/* FNV-1a */
+
+	for (const unsigned char *p = (const unsigned char *)id; *p; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	return h ^ ((uint64_t)seed << 32 | seed);
+}
+
+/* The rule that picks the reply to the nth command `name` (NULL: the nth
+ * connection's greeting), or NULL. A "chance" rule draws once for every
+ * command it could apply to, in the order the commands came. */
+static const scn_reply *
+srl_rule(eng_srole *r, const char *name, uint32_t n)
+{
+	const scn_server *srv = r->srv;
+
 	for (size_t i = 0; i < srv->nrules; i++) {
 		const scn_rule *ru = &srv->rules[i];
 
@@ -496,6 +524,8 @@ srl_rule(const scn_server *srv, const char *name, uint32_t n)
 		if (name && strcmp(name, ru->verb) != 0)
 			continue;
 		if ((ru->nth && ru->nth == n) || (ru->every && n % ru->every == 0))
+			return &ru->reply;
+		if (ru->chance_ppm && srl_random(&r->rng) % 1000000 < ru->chance_ppm)
 			return &ru->reply;
 	}
 	return NULL;
@@ -686,7 +716,7 @@ srl_judge(srl_conn *c, srl_item *it)
 		}
 	} else {
 		srl_record_envelope(c, it);
-		rule = srl_rule(r->srv, it->cmd.name, srl_count(c, it->cmd.name));
+		rule = srl_rule(r, it->cmd.name, srl_count(c, it->cmd.name));
 	}
 	if (rule == NULL && st->reply.set)
 		rule = &st->reply;
@@ -763,7 +793,7 @@ srl_next(srl_conn *c)
 	st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
 	c->step_no = st ? (int)st->index : 0;
 	if (st && st->kind == SCN_SRV_GREET) {
-		const scn_reply *rule = srl_rule(r->srv, NULL, (uint32_t)r->nconn);
+		const scn_reply *rule = srl_rule(r, NULL, (uint32_t)r->nconn);
 
 		c->step++;
 		if (rule == NULL && st->reply.set)
@@ -1265,6 +1295,7 @@ eng_srole_start(uv_loop_t *loop, const eng_config *cfg, const scn_scenario *s,
 	r->srv = s->server;
 	r->done = done;
 	r->done_arg = arg;
+	r->rng = srl_stream(cfg->seed, s->id);
 	r->res = rpt_scenario_new(s->id, s->summary, s->file);
 	r->res->started_us = cap_now_us();
 	for (size_t i = 0; i < s->nrefs; i++)

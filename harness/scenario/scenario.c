@@ -1124,7 +1124,7 @@ static const char *const srv_expect_keys[] = { "verb", "args", "comment", NULL }
 static const char *const srv_message_keys[] = { "lines", "raw", "comment", NULL };
 static const char *const srv_client_keys[] = { "exit", "timeout_ms", "comment", NULL };
 static const char *const srv_rule_keys[] = {
-	"on", "nth", "every", "reply", "raw_reply", "comment", NULL
+	"on", "nth", "every", "chance", "reply", "raw_reply", "comment", NULL
 };
 static const char *const srv_default_ehlo[] = {
 	"PIPELINING", "SIZE 10240000", "8BITMIME", "SMTPUTF8", "ENHANCEDSTATUSCODES", NULL
@@ -1713,14 +1713,14 @@ ld_srv_rules(ld *l, const cJSON *v, scn_server *srv)
 	for (const cJSON *e = v->child; e; e = e->next, i++) {
 		scn_rule *r = &srv->rules[srv->nrules++];
 		char *p = ld_index("$.rules", i);
-		const cJSON *on, *nth, *every;
+		const cJSON *on, *nth, *every, *chance;
 		long long x;
 		int rc = -1;
 
 		ld_where(l, p, &r->where);
 		if (!cJSON_IsObject(e)) {
-			rc = ld_expected(l, p, "a rule {\"on\": VERB | \"greeting\", \"nth\" | \"every\": N, "
-			    "\"reply\": ...}", e);
+			rc = ld_expected(l, p, "a rule {\"on\": VERB | \"greeting\", \"nth\" | \"every\": N "
+			    "| \"chance\": P, \"reply\": ...}", e);
 			goto next;
 		}
 		if (ld_keys(l, e, p, srv_rule_keys) != 0 || ld_comment(l, e, p) != 0)
@@ -1728,6 +1728,7 @@ ld_srv_rules(ld *l, const cJSON *v, scn_server *srv)
 		on = cJSON_GetObjectItemCaseSensitive(e, "on");
 		nth = cJSON_GetObjectItemCaseSensitive(e, "nth");
 		every = cJSON_GetObjectItemCaseSensitive(e, "every");
+		chance = cJSON_GetObjectItemCaseSensitive(e, "chance");
 		if (on == NULL) {
 			rc = ld_fail(l, p, "expected a member \"on\" (a verb, or \"greeting\")");
 			goto next;
@@ -1740,11 +1741,26 @@ ld_srv_rules(ld *l, const cJSON *v, scn_server *srv)
 			if (rc != 0)
 				goto next;
 		}
-		if ((nth != NULL) + (every != NULL) != 1) {
-			rc = ld_fail(l, p, "expected exactly one of \"nth\", \"every\"");
+		if ((nth != NULL) + (every != NULL) + (chance != NULL) != 1) {
+			rc = ld_fail(l, p, "expected exactly one of \"nth\", \"every\", \"chance\"");
 			goto next;
 		}
-		{
+		if (chance != NULL) {
+			char *q = ld_key(p, "chance");
+
+			if (!cJSON_IsNumber(chance) || !(chance->valuedouble > 0) ||
+			    chance->valuedouble > 1) {
+				rc = ld_expected(l, q, "a probability, a number above 0 and at most 1",
+				    chance);
+				xfree(q);
+				goto next;
+			}
+			xfree(q);
+			r->chance_ppm = (uint32_t)(chance->valuedouble * 1000000.0 + 0.5);
+			if (r->chance_ppm == 0)
+				r->chance_ppm = 1;
+			srv->random = 1;
+		} else {
 			char *q = ld_key(p, nth ? "nth" : "every");
 
 			rc = ld_int(l, nth ? nth : every, q, 1, 1000000, &x);

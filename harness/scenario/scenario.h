@@ -144,12 +144,14 @@ typedef struct scn_session {
 } scn_session;
 
 /* A reply chosen by rule: the nth (or every nth) command of a verb in a
- * connection, or the nth (every nth) connection's greeting. */
+ * connection, or the nth (every nth) connection's greeting, or, at random,
+ * each of them with a chance (drawn from the run's seed: reproducible). */
 typedef struct scn_rule {
 	scn_where where;
 	char *verb;		/* NULL: the greeting, counting connections */
-	uint32_t nth;		/* 0 when "every" */
-	uint32_t every;
+	uint32_t nth;		/* 0 unless "nth" */
+	uint32_t every;		/* 0 unless "every" */
+	uint32_t chance_ppm;	/* 0 unless "chance": in millionths, 1..1000000 */
 	scn_reply reply;
 } scn_rule;
 
@@ -172,6 +174,7 @@ typedef struct scn_server {
 	size_t nsessions;
 	scn_rule *rules;
 	size_t nrules;
+	int random;		/* a rule has a "chance": the run needs a seed */
 } scn_server;
 
 typedef struct scn_var {

@@ -165,9 +165,21 @@ START_TEST(test_scenario_server_top_level)
 	ck_assert_str_eq(srv->rules[0].reply.bytes, "452 4.5.3 too many\r\n");
 	ck_assert_ptr_null(srv->rules[1].verb);
 	ck_assert_uint_eq(srv->rules[1].every, 2);
+	ck_assert_uint_eq(srv->rules[0].chance_ppm, 0);
+	ck_assert_int_eq(srv->random, 0);
 	ck_assert_uint_eq(srv->nsessions, 2);
 	ck_assert_uint_eq(srv->sessions[0].nsteps, 1);
 	ck_assert_uint_eq(srv->sessions[1].nsteps, 2);
+	scn_free(s);
+
+	s = load_ok(HEAD "\"rules\": [{\"on\": \"RCPT\", \"chance\": 0.25, \"reply\": \"451 busy\"},"
+	    " {\"on\": \"greeting\", \"chance\": 1, \"reply\": \"421 busy\"}],"
+	    "\"steps\": [{\"expect\": {}}]}");
+	ck_assert_int_eq(s->server->random, 1);
+	ck_assert_uint_eq(s->server->rules[0].chance_ppm, 250000);
+	ck_assert_uint_eq(s->server->rules[0].nth, 0);
+	ck_assert_uint_eq(s->server->rules[0].every, 0);
+	ck_assert_uint_eq(s->server->rules[1].chance_ppm, 1000000);
 	scn_free(s);
 
 	s = load_ok(HEAD "\"ehlo\": [], \"message\": {\"raw\": \"a\\\\nb\"}, \"client\": {\"exit\": 0},"
@@ -243,7 +255,22 @@ static const err_case err_cases[] = {
 	  "t.json:2:23: $.message.lines[0]: expected a message line (a string without CR or LF), "
 	  "got \"a\\x0ab\"" },
 	{ HEAD "\"rules\": [{\"on\": \"RCPT\", \"reply\": \"452 x\"}], \"steps\": [{\"greet\": true}]}",
-	  "t.json:2:11: $.rules[0]: expected exactly one of \"nth\", \"every\"" },
+	  "t.json:2:11: $.rules[0]: expected exactly one of \"nth\", \"every\", \"chance\"" },
+	{ HEAD "\"rules\": [{\"on\": \"RCPT\", \"nth\": 1, \"chance\": 0.5, \"reply\": \"452 x\"}], "
+	  "\"steps\": [{\"greet\": true}]}",
+	  "t.json:2:11: $.rules[0]: expected exactly one of \"nth\", \"every\", \"chance\"" },
+	{ HEAD "\"rules\": [{\"on\": \"RCPT\", \"chance\": 0, \"reply\": \"452 x\"}], "
+	  "\"steps\": [{\"greet\": true}]}",
+	  "t.json:2:36: $.rules[0].chance: expected a probability, a number above 0 and at most 1, "
+	  "got 0" },
+	{ HEAD "\"rules\": [{\"on\": \"RCPT\", \"chance\": 1.5, \"reply\": \"452 x\"}], "
+	  "\"steps\": [{\"greet\": true}]}",
+	  "t.json:2:36: $.rules[0].chance: expected a probability, a number above 0 and at most 1, "
+	  "got 1.5" },
+	{ HEAD "\"rules\": [{\"on\": \"RCPT\", \"chance\": \"half\", \"reply\": \"452 x\"}], "
+	  "\"steps\": [{\"greet\": true}]}",
+	  "t.json:2:36: $.rules[0].chance: expected a probability, a number above 0 and at most 1, "
+	  "got \"half\"" },
 	{ HEAD "\"rules\": [{\"on\": \"RCPT\", \"nth\": 0, \"reply\": \"452 x\"}], "
 	  "\"steps\": [{\"greet\": true}]}",
 	  "t.json:2:33: $.rules[0].nth: expected an integer 1-1000000, got 0" },
