@@ -94,6 +94,55 @@ put_finding_head(FILE *fp, const rpt_finding *f)
 	put(fp, f->message);
 }
 
+/* The last `max` lines of a client's output, indented, each on one line. */
+static void
+put_tail(FILE *fp, const char *what, const char *text, size_t len, int max)
+{
+	const char *p = text + len;
+	char *clean;
+	int n = 0;
+
+	while (p > text && (p[-1] == '\n' || p[-1] == '\r'))
+		p--;
+	len = (size_t)(p - text);
+	while (p > text && n < max) {
+		p--;
+		if (*p == '\n' && ++n == max) {
+			p++;
+			break;
+		}
+	}
+	if (len == 0)
+		return;
+	fprintf(fp, "    client %s%s:\n", what, p > text ? " (the end)" : "");
+	clean = rpt_sanitize_text(p, len - (size_t)(p - text));
+	for (char *line = clean, *nl; line != NULL && *line != '\0'; line = nl) {
+		nl = strchr(line, '\n');
+		if (nl != NULL)
+			*nl++ = '\0';
+		fprintf(fp, "      %s\n", line);
+	}
+	xfree(clean);
+}
+
+/* Server role: how the client under test ended, and what it said. */
+static void
+put_client(FILE *fp, const rpt_client *cl)
+{
+	fputs("  client: ", fp);
+	put(fp, cl->cmd);
+	if (!cl->exited)
+		fputs(" (did not end)", fp);
+	else if (cl->term_signal != 0)
+		fprintf(fp, " (ended by signal %d%s)", cl->term_signal,
+		    cl->killed ? ", killed at the deadline" : "");
+	else
+		fprintf(fp, " (exit status %d)", cl->exit_status);
+	fputc('\n', fp);
+	put_tail(fp, "stderr", cl->err, cl->err_len, 3);
+	put_tail(fp, "stdout", cl->out, cl->out_len, 3);
+}
+
 static void
 put_failure_block(FILE *fp, const rpt_scenario *sc)
 {
@@ -127,6 +176,8 @@ put_failure_block(FILE *fp, const rpt_scenario *sc)
 			fputc('\n', fp);
 		}
 	}
+	if (sc->client != NULL)
+		put_client(fp, sc->client);
 }
 
 void

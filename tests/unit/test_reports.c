@@ -336,6 +336,46 @@ START_TEST(test_reports_text_summary)
 }
 END_TEST
 
+/* Server role: a failing scenario's block says how the client ended and
+ * shows the end of what it wrote. */
+START_TEST(test_reports_text_summary_client)
+{
+	rpt_run *run = rpt_run_new("swaks");
+	rpt_scenario *sc = rpt_scenario_new("client.x", "s", "scenarios/clients/x.json");
+	rpt_client *cl = rpt_scenario_client(sc);
+	static const char out[] = "line 1\nline 2\nline 3\nline 4\n\n";
+	static const char err[] = "bad\x01thing\n";
+	char *s;
+
+	rpt_scenario_set(sc, RPT_FAIL, "%s", "the client did wrong");
+	cl->cmd = xstrdup("swaks --server '127.0.0.1':'2'");
+	cl->exited = 1;
+	cl->exit_status = 26;
+	cl->out = xmemdup(out, sizeof(out) - 1);
+	cl->out_len = sizeof(out) - 1;
+	cl->err = xmemdup(err, sizeof(err) - 1);
+	cl->err_len = sizeof(err) - 1;
+	rpt_run_add(run, sc);
+	s = capture_summary(run);
+	ck_assert_msg(strstr(s, "  client: swaks --server '127.0.0.1':'2' (exit status 26)\n"
+	    "    client stderr:\n      bad\\x01thing\n"
+	    "    client stdout (the end):\n      line 2\n      line 3\n      line 4\n") != NULL,
+	    "got: %s", s);
+	free(s);
+
+	cl->exit_status = 0;
+	cl->term_signal = 9;
+	cl->killed = 1;
+	cl->out_len = 0;
+	s = capture_summary(run);
+	ck_assert_msg(strstr(s, "(ended by signal 9, killed at the deadline)\n"
+	    "    client stderr:\n") != NULL, "got: %s", s);
+	ck_assert_ptr_null(strstr(s, "client stdout"));
+	free(s);
+	rpt_run_free(run);
+}
+END_TEST
+
 START_TEST(test_reports_text_summary_no_skips)
 {
 	rpt_run *run = rpt_run_new(NULL);
@@ -698,6 +738,7 @@ reports_suite(void)
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_reports_exercised_worst_wins);
 	tcase_add_test(tc, test_reports_settle);
+	tcase_add_test(tc, test_reports_text_summary_client);
 	tcase_add_test(tc, test_reports_escape_and_sanitize);
 	tcase_add_test(tc, test_reports_evidence);
 	tcase_add_test(tc, test_reports_summary_counts);
