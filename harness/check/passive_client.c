@@ -142,12 +142,15 @@ pc_is_cmd(const dlg_exchange *ex, smtp_verb v)
 	return ex->kind == DLG_COMMAND && ex->cmd.verb == v;
 }
 
-/* The client began sending `next` before the reply to `prev` arrived.
- * Without a reply nothing can be said (the client may have given up). */
+/* The client began sending `next` before the reply to `prev` had
+ * arrived whole: a reply is complete only with the CRLF of its last line
+ * (RFC 5321 §4.2.1), so a client that acts on the first line of a
+ * multi-line reply sent in pieces is early too. Without a reply nothing
+ * can be said (the client may have given up). */
 static int
 pc_before_reply(const dlg_exchange *prev, const dlg_exchange *next)
 {
-	return prev->reply != NULL && next->c2s_seg_first < prev->s2c_seg_first;
+	return prev->reply != NULL && next->c2s_seg_first < prev->s2c_seg_last;
 }
 
 /* `next` is a QUIT sent at least PC_GIVE_UP_MS after `prev`. */
@@ -337,7 +340,7 @@ pc_check_session_open(pc *p)
 		g = &d->ex[0];
 		examined = 1;
 		if (p->c2s_len > 0 && cap_transcript_locate(p->t, CAP_C2S, 0, &seg, &seg_off) == 0 &&
-		    seg < g->s2c_seg_first) {
+		    seg < g->s2c_seg_last) {
 			pc_emit_at(p, ID_OPEN, RPT_WARN, 0, p->c2s_len,
 			    "expected no client bytes before the server's greeting, got \"%s\" "
 			    "before the %d greeting arrived",
@@ -417,7 +420,7 @@ pc_check_pipelining(pc *p)
 		 * with DATA; a message that ran past a lone dot, with the
 		 * dot-stuffing. */
 		if (pc_is_cmd(prev, SMTP_VERB_DATA) && prev->reply != NULL)
-			held_until = prev->s2c_seg_first;
+			held_until = prev->s2c_seg_last;
 		if (next->c2s_seg_first < held_until)
 			continue;
 		if (prev->kind == DLG_CONTENT && pc_looks_like_content(next) &&
