@@ -33,16 +33,22 @@ cleanup() {
 trap cleanup EXIT
 
 # The command each client runs; the harness fills in {host} {port} {message}.
+# Each names its EHLO domain: by default swaks sends the host's name (a
+# single label on many test machines, which RFC 5321 §2.3.5 forbids as a
+# local alias) and curl the URL's path (without one, the upload file's
+# name), so the verdict would depend on the machine.
 client_cmd() {
 	case "$1" in
 	swaks)
-		echo 'swaks --server {host}:{port} --from a@harness.test --to b@example.test,c@example.test --data @{message} --pipeline --timeout 10'
+		echo 'swaks --server {host}:{port} --helo client.harness.test --from a@harness.test --to b@example.test,c@example.test --data @{message} --pipeline --timeout 10'
 		;;
 	smtplib)
-		echo '/usr/bin/python3 -c "import smtplib, sys; s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10); s.sendmail(\"a@harness.test\", [\"b@example.test\", \"c@example.test\"], open(sys.argv[3], \"rb\").read()); s.quit()" {host} {port} {message}'
+		# "with" sends QUIT however sendmail ends (the documented use).
+		echo '/usr/bin/python3 -c "import smtplib, sys
+with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.sendmail(\"a@harness.test\", [\"b@example.test\", \"c@example.test\"], open(sys.argv[3], \"rb\").read())" {host} {port} {message}'
 		;;
 	curl)
-		echo 'curl -sS --max-time 20 smtp://{host}:{port} --mail-from a@harness.test --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file {message}'
+		echo 'curl -sS --max-time 20 smtp://{host}:{port}/client.harness.test --mail-from a@harness.test --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file {message}'
 		;;
 	esac
 }
