@@ -701,16 +701,35 @@ pc_check_quit(pc *p)
 	    "closed the connection, got %s without QUIT", close == d->client_fin ? "FIN" : "RST");
 }
 
+/* The client's bytes after the last exchange, when they are the start
+ * of a content that never ended and more than a lone dot cut short; sets
+ * *off. */
+static int
+pc_pending_content(const pc *p, size_t *off)
+{
+	const dlg *d = p->d;
+	size_t n = d->c2s_pending;
+
+	if (n == 0 || n > p->c2s_len || d->cut || d->tls_start >= 0 || p->t->truncated[CAP_C2S])
+		return 0;
+	*off = p->c2s_len - n;
+	if (p->c2s[*off] == '.' && (n == 1 || (n == 2 && p->c2s[*off + 1] == '\r')))
+		return 0;
+	return 1;
+}
+
 /*
  * RFC 2920 §3.1 (check-every-status): when every RCPT of a transaction
  * was refused and DATA still got 354, the client sends only the lone
- * dot. Judged only when every RCPT reply is in the transcript.
+ * dot. Judged only when every RCPT reply is in the transcript; content
+ * that never ended (a client that went on with commands as if the 354
+ * were a refusal) is judged by its first bytes.
  */
 static void
 pc_check_every_status(pc *p)
 {
 	const dlg *d = p->d;
-	size_t nrcpt = 0;
+	size_t nrcpt = 0, off;
 	int ok = 0, unknown = 0, examined = 0;
 
 	for (size_t i = 0; i < d->nex; i++) {
@@ -735,6 +754,17 @@ pc_check_every_status(pc *p)
 			pc_emit_at(p, ID_EVERY_STATUS, RPT_PASS, content->c2s_off, content->c2s_len,
 			    "expected only the lone \".\" after a 354 when every RCPT was refused "
 			    "(%zu RCPT refused), got %zu octets of content", nrcpt, content->c2s_len);
+			return;
+		} else if (pc_is_cmd(ex, SMTP_VERB_DATA) && ex->reply != NULL &&
+		    ex->reply->code == 354 && nrcpt > 0 && !ok && !unknown && i + 1 == d->nex &&
+		    pc_pending_content(p, &off)) {
+			/* A client that took the 354 for a refusal goes on with
+			 * commands, which the server reads as content that never
+			 * ends. */
+			pc_emit_at(p, ID_EVERY_STATUS, RPT_PASS, off, p->c2s_len - off,
+			    "expected only the lone \".\" after a 354 when every RCPT was refused "
+			    "(%zu RCPT refused), got \"%s\" (content, never ended)", nrcpt,
+			    pc_quote(p->c2s + off, p->c2s_len - off, 0));
 			return;
 		}
 	}

@@ -730,6 +730,27 @@ START_TEST(test_passive_client_every_status)
 	ck_assert_uint_eq(sc->nfindings, 1);
 	rpt_scenario_free(sc);
 
+	/* ... the client takes the 354 for a refusal and sends QUIT, which
+	 * the server reads as content that never ends (swaks 20201014) */
+	t = tx_hello(EHLO_PIPELINING);
+	tx_c(t, group);
+	tx_s(t, "250 ok\r\n550 no\r\n550 no\r\n354 go\r\n");
+	ck_assert_int_eq(tx_c(t, "QUIT\r\n"), 6);
+	tx_wait_ms(10000);
+	tx_ev(t, CAP_FIN, CAP_C2S);
+	sc = run(t);
+	expect(sc, ID_EVERY_STATUS, RPT_FAIL, 6, 0, "\"QUIT\\x0d\\x0a\" (content, never ended)");
+	rpt_scenario_free(sc);
+
+	/* ... a lone dot cut short by the end of the transcript: not judged */
+	t = tx_hello(EHLO_PIPELINING);
+	tx_c(t, group);
+	tx_s(t, "250 ok\r\n550 no\r\n550 no\r\n354 go\r\n");
+	tx_c(t, ".\r");
+	sc = run(t);
+	ck_assert_uint_eq(count_id(sc, ID_EVERY_STATUS), 0);
+	rpt_scenario_free(sc);
+
 	/* ... the lone dot: clean */
 	t = tx_hello(EHLO_PIPELINING);
 	tx_c(t, group);
