@@ -708,6 +708,41 @@ srl_timeout_cb(uv_timer_t *t)
 	}
 }
 
+/* The client closed and nothing more can be read: the steps it did not
+ * reach are judged, and the connection ends. */
+static void
+srl_peer_gone(srl_conn *c, const scn_srv_step *st)
+{
+	eng_srole *r = c->r;
+	size_t left = c->t->stream[CAP_C2S].len - c->rd;
+
+	/* Optional steps the client did not take are no loss. */
+	while (st != NULL && st->optional) {
+		c->step++;
+		st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
+	}
+	if (st != NULL && st->kind == SCN_SRV_CLOSED) {
+		srl_passed(r, srl_check(r, st));
+	} else if (st != NULL && st->kind != SCN_SRV_DROP) {
+		vbuf want = VBUF_INIT;
+		rpt_evidence ev;
+
+		srl_want(st, &want);
+		if (left > 0) {
+			rpt_evidence_at(&ev, c->t, CAP_C2S, c->rd, left);
+			srl_finding(r, srl_check(r, st), (int)st->index, &ev, "expected %s, the "
+			    "client %s the connection after %zu octets that end no command or content",
+			    vbuf_str(&want), c->peer_reset ? "reset" : "closed", left);
+		} else {
+			srl_finding(r, srl_check(r, st), (int)st->index, NULL, "expected %s, the client "
+			    "%s the connection instead", vbuf_str(&want), c->peer_reset ? "reset" :
+			    "closed");
+		}
+		vbuf_free(&want);
+	}
+	srl_conn_end(c, 0);
+}
+
 static void
 srl_next(srl_conn *c)
 {
@@ -751,30 +786,17 @@ srl_next(srl_conn *c)
 		return;
 	}
 	if (c->peer_closed && c->rd >= c->t->stream[CAP_C2S].len) {
-		/* Optional steps the client did not take are no loss. */
-		while (st != NULL && st->optional) {
-			c->step++;
-			st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
-		}
-		if (st != NULL && st->kind == SCN_SRV_CLOSED) {
-			srl_passed(r, srl_check(r, st));
-		} else if (st != NULL && st->kind != SCN_SRV_DROP) {
-			vbuf want = VBUF_INIT;
-
-			srl_want(st, &want);
-			srl_finding(r, srl_check(r, st), (int)st->index, NULL, "expected %s, the client "
-			    "%s the connection instead", vbuf_str(&want), c->peer_reset ? "reset" :
-			    "closed");
-			vbuf_free(&want);
-		}
-		srl_conn_end(c, 0);
+		srl_peer_gone(c, st);
 		return;
 	}
 	rc = srl_take(c, &it);
 	if (rc < 0)
 		return;
 	if (rc == 0) {
-		if (st == NULL) {
+		if (c->peer_closed) {
+			/* What is left can never end: no use waiting for it. */
+			srl_peer_gone(c, st);
+		} else if (st == NULL) {
 			c->phase = PH_TAIL;
 			uv_timer_start(&c->timer, srl_timeout_cb, r->s->timeout_ms, 0);
 		} else if (st->kind == SCN_SRV_CLOSED) {
