@@ -10,6 +10,10 @@
 # scenario's deadline, so nothing is left running. A client that is not
 # installed is reported as "not ok" (tests/setup-debian.sh installs them).
 #
+# Then the harness's own client role misbehaving on purpose against
+# server-role scenarios: each must draw the passive check's finding
+# (misbehave/expected.json).
+#
 # One line per check ("ok - ..." / "not ok - ..."), then "N passed, M failed".
 # Environment: HARNESS_BIN (default build/smtp-harness); HARNESS_IT_KEEP=1
 # keeps the work directory (reports, captures, received messages).
@@ -108,7 +112,38 @@ PY
 done
 }
 
-run_clients 2>&1 | tee "$work/lines.txt"
+# The harness's own client role as a client that breaks the rules on
+# purpose (tests/integration/misbehave/client.*.json): the server-role run
+# must report exactly the findings listed in misbehave/expected.json, so
+# a passive client check that stops seeing its offence fails here.
+run_misbehaving() {
+	local mis=$here/misbehave case server
+	for case in $(/usr/bin/python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["cases"]))' "$mis/expected.json"); do
+		server=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cases"][sys.argv[2]]["server"])' "$mis/expected.json" "$case")
+		"$bin" run --quiet --client-cmd "$bin run --quiet --target {host}:{port} $mis/client.$case.json" \
+		    --report "json:$work/misbehave-$case.json" "$top/$server" >"$work/misbehave-$case.out" 2>&1
+		if [ ! -s "$work/misbehave-$case.json" ]; then
+			echo "not ok - misbehaving client $case: no JSON report: $(tail -n 1 "$work/misbehave-$case.out")"
+			continue
+		fi
+		/usr/bin/python3 - "$work/misbehave-$case.json" "$mis/expected.json" "$case" <<'PY'
+import json, sys
+report, expected_file, case = sys.argv[1:4]
+want = json.load(open(expected_file, encoding="utf-8"))["cases"][case]
+sc = json.load(open(report, encoding="utf-8"))["scenarios"][0]
+got = sorted((f["check"], f["verdict"]) for f in sc["findings"])
+exp = sorted(tuple(x) for x in want["findings"])
+ev = all(f.get("evidence") for f in sc["findings"] if f["check"] in {e[0] for e in exp})
+if got == exp and sc["verdict"] == want["verdict"] and ev:
+    print("ok - misbehaving client %s: %s %s" % (case, sc["verdict"], ", ".join("%s %s" % g for g in got)))
+else:
+    print("not ok - misbehaving client %s: expected %s %s, got %s %s%s" % (case, want["verdict"], exp,
+          sc["verdict"], got, "" if ev else " (a finding without evidence)"))
+PY
+	done
+}
+
+{ run_clients; run_misbehaving; } 2>&1 | tee "$work/lines.txt"
 passed=$(grep -c '^ok - ' "$work/lines.txt")
 failed=$(grep -c '^not ok - ' "$work/lines.txt")
 echo "$passed passed, $failed failed"
