@@ -341,10 +341,21 @@ pc_check_session_open(pc *p)
 		examined = 1;
 		if (p->c2s_len > 0 && cap_transcript_locate(p->t, CAP_C2S, 0, &seg, &seg_off) == 0 &&
 		    seg < g->s2c_seg_last) {
-			pc_emit_at(p, ID_OPEN, RPT_WARN, 0, p->c2s_len,
+			size_t early = 0;
+
+			/* Quote only what was sent before the greeting was whole. */
+			for (size_t k = seg; k < g->s2c_seg_last && k < p->t->nsegs; k++) {
+				const cap_segment *s = &p->t->segs[k];
+
+				if (s->kind == CAP_DATA && s->dir == CAP_C2S)
+					early = s->off + s->len;
+			}
+			if (early == 0 || early > p->c2s_len)
+				early = p->c2s_len;
+			pc_emit_at(p, ID_OPEN, RPT_WARN, 0, early,
 			    "expected no client bytes before the server's greeting, got \"%s\" "
 			    "before the %d greeting arrived",
-			    pc_quote(p->c2s, p->c2s_len < PC_QUOTE_MAX ? p->c2s_len : PC_QUOTE_MAX, 0),
+			    pc_quote(p->c2s, early < PC_QUOTE_MAX ? early : PC_QUOTE_MAX, 0),
 			    g->reply->code);
 			failed = 1;
 		}

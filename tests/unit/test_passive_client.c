@@ -289,6 +289,17 @@ START_TEST(test_passive_client_session_open)
 	ck_assert_uint_eq(count_id(sc, ID_LOCKSTEP), 0);
 	rpt_scenario_free(sc);
 
+	/* only the bytes sent before the greeting are quoted */
+	t = tx_new();
+	tx_c(t, "EHLO client.example.org\r\n");
+	tx_s(t, "220 mx.test\r\n");
+	tx_s(t, "250 mx.test\r\n");
+	tx_c(t, "MAIL FROM:<a@client.example.org>\r\n");
+	tx_s(t, "250 ok\r\n");
+	sc = run(t);
+	ck_assert_ptr_null(strstr(expect(sc, ID_OPEN, RPT_WARN, 1, 0, "EHLO")->message, "MAIL"));
+	rpt_scenario_free(sc);
+
 	/* EHLO after the first line of a two-line greeting: early too */
 	t = tx_new();
 	tx_s(t, "220-mx.test\r\n");
