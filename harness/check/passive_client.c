@@ -142,12 +142,15 @@ pc_is_cmd(const dlg_exchange *ex, smtp_verb v)
 	return ex->kind == DLG_COMMAND && ex->cmd.verb == v;
 }
 
-/* The client began sending `next` before the reply to `prev` arrived.
- * Without a reply nothing can be said (the client may have given up). */
+/* The client began sending `next` before the reply to `prev` had
+ * arrived whole: a reply is complete only with the CRLF of its last line
+ * (RFC 5321 §4.2.1), so a client that acts on the first line of a
+ * multi-line reply sent in pieces is early too. Without a reply nothing
+ * can be said (the client may have given up). */
 static int
 pc_before_reply(const dlg_exchange *prev, const dlg_exchange *next)
 {
-	return prev->reply != NULL && next->c2s_seg_first < prev->s2c_seg_first;
+	return prev->reply != NULL && next->c2s_seg_first < prev->s2c_seg_last;
 }
 
 /* `next` is a QUIT sent at least PC_GIVE_UP_MS after `prev`. */
@@ -337,11 +340,22 @@ pc_check_session_open(pc *p)
 		g = &d->ex[0];
 		examined = 1;
 		if (p->c2s_len > 0 && cap_transcript_locate(p->t, CAP_C2S, 0, &seg, &seg_off) == 0 &&
-		    seg < g->s2c_seg_first) {
-			pc_emit_at(p, ID_OPEN, RPT_WARN, 0, p->c2s_len,
+		    seg < g->s2c_seg_last) {
+			size_t early = 0;
+
+			/* Quote only what was sent before the greeting was whole. */
+			for (size_t k = seg; k < g->s2c_seg_last && k < p->t->nsegs; k++) {
+				const cap_segment *s = &p->t->segs[k];
+
+				if (s->kind == CAP_DATA && s->dir == CAP_C2S)
+					early = s->off + s->len;
+			}
+			if (early == 0 || early > p->c2s_len)
+				early = p->c2s_len;
+			pc_emit_at(p, ID_OPEN, RPT_WARN, 0, early,
 			    "expected no client bytes before the server's greeting, got \"%s\" "
 			    "before the %d greeting arrived",
-			    pc_quote(p->c2s, p->c2s_len < PC_QUOTE_MAX ? p->c2s_len : PC_QUOTE_MAX, 0),
+			    pc_quote(p->c2s, early < PC_QUOTE_MAX ? early : PC_QUOTE_MAX, 0),
 			    g->reply->code);
 			failed = 1;
 		}
@@ -417,7 +431,7 @@ pc_check_pipelining(pc *p)
 		 * with DATA; a message that ran past a lone dot, with the
 		 * dot-stuffing. */
 		if (pc_is_cmd(prev, SMTP_VERB_DATA) && prev->reply != NULL)
-			held_until = prev->s2c_seg_first;
+			held_until = prev->s2c_seg_last;
 		if (next->c2s_seg_first < held_until)
 			continue;
 		if (prev->kind == DLG_CONTENT && pc_looks_like_content(next) &&
@@ -698,16 +712,35 @@ pc_check_quit(pc *p)
 	    "closed the connection, got %s without QUIT", close == d->client_fin ? "FIN" : "RST");
 }
 
+/* The client's bytes after the last exchange, when they are the start
+ * of a content that never ended and more than a lone dot cut short; sets
+ * *off. */
+static int
+pc_pending_content(const pc *p, size_t *off)
+{
+	const dlg *d = p->d;
+	size_t n = d->c2s_pending;
+
+	if (n == 0 || n > p->c2s_len || d->cut || d->tls_start >= 0 || p->t->truncated[CAP_C2S])
+		return 0;
+	*off = p->c2s_len - n;
+	if (p->c2s[*off] == '.' && (n == 1 || (n == 2 && p->c2s[*off + 1] == '\r')))
+		return 0;
+	return 1;
+}
+
 /*
  * RFC 2920 §3.1 (check-every-status): when every RCPT of a transaction
  * was refused and DATA still got 354, the client sends only the lone
- * dot. Judged only when every RCPT reply is in the transcript.
+ * dot. Judged only when every RCPT reply is in the transcript; content
+ * that never ended (a client that went on with commands as if the 354
+ * were a refusal) is judged by its first bytes.
  */
 static void
 pc_check_every_status(pc *p)
 {
 	const dlg *d = p->d;
-	size_t nrcpt = 0;
+	size_t nrcpt = 0, off;
 	int ok = 0, unknown = 0, examined = 0;
 
 	for (size_t i = 0; i < d->nex; i++) {
@@ -732,6 +765,17 @@ pc_check_every_status(pc *p)
 			pc_emit_at(p, ID_EVERY_STATUS, RPT_PASS, content->c2s_off, content->c2s_len,
 			    "expected only the lone \".\" after a 354 when every RCPT was refused "
 			    "(%zu RCPT refused), got %zu octets of content", nrcpt, content->c2s_len);
+			return;
+		} else if (pc_is_cmd(ex, SMTP_VERB_DATA) && ex->reply != NULL &&
+		    ex->reply->code == 354 && nrcpt > 0 && !ok && !unknown && i + 1 == d->nex &&
+		    pc_pending_content(p, &off)) {
+			/* A client that took the 354 for a refusal goes on with
+			 * commands, which the server reads as content that never
+			 * ends. */
+			pc_emit_at(p, ID_EVERY_STATUS, RPT_PASS, off, p->c2s_len - off,
+			    "expected only the lone \".\" after a 354 when every RCPT was refused "
+			    "(%zu RCPT refused), got \"%s\" (content, never ended)", nrcpt,
+			    pc_quote(p->c2s + off, p->c2s_len - off, 0));
 			return;
 		}
 	}

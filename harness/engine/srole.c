@@ -4,9 +4,11 @@
  * A connection works through its session's steps. Commands are taken
  * from the client's recorded stream one at a time, in lock-step: while a
  * reply is owed (delayed, dripping, being written) the bytes that arrive
- * are recorded but not read, and bytes that arrived before the reply to
- * the command before them are the client pipelining -- judged against the
- * capability set the scenario advertises (RFC 2920). Message content is
+ * are recorded but not read. Bytes that arrived before the reply to the
+ * command before them are the client pipelining: the client-side passive
+ * checks judge them, with the rest of what the client wrote, on each
+ * connection's transcript when it ends (passive.h), against the
+ * capability set the scenario advertised (RFC 2920). Message content is
  * read after a 3xx reply to DATA, up to CRLF.CRLF, and unstuffed; BDAT
  * chunks are read by their size. Faults (delay, drip, drop, silence,
  * garbage) apply to the reply of the step that names them.
@@ -116,10 +118,6 @@ struct srl_conn {
 	srl_phase phase;
 	int peer_closed;
 	int peer_reset;
-	int early_noted;	/* the pipelining finding, once */
-	int owed;		/* a reply to a command is owed */
-	char owed_verb[HARNESS_VERB_MAX + 1];
-	int owed_ends_group;
 	vbuf rep;		/* the reply being written */
 	size_t rep_off;
 	size_t rep_end;
@@ -275,7 +273,6 @@ srl_reply_written(srl_conn *c)
 {
 	const scn_srv_step *st = c->rep_step;
 
-	c->owed = 0;
 	c->phase = PH_IDLE;
 	if (st && st->drop != SCN_DROP_NONE) {
 		srl_drop(c, st->drop);
@@ -442,28 +439,6 @@ srl_take(srl_conn *c, srl_item *it)
 	}
 	c->rd += it->len;
 	return 1;
-}
-
-/* Bytes that came before the reply to the command they follow. */
-static void
-srl_early(srl_conn *c, size_t off)
-{
-	const scn_server *srv = c->r->srv;
-	rpt_evidence ev;
-
-	if (c->early_noted || !c->owed)
-		return;
-	if (srv->pipelining && !c->owed_ends_group)
-		return;
-	c->early_noted = 1;
-	rpt_evidence_at(&ev, c->t, CAP_C2S, off, 64);
-	if (!srv->pipelining)
-		srl_finding(c->r, c->r->s->check, c->step_no, &ev, "expected the client to wait for "
-		    "the reply to %s (PIPELINING was not advertised), got more bytes before it "
-		    "(RFC 5321 §4.3.1, RFC 2920 §3)", c->owed_verb);
-	else
-		srl_finding(c->r, c->r->s->check, c->step_no, &ev, "expected %s to end a pipelined "
-		    "group, got more bytes before its reply (RFC 2920 §3.1)", c->owed_verb);
 }
 
 /* ---- judging ------------------------------------------------------------ */
@@ -686,7 +661,6 @@ srl_judge(srl_conn *c, srl_item *it)
 		if ((st == NULL || st->kind == SCN_SRV_CLOSED) && !it->content &&
 		    it->cmd.verb == SMTP_VERB_QUIT) {
 			/* QUIT after the script, or while waiting for the close */
-			c->owed = 0;
 			c->close_after = 1;
 			srl_reply(c, NULL, SRL_BYE, strlen(SRL_BYE));
 			return;
@@ -699,13 +673,6 @@ srl_judge(srl_conn *c, srl_item *it)
 	else
 		c->step++;
 	srl_passed(r, srl_check(r, st));
-	/* A reply is owed from here: what the client sends before it is early. */
-	c->owed = 1;
-	snprintf(c->owed_verb, sizeof(c->owed_verb), "%s", it->content ? "the message" :
-	    it->cmd.name[0] ? it->cmd.name : "(empty line)");
-	c->owed_ends_group = !it->content && !it->bdat && smtp_verb_ends_group(it->cmd.verb);
-	if (c->t->stream[CAP_C2S].len > it->off + it->len)
-		srl_early(c, it->off + it->len);
 	if (st->kind == SCN_SRV_CONTENT) {
 		if (it->bdat) {
 			vbuf_append(&c->chunks, it->body.data, it->body.len);
@@ -734,8 +701,6 @@ srl_judge(srl_conn *c, srl_item *it)
 		c->mode = MODE_DATA;
 		c->data_scan = c->rd;
 	}
-	if (len == 0)
-		c->owed = 0;	/* silence: nothing owed, the client decides */
 	if (!it->content && it->cmd.verb == SMTP_VERB_QUIT && len >= 3 &&
 	    memcmp(bytes, "221", 3) == 0)
 		c->close_after = 1;	/* the server closes after 221 */
@@ -771,6 +736,41 @@ srl_timeout_cb(uv_timer_t *t)
 	default:
 		break;
 	}
+}
+
+/* The client closed and nothing more can be read: the steps it did not
+ * reach are judged, and the connection ends. */
+static void
+srl_peer_gone(srl_conn *c, const scn_srv_step *st)
+{
+	eng_srole *r = c->r;
+	size_t left = c->t->stream[CAP_C2S].len - c->rd;
+
+	/* Optional steps the client did not take are no loss. */
+	while (st != NULL && st->optional) {
+		c->step++;
+		st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
+	}
+	if (st != NULL && st->kind == SCN_SRV_CLOSED) {
+		srl_passed(r, srl_check(r, st));
+	} else if (st != NULL && st->kind != SCN_SRV_DROP) {
+		vbuf want = VBUF_INIT;
+		rpt_evidence ev;
+
+		srl_want(st, &want);
+		if (left > 0) {
+			rpt_evidence_at(&ev, c->t, CAP_C2S, c->rd, left);
+			srl_finding(r, srl_check(r, st), (int)st->index, &ev, "expected %s, the "
+			    "client %s the connection after %zu octets that end no command or content",
+			    vbuf_str(&want), c->peer_reset ? "reset" : "closed", left);
+		} else {
+			srl_finding(r, srl_check(r, st), (int)st->index, NULL, "expected %s, the client "
+			    "%s the connection instead", vbuf_str(&want), c->peer_reset ? "reset" :
+			    "closed");
+		}
+		vbuf_free(&want);
+	}
+	srl_conn_end(c, 0);
 }
 
 static void
@@ -816,30 +816,17 @@ srl_next(srl_conn *c)
 		return;
 	}
 	if (c->peer_closed && c->rd >= c->t->stream[CAP_C2S].len) {
-		/* Optional steps the client did not take are no loss. */
-		while (st != NULL && st->optional) {
-			c->step++;
-			st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
-		}
-		if (st != NULL && st->kind == SCN_SRV_CLOSED) {
-			srl_passed(r, srl_check(r, st));
-		} else if (st != NULL && st->kind != SCN_SRV_DROP) {
-			vbuf want = VBUF_INIT;
-
-			srl_want(st, &want);
-			srl_finding(r, srl_check(r, st), (int)st->index, NULL, "expected %s, the client "
-			    "%s the connection instead", vbuf_str(&want), c->peer_reset ? "reset" :
-			    "closed");
-			vbuf_free(&want);
-		}
-		srl_conn_end(c, 0);
+		srl_peer_gone(c, st);
 		return;
 	}
 	rc = srl_take(c, &it);
 	if (rc < 0)
 		return;
 	if (rc == 0) {
-		if (st == NULL) {
+		if (c->peer_closed) {
+			/* What is left can never end: no use waiting for it. */
+			srl_peer_gone(c, st);
+		} else if (st == NULL) {
 			c->phase = PH_TAIL;
 			uv_timer_start(&c->timer, srl_timeout_cb, r->s->timeout_ms, 0);
 		} else if (st->kind == SCN_SRV_CLOSED) {
@@ -876,8 +863,6 @@ srl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 			srl_finding(c->r, c->r->s->check, c->step_no, NULL, "expected the client to "
 			    "stay within %d octets, it sent more", HARNESS_STREAM_MAX);
 			srl_conn_end(c, 1);
-		} else if (c->owed && c->phase != PH_INPUT) {
-			srl_early(c, before);
 		}
 	} else if (nread < 0 && !c->peer_closed && c->phase != PH_ENDING) {
 		c->peer_closed = 1;
@@ -893,6 +878,25 @@ srl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 /* ---- connections ---------------------------------------------------------- */
 
+/*
+ * The client-side passive checks on a connection that has ended. The
+ * transcript holds what the scenario did on purpose as well: the EHLO
+ * reply it wrote is the capability set the client is judged against,
+ * and a close or a 421 of its own comes before the client's close, so
+ * the QUIT check leaves that client alone (passive_client.c).
+ */
+static void
+srl_passive(srl_conn *c)
+{
+	dlg *d;
+
+	if (c->t->nsegs == 0)
+		return;
+	d = dlg_build(c->t);
+	chk_passive_client(c->t, d, c->r->res);
+	dlg_free(d);
+}
+
 static void
 srl_conn_closed_cb(uv_handle_t *h)
 {
@@ -901,7 +905,7 @@ srl_conn_closed_cb(uv_handle_t *h)
 
 	if (--c->open_handles > 0)
 		return;
-	/* client-side passive checks: wired by the lead */
+	srl_passive(c);
 	r->ts = xgrow(r->ts, &r->tscap, r->nts + 1, sizeof(*r->ts));
 	r->ts[r->nts++] = c->t;
 	vbuf_free(&c->rep);
@@ -936,7 +940,6 @@ srl_conn_end(srl_conn *c, int reset)
 	if (c->phase == PH_ENDING)
 		return;
 	c->phase = PH_ENDING;
-	c->owed = 0;
 	uv_timer_stop(&c->timer);
 	uv_read_stop((uv_stream_t *)&c->tcp);
 	if (reset) {

@@ -8,7 +8,8 @@
  * process (proc.h) when --client-cmd names one, the connection of the
  * moment and the result. Each connection runs one session of steps with
  * its own transcript (the client's bytes C2S, ours S2C, as in the client
- * role) and, with --capture, its own pcap; the last message received is
+ * role), judged by the client-side passive checks when it ends, and,
+ * with --capture, its own pcap; the last message received is
  * written as <capture_dir>/<id>.eml. Every wait has a deadline: the
  * client's connection and exit (client.timeout_ms), each command (the
  * step's timeout_ms), the scenario (deadline_ms).

@@ -10,6 +10,10 @@
 # scenario's deadline, so nothing is left running. A client that is not
 # installed is reported as "not ok" (tests/setup-debian.sh installs them).
 #
+# Then the harness's own client role misbehaving on purpose against
+# server-role scenarios: each must draw the passive check's finding
+# (misbehave/expected.json).
+#
 # One line per check ("ok - ..." / "not ok - ..."), then "N passed, M failed".
 # Environment: HARNESS_BIN (default build/smtp-harness); HARNESS_IT_KEEP=1
 # keeps the work directory (reports, captures, received messages).
@@ -33,16 +37,22 @@ cleanup() {
 trap cleanup EXIT
 
 # The command each client runs; the harness fills in {host} {port} {message}.
+# Each names its EHLO domain: by default swaks sends the host's name (a
+# single label on many test machines, which RFC 5321 §2.3.5 forbids as a
+# local alias) and curl the URL's path (without one, the upload file's
+# name), so the verdict would depend on the machine.
 client_cmd() {
 	case "$1" in
 	swaks)
-		echo 'swaks --server {host}:{port} --from a@harness.test --to b@example.test,c@example.test --data @{message} --pipeline --timeout 10'
+		echo 'swaks --server {host}:{port} --helo client.harness.test --from a@harness.test --to b@example.test,c@example.test --data @{message} --pipeline --timeout 10'
 		;;
 	smtplib)
-		echo '/usr/bin/python3 -c "import smtplib, sys; s = smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10); s.sendmail(\"a@harness.test\", [\"b@example.test\", \"c@example.test\"], open(sys.argv[3], \"rb\").read()); s.quit()" {host} {port} {message}'
+		# "with" sends QUIT however sendmail ends (the documented use).
+		echo '/usr/bin/python3 -c "import smtplib, sys
+with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.sendmail(\"a@harness.test\", [\"b@example.test\", \"c@example.test\"], open(sys.argv[3], \"rb\").read())" {host} {port} {message}'
 		;;
 	curl)
-		echo 'curl -sS --max-time 20 smtp://{host}:{port} --mail-from a@harness.test --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file {message}'
+		echo 'curl -sS --max-time 20 smtp://{host}:{port}/client.harness.test --mail-from a@harness.test --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file {message}'
 		;;
 	esac
 }
@@ -102,7 +112,38 @@ PY
 done
 }
 
-run_clients 2>&1 | tee "$work/lines.txt"
+# The harness's own client role as a client that breaks the rules on
+# purpose (tests/integration/misbehave/client.*.json): the server-role run
+# must report exactly the findings listed in misbehave/expected.json, so
+# a passive client check that stops seeing its offence fails here.
+run_misbehaving() {
+	local mis=$here/misbehave case server
+	for case in $(/usr/bin/python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["cases"]))' "$mis/expected.json"); do
+		server=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cases"][sys.argv[2]]["server"])' "$mis/expected.json" "$case")
+		"$bin" run --quiet --client-cmd "$bin run --quiet --target {host}:{port} $mis/client.$case.json" \
+		    --report "json:$work/misbehave-$case.json" "$top/$server" >"$work/misbehave-$case.out" 2>&1
+		if [ ! -s "$work/misbehave-$case.json" ]; then
+			echo "not ok - misbehaving client $case: no JSON report: $(tail -n 1 "$work/misbehave-$case.out")"
+			continue
+		fi
+		/usr/bin/python3 - "$work/misbehave-$case.json" "$mis/expected.json" "$case" <<'PY'
+import json, sys
+report, expected_file, case = sys.argv[1:4]
+want = json.load(open(expected_file, encoding="utf-8"))["cases"][case]
+sc = json.load(open(report, encoding="utf-8"))["scenarios"][0]
+got = sorted((f["check"], f["verdict"]) for f in sc["findings"])
+exp = sorted(tuple(x) for x in want["findings"])
+ev = all(f.get("evidence") for f in sc["findings"] if f["check"] in {e[0] for e in exp})
+if got == exp and sc["verdict"] == want["verdict"] and ev:
+    print("ok - misbehaving client %s: %s %s" % (case, sc["verdict"], ", ".join("%s %s" % g for g in got)))
+else:
+    print("not ok - misbehaving client %s: expected %s %s, got %s %s%s" % (case, want["verdict"], exp,
+          sc["verdict"], got, "" if ev else " (a finding without evidence)"))
+PY
+	done
+}
+
+{ run_clients; run_misbehaving; } 2>&1 | tee "$work/lines.txt"
 passed=$(grep -c '^ok - ' "$work/lines.txt")
 failed=$(grep -c '^not ok - ' "$work/lines.txt")
 echo "$passed passed, $failed failed"

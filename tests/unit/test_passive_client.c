@@ -289,6 +289,27 @@ START_TEST(test_passive_client_session_open)
 	ck_assert_uint_eq(count_id(sc, ID_LOCKSTEP), 0);
 	rpt_scenario_free(sc);
 
+	/* only the bytes sent before the greeting are quoted */
+	t = tx_new();
+	tx_c(t, "EHLO client.example.org\r\n");
+	tx_s(t, "220 mx.test\r\n");
+	tx_s(t, "250 mx.test\r\n");
+	tx_c(t, "MAIL FROM:<a@client.example.org>\r\n");
+	tx_s(t, "250 ok\r\n");
+	sc = run(t);
+	ck_assert_ptr_null(strstr(expect(sc, ID_OPEN, RPT_WARN, 1, 0, "EHLO")->message, "MAIL"));
+	rpt_scenario_free(sc);
+
+	/* EHLO after the first line of a two-line greeting: early too */
+	t = tx_new();
+	tx_s(t, "220-mx.test\r\n");
+	ck_assert_int_eq(tx_c(t, "EHLO client.example.org\r\n"), 2);
+	tx_s(t, "220 mx.test ESMTP\r\n");
+	tx_s(t, "250 mx.test\r\n");
+	sc = run(t);
+	expect(sc, ID_OPEN, RPT_WARN, 2, 0, "before the 220 greeting");
+	rpt_scenario_free(sc);
+
 	/* MAIL with no EHLO or HELO: MUST, a FAIL at the MAIL */
 	t = tx_new();
 	tx_s(t, "220 mx.test\r\n");
@@ -363,6 +384,34 @@ START_TEST(test_passive_client_lockstep)
 	tx_s(t, "250 ok\r\n221 bye\r\n");
 	sc = run(t);
 	ck_assert_uint_eq(sc->nfindings, 0);
+	rpt_scenario_free(sc);
+
+	/* a multi-line EHLO reply written a line at a time: MAIL after
+	 * its first line is sent before the reply (RFC 5321 §4.2.1) */
+	t = tx_new();
+	tx_s(t, "220 mx.test\r\n");
+	tx_c(t, "EHLO client.example.org\r\n");
+	tx_s(t, "250-mx.test\r\n");
+	ck_assert_int_eq(tx_c(t, "MAIL FROM:<a@client.example.org>\r\n"), 4);
+	tx_s(t, "250-SIZE 10000\r\n");
+	tx_s(t, "250 8BITMIME\r\n");
+	tx_s(t, "250 ok\r\n");
+	sc = run(t);
+	expect(sc, ID_LOCKSTEP, RPT_FAIL, 4, 0, "wait for the reply to EHLO");
+	rpt_scenario_free(sc);
+
+	/* the same reply in pieces, MAIL after its last line: clean */
+	t = tx_new();
+	tx_s(t, "220 mx.test\r\n");
+	tx_c(t, "EHLO client.example.org\r\n");
+	tx_s(t, "250-mx.test\r\n");
+	tx_s(t, "250-SIZE 10000\r\n");
+	tx_s(t, "250 8BITMIME\r\n");
+	tx_c(t, "MAIL FROM:<a@client.example.org>\r\n");
+	tx_s(t, "250 ok\r\n");
+	sc = run(t);
+	ck_assert_uint_eq(sc->nfindings, 0);
+	ck_assert_int_eq(exercised(sc, ID_LOCKSTEP), RPT_PASS);
 	rpt_scenario_free(sc);
 
 	/* the same, waiting: clean */
@@ -690,6 +739,27 @@ START_TEST(test_passive_client_every_status)
 	sc = run(t);
 	expect(sc, ID_EVERY_STATUS, RPT_FAIL, 6, 0, "2 RCPT refused");
 	ck_assert_uint_eq(sc->nfindings, 1);
+	rpt_scenario_free(sc);
+
+	/* ... the client takes the 354 for a refusal and sends QUIT, which
+	 * the server reads as content that never ends (swaks 20201014) */
+	t = tx_hello(EHLO_PIPELINING);
+	tx_c(t, group);
+	tx_s(t, "250 ok\r\n550 no\r\n550 no\r\n354 go\r\n");
+	ck_assert_int_eq(tx_c(t, "QUIT\r\n"), 6);
+	tx_wait_ms(10000);
+	tx_ev(t, CAP_FIN, CAP_C2S);
+	sc = run(t);
+	expect(sc, ID_EVERY_STATUS, RPT_FAIL, 6, 0, "\"QUIT\\x0d\\x0a\" (content, never ended)");
+	rpt_scenario_free(sc);
+
+	/* ... a lone dot cut short by the end of the transcript: not judged */
+	t = tx_hello(EHLO_PIPELINING);
+	tx_c(t, group);
+	tx_s(t, "250 ok\r\n550 no\r\n550 no\r\n354 go\r\n");
+	tx_c(t, ".\r");
+	sc = run(t);
+	ck_assert_uint_eq(count_id(sc, ID_EVERY_STATUS), 0);
 	rpt_scenario_free(sc);
 
 	/* ... the lone dot: clean */
