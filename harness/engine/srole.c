@@ -631,14 +631,9 @@ srl_only_fields_added(const vbuf *want, const vbuf *got, vbuf *added)
 		}
 		if (nl == 8 && strncasecmp(f, "Received", 8) == 0)
 			ok = 1;
-		for (size_t i = 0; !ok && may_add[i]; i++) {
-			char name[16];
-
-			if (nl != strlen(may_add[i]) || strncasecmp(f, may_add[i], nl) != 0)
-				continue;
-			snprintf(name, sizeof(name), "%s", may_add[i]);
-			ok = !srl_has_field(want, name);
-		}
+		for (size_t i = 0; !ok && may_add[i]; i++)
+			if (nl == strlen(may_add[i]) && strncasecmp(f, may_add[i], nl) == 0)
+				ok = !srl_has_field(want, may_add[i]);
 		if (!ok)
 			return 0;
 		vbuf_printf(added, "%s%.*s", added->len ? ", " : "", (int)nl, f);
