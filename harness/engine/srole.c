@@ -571,6 +571,24 @@ srl_record_envelope(srl_conn *c, const srl_item *it)
 	xfree(args);
 }
 
+/* An INFO finding: something the content step did not judge, or judged
+ * with a note. */
+static void __attribute__((format(printf, 4, 5)))
+srl_note(eng_srole *r, const char *check, int step, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (check != NULL && chk_catalog_find(check) != NULL)
+		chk_emit(r->res, check, RPT_INFO, step, NULL, "%s", msg);
+	else
+		rpt_scenario_add_finding(r->res, check ? check : r->s->id, NULL, RPT_INFO, step,
+		    NULL, "%s", msg);
+}
+
 /* The length of the header field at p (its line and the folded lines after
  * it, each with CRLF), or 0 at the empty line that ends the header (or at
  * bytes that are not a header field line). */
@@ -661,20 +679,12 @@ srl_content(srl_conn *c, const scn_srv_step *st, const vbuf *body, const srl_ite
 		return;
 	/* A client command without {message} sends a message of its own
 	 * (swaks' default, say): a difference from the scenario's says nothing
-	 * about the client. Say so, and leave the content to the passive
-	 * checks (dot-stuffing, bare CR/LF, line length). */
+	 * about the client. Say so; what needs no message of ours (dot-
+	 * stuffing, bare CR/LF, line length) is for the passive checks. */
 	if (r->cfg->client_cmd != NULL && strstr(r->cfg->client_cmd, "{message}") == NULL) {
-		const char *check = srl_check(r, st);
-
-		if (check != NULL && chk_catalog_find(check) != NULL)
-			chk_emit(r->res, check, RPT_INFO, c->step_no, NULL, "the message was not "
-			    "compared: the client command has no {message}, so the client sent a "
-			    "message of its own (%zu octets)", body->len);
-		else
-			rpt_scenario_add_finding(r->res, check ? check : r->s->id, NULL, RPT_INFO,
-			    c->step_no, NULL, "the message was not compared: the client command has "
-			    "no {message}, so the client sent a message of its own (%zu octets)",
-			    body->len);
+		srl_note(r, srl_check(r, st), c->step_no, "the message was not compared: the "
+		    "client command has no {message}, so the client sent a message of its own "
+		    "(%zu octets)", body->len);
 		return;
 	}
 	n = body->len < want->len ? body->len : want->len;
@@ -688,20 +698,11 @@ srl_content(srl_conn *c, const scn_srv_step *st, const vbuf *body, const srl_ite
 		vbuf added = VBUF_INIT;
 
 		if (srl_only_fields_added(want, body, &added)) {
-			const char *check = srl_check(r, st);
-
-			srl_passed(r, check);
-			if (check != NULL && chk_catalog_find(check) != NULL)
-				chk_emit(r->res, check, RPT_INFO, c->step_no, NULL, "the message "
-				    "arrived as given, with header fields the client added: %s (a "
-				    "relay adds Received, RFC 5321 §4.4; a submission agent may "
-				    "add Date, Message-ID, From, Sender, RFC 6409 §8)", vbuf_str(&added));
-			else
-				rpt_scenario_add_finding(r->res, check ? check : r->s->id, NULL,
-				    RPT_INFO, c->step_no, NULL, "the message arrived as given, with "
-				    "header fields the client added: %s (a relay adds Received, RFC "
-				    "5321 §4.4; a submission agent may add Date, Message-ID, From, "
-				    "Sender, RFC 6409 §8)", vbuf_str(&added));
+			srl_passed(r, srl_check(r, st));
+			srl_note(r, srl_check(r, st), c->step_no, "the message arrived as given, "
+			    "with header fields the client added: %s (a relay adds Received, RFC "
+			    "5321 §4.4; a submission agent may add Date, Message-ID, From, Sender, "
+			    "RFC 6409 §8)", vbuf_str(&added));
 			vbuf_free(&added);
 			return;
 		}
