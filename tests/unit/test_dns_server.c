@@ -305,7 +305,7 @@ START_TEST(test_dns_server_tcp_several_and_delay)
 	ck_assert_uint_eq(c.answers[0].nrr[0], 1);
 	ck_assert(!(c.answers[0].flags & DNS_FLAG_TC));
 	ck_assert_uint_eq(c.answers[1].id, 12);
-	ck_assert_uint_eq(c.answers[1].nrr[0], 8);
+	ck_assert_uint_eq(c.answers[1].nrr[0], 32);
 	ck_assert_uint_eq(c.answers[2].id, 10);
 	log = dns_server_log(c.sv, &n);
 	ck_assert_uint_eq(n, 3);
