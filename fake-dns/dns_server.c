@@ -58,6 +58,7 @@ struct dsv_conn {
 	int handles;		/* open handles: tcp, idle */
 	int pending;		/* delayed answers that will write here */
 	int closing;
+	int paused;		/* reading stopped until the answers drain */
 	unsigned long queries;
 };
 
@@ -83,6 +84,9 @@ typedef struct dsv_send {
 } dsv_send;
 
 static void dsv_conn_close(dsv_conn *c);
+static void dsv_conn_process(dsv_conn *c);
+static void dsv_tcp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void dsv_tcp_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 static uint64_t
 dsv_now_ms(void)
@@ -222,9 +226,12 @@ dsv_udp_sent_cb(uv_udp_send_t *req, int status)
 static void
 dsv_udp_send(dns_server *sv, const struct sockaddr *to, const uint8_t *p, size_t len)
 {
-	dsv_send *s = xmalloc(sizeof(*s) + len);
+	dsv_send *s;
 	uv_buf_t buf;
 
+	if (uv_udp_get_send_queue_count(&sv->udp) >= DNS_UDP_QUEUE_MAX)
+		return;	/* the caller checked; a delayed answer may still meet it */
+	s = xmalloc(sizeof(*s) + len);
 	memcpy(s->data, p, len);
 	s->req.udp.data = s;
 	buf = uv_buf_init((char *)s->data, (unsigned)len);
@@ -236,10 +243,22 @@ static void
 dsv_tcp_written_cb(uv_write_t *req, int status)
 {
 	dsv_send *s = req->data;
+	dsv_conn *c = s->conn;
 
-	if (status != 0 && !s->conn->closing)
-		dsv_conn_close(s->conn);
 	xfree(s);
+	if (status != 0) {
+		dsv_conn_close(c);
+		return;
+	}
+	/* a client that sends faster than it reads was paused; half the
+	 * bound drained, it may go on */
+	if (c->paused && !c->closing &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) <= DNS_TCP_WRITE_QUEUE_MAX / 2) {
+		c->paused = 0;
+		dsv_conn_process(c);
+		if (!c->closing && !c->paused && c->queries < DNS_TCP_QUERIES_MAX)
+			uv_read_start((uv_stream_t *)&c->tcp, dsv_tcp_alloc_cb, dsv_tcp_read_cb);
+	}
 }
 
 static void
@@ -363,6 +382,9 @@ dsv_query(dns_server *sv, dns_transport t, const struct sockaddr *from, dsv_conn
 		a.drop = 1;	/* cannot happen with a loaded zone; never send half */
 	if (!a.drop && a.delay_ms > 0 && sv->npending >= DNS_PENDING_MAX)
 		a.drop = 1;
+	if (!a.drop && t == DNS_TRANSPORT_UDP &&
+	    uv_udp_get_send_queue_count(&sv->udp) >= DNS_UDP_QUEUE_MAX)
+		a.drop = 1;
 	dsv_record_answer(sv, entry, &a);
 	if (a.drop) {
 		dsv_print(sv, entry);
@@ -452,7 +474,15 @@ dsv_conn_close(dsv_conn *c)
 static void
 dsv_idle_cb(uv_timer_t *t)
 {
-	dsv_conn_close(t->data);
+	dsv_conn *c = t->data;
+
+	/* RFC 7766 §6.2.3: idle means no query outstanding; a delayed
+	 * answer still to come keeps the connection */
+	if (c->pending > 0) {
+		uv_timer_start(&c->idle, dsv_idle_cb, c->sv->idle_ms, 0);
+		return;
+	}
+	dsv_conn_close(c);
 }
 
 static void
@@ -477,25 +507,23 @@ dsv_shutdown_cb(uv_shutdown_t *req, int status)
 	dsv_conn_close(c);
 }
 
+/* Answers every whole message buffered, unless the connection closes,
+ * reaches its query limit, or has too many answers unsent. */
 static void
-dsv_tcp_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+dsv_conn_process(dsv_conn *c)
 {
-	dsv_conn *c = s->data;
 	dns_server *sv = c->sv;
 	size_t off = 0;
 
-	if (nread < 0) {
-		dsv_conn_close(c);
-		return;
-	}
-	if (nread == 0 || c->closing)
-		return;
-	c->in.len += (size_t)nread;
-	uv_timer_start(&c->idle, dsv_idle_cb, sv->idle_ms, 0);
 	while (c->in.len - off >= 2 && !c->closing) {
 		const uint8_t *p = (const uint8_t *)c->in.data + off;
 		size_t mlen = (size_t)((p[0] << 8) | p[1]);
 
+		if (uv_stream_get_write_queue_size((uv_stream_t *)&c->tcp) > DNS_TCP_WRITE_QUEUE_MAX) {
+			c->paused = 1;
+			uv_read_stop((uv_stream_t *)&c->tcp);
+			break;
+		}
 		if (mlen == 0) {
 			dsv_conn_close(c);
 			break;
@@ -517,6 +545,22 @@ dsv_tcp_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		}
 	}
 	vbuf_consume(&c->in, off);
+}
+
+static void
+dsv_tcp_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	dsv_conn *c = s->data;
+
+	if (nread < 0) {
+		dsv_conn_close(c);
+		return;
+	}
+	if (nread == 0 || c->closing)
+		return;
+	c->in.len += (size_t)nread;
+	uv_timer_start(&c->idle, dsv_idle_cb, c->sv->idle_ms, 0);
+	dsv_conn_process(c);
 }
 
 static void

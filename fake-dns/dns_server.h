@@ -12,10 +12,12 @@
  * queries may come on one connection and are answered in turn (delayed
  * ones when their delay ends). Bounds: DNS_TCP_CONNS_MAX connections
  * (more are closed at once), an idle deadline (DNS_TCP_IDLE_MS unless
- * configured), DNS_TCP_QUERIES_MAX queries per connection, a zero length
- * prefix closes. DNS_PENDING_MAX delayed answers may wait at once (more
- * are dropped and recorded as such); the record keeps DNS_LOG_MAX
- * queries and counts the rest.
+ * configured; it waits while a delayed answer is owed),
+ * DNS_TCP_QUERIES_MAX queries per connection, reading pauses while more
+ * than DNS_TCP_WRITE_QUEUE_MAX answer octets are unsent, a zero length
+ * prefix closes. DNS_PENDING_MAX delayed answers may wait at once and
+ * DNS_UDP_QUEUE_MAX UDP answers be queued (more are dropped and recorded
+ * as such); the record keeps DNS_LOG_MAX queries and counts the rest.
  *
  * It shares its loop with anything else. dns_server_stop closes every
  * handle (pending delayed answers are not sent); once the loop has run

@@ -43,6 +43,8 @@
 #define DNS_TCP_CONNS_MAX	64	/* TCP connections at once; more are closed at once */
 #define DNS_TCP_IDLE_MS		10000	/* TCP: next query within this, else close (RFC 7766 §6.2.3) */
 #define DNS_TCP_QUERIES_MAX	1000	/* queries on one TCP connection, then close */
+#define DNS_TCP_WRITE_QUEUE_MAX	(64 * 1024) /* unsent TCP answer octets before reading pauses */
+#define DNS_UDP_QUEUE_MAX	1024	/* UDP answers waiting to be sent; more are dropped */
 #define DNS_PENDING_MAX		1024	/* delayed answers waiting at once; more are dropped */
 #define DNS_LOG_MAX		100000	/* queries kept in the in-memory record */
 

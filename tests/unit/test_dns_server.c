@@ -24,6 +24,7 @@ typedef struct client {
 	dns_msg answers[4];
 	size_t nanswers;
 	size_t want;
+	size_t counted;		/* answers seen when want > 4: counted only */
 	int closed;		/* the server closed the TCP connection */
 	int handles;
 	char buf[65536];
@@ -84,6 +85,11 @@ got_answer(client *c, const uint8_t *p, size_t len)
 {
 	char err[256];
 
+	if (c->want > 4) {
+		if (++c->counted == c->want)
+			client_done(c);
+		return;
+	}
 	ck_assert_uint_lt(c->nanswers, 4);
 	if (dns_wire_parse(p, len, &c->answers[c->nanswers], err, sizeof(err)) != 0)
 		ck_abort_msg("answer does not parse: %s", err);
@@ -383,6 +389,108 @@ START_TEST(test_dns_server_port_taken)
 }
 END_TEST
 
+static void
+stop_soon_cb(uv_timer_t *t)
+{
+	client_done(t->data);
+}
+
+START_TEST(test_dns_server_stop_with_delayed_answer)
+{
+	uv_loop_t loop;
+	client c;
+	struct sockaddr_in sa;
+	const dns_log_entry *log;
+	size_t n;
+
+	/* SIGTERM while an answer is delayed: nothing sent, every handle
+	 * closed (finish asserts uv_loop_close() == 0) */
+	load_zone();
+	start(&loop, &c, 0);
+	server_addr(&c, &sa);
+	uv_udp_init(&loop, &c.udp);
+	c.udp.data = &c;
+	c.handles++;
+	uv_udp_recv_start(&c.udp, alloc_cb, udp_recv_cb);
+	c.want = 1;
+	udp_query(&c, &sa, 7, "slow.example.test", DNS_TYPE_A);
+	uv_timer_start(&c.guard, stop_soon_cb, 100, 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_uint_eq(c.nanswers, 0);
+	log = dns_server_log(c.sv, &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_uint_eq(log[0].delay_ms, 300);
+	ck_assert_uint_eq(log[0].answer_ms, 0);
+	finish(&loop, &c);
+	dns_zone_free(zone);
+}
+END_TEST
+
+START_TEST(test_dns_server_tcp_idle_waits_for_delayed)
+{
+	uv_loop_t loop;
+	client c;
+	struct sockaddr_in sa;
+
+	/* idle deadline 100 ms, answer delayed 300 ms: the answer comes,
+	 * then the deadline closes the connection */
+	load_zone();
+	start(&loop, &c, 100);
+	server_addr(&c, &sa);
+	query_bytes(&c.in, 9, "slow.example.test", DNS_TYPE_A);
+	vbuf_append_byte(&c.out, (char)(c.in.len >> 8));
+	vbuf_append_byte(&c.out, (char)c.in.len);
+	vbuf_append(&c.out, c.in.data, c.in.len);
+	vbuf_reset(&c.in);
+	c.want = 2;	/* one answer, then the close ends the client */
+	uv_tcp_init(&loop, &c.tcp);
+	c.tcp.data = c.conn.data = &c;
+	c.handles++;
+	ck_assert_int_eq(uv_tcp_connect(&c.conn, &c.tcp, (struct sockaddr *)&sa, tcp_connected_cb), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_uint_eq(c.nanswers, 1);
+	ck_assert_uint_eq(c.answers[0].id, 9);
+	ck_assert_int_eq(c.closed, 1);
+	finish(&loop, &c);
+	dns_zone_free(zone);
+}
+END_TEST
+
+START_TEST(test_dns_server_tcp_query_limit)
+{
+	uv_loop_t loop;
+	client c;
+	struct sockaddr_in sa;
+	vbuf one = VBUF_INIT;
+	size_t n;
+
+	/* DNS_TCP_QUERIES_MAX + 5 queries in one write: the first
+	 * DNS_TCP_QUERIES_MAX are answered, then the server closes */
+	load_zone();
+	start(&loop, &c, 0);
+	server_addr(&c, &sa);
+	query_bytes(&one, 1, "mx1.example.test", DNS_TYPE_A);
+	for (int i = 0; i < DNS_TCP_QUERIES_MAX + 5; i++) {
+		vbuf_append_byte(&c.out, (char)(one.len >> 8));
+		vbuf_append_byte(&c.out, (char)one.len);
+		vbuf_append(&c.out, one.data, one.len);
+	}
+	vbuf_free(&one);
+	c.want = DNS_TCP_QUERIES_MAX + 5;
+	uv_tcp_init(&loop, &c.tcp);
+	c.tcp.data = c.conn.data = &c;
+	c.handles++;
+	ck_assert_int_eq(uv_tcp_connect(&c.conn, &c.tcp, (struct sockaddr *)&sa, tcp_connected_cb), 0);
+	uv_run(&loop, UV_RUN_DEFAULT);
+	ck_assert_uint_eq(c.counted, DNS_TCP_QUERIES_MAX);
+	ck_assert_int_eq(c.closed, 1);
+	dns_server_log(c.sv, &n);
+	ck_assert_uint_eq(n, DNS_TCP_QUERIES_MAX);
+	finish(&loop, &c);
+	dns_zone_free(zone);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -396,6 +504,9 @@ main(void)
 	tcase_add_test(tc, test_dns_server_tcp_several_and_delay);
 	tcase_add_test(tc, test_dns_server_tcp_idle_and_garbage);
 	tcase_add_test(tc, test_dns_server_port_taken);
+	tcase_add_test(tc, test_dns_server_stop_with_delayed_answer);
+	tcase_add_test(tc, test_dns_server_tcp_idle_waits_for_delayed);
+	tcase_add_test(tc, test_dns_server_tcp_query_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
