@@ -7,7 +7,7 @@
 #include "fake-dns/dns_answer.h"
 #include "harness/util/xalloc.h"
 
-#define ANSWER_FOUND_MAX DNS_RRS_MAX	/* records of one name and type put in an answer */
+#define ANSWER_FOUND_MAX (DNS_RRS_MAX + 1) /* one more than fits, so that a cut is seen */
 
 static void
 answer_rcode(dns_answer *a, int rcode)
@@ -23,8 +23,11 @@ answer_add(dns_answer *a, int sec, const dns_rr *rr, const char *owner)
 {
 	dns_rr *d;
 
-	if (a->msg.nrr[0] + a->msg.nrr[1] + a->msg.nrr[2] >= DNS_RRS_MAX)
+	if (a->msg.nrr[0] + a->msg.nrr[1] + a->msg.nrr[2] >= DNS_RRS_MAX) {
+		/* never a silent cut: TC says records were left out */
+		a->msg.flags |= DNS_FLAG_TC;
 		return;
+	}
 	d = dns_msg_add(&a->msg, sec, rr);
 	if (owner != NULL)
 		snprintf(d->name, sizeof(d->name), "%s", owner);
@@ -176,6 +179,7 @@ dns_answer_encode(dns_answer *a, vbuf *out)
 
 	if (dns_wire_encode(&a->msg, a->max, out, &cut) != 0)
 		return -1;
+	a->cut = cut;
 	a->truncated = cut || (a->msg.flags & DNS_FLAG_TC) != 0;
 	return 0;
 }

@@ -37,6 +37,7 @@ typedef struct dns_answer {
 	int drop;		/* send nothing */
 	uint32_t delay_ms;	/* send this much later */
 	int truncated;		/* TC set (by behaviour or by size), after dns_answer_encode */
+	int cut;		/* the records did not fit and were left out */
 	size_t max;		/* largest answer the transport allows */
 	dns_msg msg;
 } dns_answer;

@@ -171,7 +171,7 @@ dsv_record_answer(dns_server *sv, size_t i, const dns_answer *a)
 		return;
 	e->rcode = dns_msg_rcode(&a->msg);
 	e->truncated = a->truncated;
-	if (!a->truncated) {
+	if (!a->cut) {
 		for (size_t k = 0; k < a->msg.nrr[DNS_SEC_ANSWER]; k++) {
 			if (k > 0)
 				vbuf_append_str(&b, "; ");

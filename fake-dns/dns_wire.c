@@ -1,6 +1,7 @@
 /*
  * dns_wire - the DNS message codec; see dns_wire.h.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -85,6 +86,9 @@ dns_name_read(const uint8_t *p, size_t len, size_t *off, char out[DNS_NAME_TEXT_
 			if (to >= floor)
 				return wire_fail(err, errlen, "offset %zu: compression pointer to %zu "
 				    "does not point backwards", pos, to);
+			if (to < 12)
+				return wire_fail(err, errlen, "offset %zu: compression pointer to %zu "
+				    "points into the header", pos, to);
 			if (++hops > DNS_POINTER_HOPS_MAX)
 				return wire_fail(err, errlen, "offset %zu: more than %d compression "
 				    "pointers in one name", pos, DNS_POINTER_HOPS_MAX);
@@ -647,13 +651,13 @@ dns_rr_format(const dns_rr *rr, vbuf *out)
 	    dns_type_str(rr->type, t, sizeof(t)));
 	switch (rr->type) {
 	case DNS_TYPE_A:
-		vbuf_printf(out, " %u.%u.%u.%u", rr->addr[0], rr->addr[1], rr->addr[2], rr->addr[3]);
+	case DNS_TYPE_AAAA: {
+		char ip[INET6_ADDRSTRLEN];
+
+		inet_ntop(rr->type == DNS_TYPE_A ? AF_INET : AF_INET6, rr->addr, ip, sizeof(ip));
+		vbuf_printf(out, " %s", ip);
 		break;
-	case DNS_TYPE_AAAA:
-		vbuf_append_byte(out, ' ');
-		for (int i = 0; i < 16; i += 2)
-			vbuf_printf(out, "%s%x", i ? ":" : "", (rr->addr[i] << 8) | rr->addr[i + 1]);
-		break;
+	}
 	case DNS_TYPE_MX:
 		vbuf_printf(out, " %u %s", rr->preference, rr->target);
 		break;

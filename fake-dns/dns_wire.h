@@ -15,8 +15,8 @@
  *
  * Hostile packets are the normal case. The reader never reads past len;
  * a compression pointer must point strictly backwards from the label it
- * replaces (so no loop is possible) and at most DNS_POINTER_HOPS_MAX are
- * followed per name; labels over DNS_LABEL_MAX, names over
+ * replaces (so no loop is possible), not into the header, and at most
+ * DNS_POINTER_HOPS_MAX are followed per name; labels over DNS_LABEL_MAX, names over
  * DNS_NAME_WIRE_MAX, the obsolete label types 01/10, rdata that does not
  * fill its RDLENGTH exactly, more than DNS_RRS_MAX records, a second OPT
  * and bytes after the last record are each an error with its own message

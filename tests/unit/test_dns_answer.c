@@ -328,6 +328,35 @@ START_TEST(test_dns_answer_tc_by_size)
 }
 END_TEST
 
+START_TEST(test_dns_answer_record_limit)
+{
+	dns_zone *saved = zone, *sz = NULL;
+	vbuf text = VBUF_INIT;
+	char err[512];
+	dns_answer a;
+	dns_msg m;
+
+	/* more records at one name than a message may hold: the first
+	 * DNS_RRS_MAX, and TC even over TCP, never a silent cut */
+	vbuf_append_str(&text, "{\"zone\": \"s.test\", \"records\": [");
+	for (int i = 0; i < DNS_RRS_MAX + 6; i++)
+		vbuf_printf(&text, "%s{\"name\": \"many.s.test\", \"type\": \"A\", \"address\": "
+		    "\"10.0.%d.%d\"}", i ? "," : "", i / 256, i % 256);
+	vbuf_append_str(&text, "]}");
+	ck_assert_int_eq(dns_zone_load_buffer("s.json", text.data, text.len, &sz, err,
+	    sizeof(err)), 0);
+	zone = sz;
+	ask("many.s.test", DNS_TYPE_A, 0, 0, &a, &m);
+	ck_assert(m.flags & DNS_FLAG_TC);
+	ck_assert_uint_eq(m.nrr[0], DNS_RRS_MAX);
+	dns_answer_free(&a);
+	dns_msg_free(&m);
+	zone = saved;
+	dns_zone_free(sz);
+	vbuf_free(&text);
+}
+END_TEST
+
 START_TEST(test_dns_answer_edns)
 {
 	dns_answer a;
@@ -430,6 +459,7 @@ main(void)
 	tcase_add_test(tc, test_dns_answer_behaviours);
 	tcase_add_test(tc, test_dns_answer_tc_over_udp);
 	tcase_add_test(tc, test_dns_answer_tc_by_size);
+	tcase_add_test(tc, test_dns_answer_record_limit);
 	tcase_add_test(tc, test_dns_answer_edns);
 	tcase_add_test(tc, test_dns_answer_odd_queries);
 	suite_add_tcase(s, tc);

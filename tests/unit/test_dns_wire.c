@@ -223,6 +223,10 @@ START_TEST(test_dns_wire_pointer_out_of_bounds)
 	p[n] = 0xff;
 	p[n + 1] = 0xff;
 	expect_error(p, n + 6, "does not point backwards");
+	/* backwards, but into the header */
+	p[n] = 0xc0;
+	p[n + 1] = 4;
+	expect_error(p, n + 6, "offset 12: compression pointer to 4 points into the header");
 	/* a pointer cut in half by the end */
 	p[n] = 0xc0;
 	expect_error(p, n + 1, "ends inside a compression pointer");
@@ -231,27 +235,28 @@ END_TEST
 
 START_TEST(test_dns_wire_pointer_chain)
 {
-	/* "a" at offset 0, then pointers each to the one before: every hop
-	 * goes backwards, so a chain is a valid name until it needs more than
-	 * DNS_POINTER_HOPS_MAX hops */
-	uint8_t p[3 + 2 * (DNS_POINTER_HOPS_MAX + 1)];
+	/* "a" at offset 12 (after a header's worth of octets), then pointers
+	 * each to the one before: every hop goes backwards, so a chain is a
+	 * valid name until it needs more than DNS_POINTER_HOPS_MAX hops */
+	uint8_t p[15 + 2 * (DNS_POINTER_HOPS_MAX + 1)];
 	char name[DNS_NAME_TEXT_MAX], err[256] = "";
 	size_t off;
 
-	memcpy(p, "\x01" "a", 3);
+	memset(p, 0, sizeof(p));
+	memcpy(p + 12, "\x01" "a", 3);
 	for (size_t i = 0; i <= DNS_POINTER_HOPS_MAX; i++) {
-		size_t to = i == 0 ? 0 : 3 + 2 * (i - 1);
+		size_t to = i == 0 ? 12 : 15 + 2 * (i - 1);
 
-		p[3 + 2 * i] = (uint8_t)(0xc0 | (to >> 8));
-		p[4 + 2 * i] = (uint8_t)to;
+		p[15 + 2 * i] = (uint8_t)(0xc0 | (to >> 8));
+		p[16 + 2 * i] = (uint8_t)to;
 	}
-	off = 3 + 2 * (DNS_POINTER_HOPS_MAX - 1);
+	off = 15 + 2 * (DNS_POINTER_HOPS_MAX - 1);
 	ck_assert_int_eq(dns_name_read(p, sizeof(p), &off, name, err, sizeof(err)), 0);
 	ck_assert_str_eq(name, "a");
-	ck_assert_uint_eq(off, 3 + 2 * DNS_POINTER_HOPS_MAX);
-	off = 3 + 2 * DNS_POINTER_HOPS_MAX;
+	ck_assert_uint_eq(off, 15 + 2 * DNS_POINTER_HOPS_MAX);
+	off = 15 + 2 * DNS_POINTER_HOPS_MAX;
 	ck_assert_int_eq(dns_name_read(p, sizeof(p), &off, name, err, sizeof(err)), -1);
-	ck_assert_str_eq(err, "offset 3: more than 126 compression pointers in one name");
+	ck_assert_str_eq(err, "offset 15: more than 126 compression pointers in one name");
 }
 END_TEST
 
@@ -491,7 +496,7 @@ START_TEST(test_dns_wire_format)
 	ck_assert_str_eq(vbuf_str(&b), "example.test 300 IN TXT \"hello\" \"\" \"a\\\"b\"");
 	vbuf_reset(&b);
 	dns_rr_format(&m.rr[2][1], &b);
-	ck_assert_str_eq(vbuf_str(&b), "mx1.example.test 300 IN AAAA 2001:db8:0:0:0:0:0:1");
+	ck_assert_str_eq(vbuf_str(&b), "mx1.example.test 300 IN AAAA 2001:db8::1");
 	ck_assert_str_eq(dns_type_str(99, t, sizeof(t)), "TYPE99");
 	ck_assert_int_eq(dns_type_parse("mx"), DNS_TYPE_MX);
 	ck_assert_int_eq(dns_type_parse("TYPE99"), 99);
