@@ -7,6 +7,8 @@
 #      reference server against real clients, and server-role scenarios
 #      against real clients (swaks, smtplib, curl, msmtp, and Postfix's
 #      own SMTP client in a private instance) (sanitized binary)
+#      against real clients (swaks, smtplib, curl), and the fake DNS
+#      against dig (sanitized binary)
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -91,6 +93,9 @@ phase "integration: random faults repeat by seed (asan+ubsan)" env HARNESS_BIN="
 phase "integration: Postfix's SMTP client against the server role (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/postfix-client.sh
+phase "integration: fake DNS against dig (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/dns.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 

@@ -23,6 +23,7 @@ static const char usage_text[] =
     "  run [--target HOST:PORT] [options] PATH... run scenarios against an SMTP server\n"
     "                                             (without --target: the built-in one)\n"
     "  serve [--listen HOST:PORT] [--spool DIR]   the built-in reference SMTP server\n"
+    "  dns --zone FILE [--listen HOST:PORT]       the fake DNS alone, UDP and TCP\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
     "  version                                    print the version\n"
@@ -128,6 +129,8 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	if (strcmp(cmd, "serve") == 0)
 		return cli_serve(argc - 1, argv + 1);
+	if (strcmp(cmd, "dns") == 0)
+		return cli_dns(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)

@@ -20,6 +20,34 @@
 #define SMTP_PATH_MAX		256	/* §4.5.3.1.3 */
 #define SMTP_RECIPIENTS_MIN	100	/* §4.5.3.1.8 */
 
+/*
+ * The fake DNS (fake-dns/). RFC 1035 §2.3.4 sizes; RFC 6891 for EDNS0.
+ * A packet that breaks one of these is answered FORMERR (or dropped when
+ * not even its header is there), never read past.
+ */
+#define DNS_LABEL_MAX		63	/* octets in one label */
+#define DNS_NAME_WIRE_MAX	255	/* octets of a name on the wire, root label included */
+#define DNS_NAME_TEXT_MAX	1024	/* a name in text, every octet escaped as \DDD, NUL */
+#define DNS_UDP_PLAIN_MAX	512	/* UDP answer without EDNS0 (§4.2.1) */
+#define DNS_EDNS_UDP_SIZE	1232	/* UDP payload size we offer and honour at most */
+#define DNS_MSG_MAX		65535	/* any message: what a TCP length prefix can say */
+#define DNS_QUESTIONS_MAX	1	/* questions per query; more is FORMERR */
+#define DNS_RRS_MAX		1024	/* records in one message, all sections */
+#define DNS_POINTER_HOPS_MAX	126	/* compression pointers followed in one name */
+#define DNS_COMPRESS_NAMES_MAX	256	/* name suffixes the writer remembers */
+#define DNS_CNAME_CHAIN_MAX	8	/* CNAMEs chased for one answer */
+#define DNS_ZONE_FILE_MAX	(4 * 1024 * 1024) /* size of one zone file */
+#define DNS_ZONE_RECORDS_MAX	10000	/* records in one zone */
+#define DNS_TXT_STRINGS_MAX	64	/* strings in one TXT record */
+#define DNS_DELAY_MAX_MS	60000	/* a zone's delay_ms */
+#define DNS_TCP_CONNS_MAX	64	/* TCP connections at once; more are closed at once */
+#define DNS_TCP_IDLE_MS		10000	/* TCP: next query within this, else close (RFC 7766 §6.2.3) */
+#define DNS_TCP_QUERIES_MAX	1000	/* queries on one TCP connection, then close */
+#define DNS_TCP_WRITE_QUEUE_MAX	(64 * 1024) /* unsent TCP answer octets before reading pauses */
+#define DNS_UDP_QUEUE_MAX	1024	/* UDP answers waiting to be sent; more are dropped */
+#define DNS_PENDING_MAX		1024	/* delayed answers waiting at once; more are dropped */
+#define DNS_LOG_MAX		100000	/* queries kept in the in-memory record */
+
 /* Hard caps of the harness itself. */
 #define HARNESS_LINE_HARD_MAX	(64 * 1024)	/* any one line, either side */
 #define HARNESS_REPLY_LINES_MAX	1000		/* lines in one multi-line reply */
