@@ -21,6 +21,10 @@
  * "PASS  greeting.220  (12 ms)" or
  * "FAIL  rset.clears  (40 ms)  rfc5321.4.1.1.5.rset: expected 503, got 354". */
 void rpt_text_scenario_line(FILE *fp, const rpt_scenario *sc);
+/* The same while a baseline (may be NULL) is not yet applied: a FAIL
+ * whose every failure it accepts shows as "KNOWN". */
+struct rpt_baseline;
+void rpt_text_scenario_line_bl(FILE *fp, const rpt_scenario *sc, const struct rpt_baseline *bl);
 /* The closing summary: counts, then each FAIL/ERROR scenario with its
  * failing checks (id, RFC section, message, evidence location). */
 void rpt_text_summary(FILE *fp, const rpt_run *run);
