@@ -23,6 +23,7 @@ static const char usage_text[] =
     "  run [--target HOST:PORT] [options] PATH... run scenarios against an SMTP server\n"
     "                                             (without --target: the built-in one)\n"
     "  serve [--listen HOST:PORT] [--spool DIR]   the built-in reference SMTP server\n"
+    "  diff OLD.json NEW.json                     what regressed between two JSON reports\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
     "  version                                    print the version\n"
@@ -130,6 +131,8 @@ main(int argc, char **argv)
 		return cli_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "diff") == 0)
+		return cli_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)
 		return cli_validate(argc - 1, argv + 1);
 	if (strcmp(cmd, "catalog") == 0)
