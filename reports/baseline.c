@@ -308,6 +308,19 @@ rpt_bl_status_str(rpt_bl_status st)
 	}
 }
 
+static int
+has_entry(const cJSON *known, const char *scenario, const char *check)
+{
+	const cJSON *e;
+
+	cJSON_ArrayForEach(e, known) {
+		if (strcmp(cJSON_GetObjectItem(e, "scenario")->valuestring, scenario) == 0 &&
+		    strcmp(cJSON_GetObjectItem(e, "check")->valuestring, check) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 char *
 rpt_baseline_string(const rpt_run *run)
 {
@@ -328,23 +341,25 @@ rpt_baseline_string(const rpt_run *run)
 		for (size_t i = 0; i < sc->nfindings; i++) {
 			const rpt_finding *f = &sc->findings[i];
 			cJSON *e;
-			size_t k;
+
+			char *sid, *chk;
 
 			if (f->verdict != RPT_FAIL)
 				continue;
-			for (k = 0; k < i; k++)
-				if (sc->findings[k].verdict == RPT_FAIL &&
-				    strcmp(sc->findings[k].check, f->check) == 0)
-					break;
-			if (k < i)
-				continue;	/* one entry per scenario and check */
+			sid = rpt_sanitize(sc->id ? sc->id : "");
+			chk = rpt_sanitize(f->check);
+			if (has_entry(known, sid, chk)) {
+				/* one entry per scenario and check, even when a
+				 * scenario ran twice */
+				xfree(sid);
+				xfree(chk);
+				continue;
+			}
 			e = cJSON_CreateObject();
-			clean = rpt_sanitize(sc->id);
-			cJSON_AddStringToObject(e, "scenario", clean ? clean : "");
-			xfree(clean);
-			clean = rpt_sanitize(f->check);
-			cJSON_AddStringToObject(e, "check", clean ? clean : "");
-			xfree(clean);
+			cJSON_AddStringToObject(e, "scenario", sid);
+			cJSON_AddStringToObject(e, "check", chk);
+			xfree(sid);
+			xfree(chk);
 			clean = rpt_sanitize(f->known ? f->known : RPT_BASELINE_PLACEHOLDER);
 			cJSON_AddStringToObject(e, "reason", clean);
 			xfree(clean);
