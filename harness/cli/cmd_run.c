@@ -32,7 +32,7 @@ static const char run_usage[] =
     "\n"
     "  --target HOST:PORT      the server under test ([v6addr]:port for IPv6)\n"
     "  --jobs N                scenarios at once (default: one per CPU)\n"
-    "  --report FORMAT:FILE    also write a report; FORMAT is text, json or junit\n"
+    "  --report FORMAT:FILE    also write a report; FORMAT is text, json, junit or tap\n"
     "                          (repeatable)\n"
     "  --capture DIR           write one pcap per scenario into DIR\n"
     "  --var NAME=VALUE        set a scenario variable (rcpt, from, helo, bad_rcpt,\n"
@@ -175,7 +175,7 @@ cli_run(int argc, char **argv)
 			r->format = xstrndup(optarg, (size_t)(colon - optarg));
 			r->path = xstrdup(colon + 1);
 			if (!rpt_format_known(r->format)) {
-				cli_usage_error("--report: unknown format \"%s\"; expected text, json or junit",
+				cli_usage_error("--report: unknown format \"%s\"; expected text, json, junit or tap",
 				    r->format);
 				goto out;
 			}
