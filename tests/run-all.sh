@@ -5,7 +5,8 @@
 #   3. builds with ASan+UBSan, and runs the unit tests again
 #   4. integration: the suite against real servers on loopback, the
 #      reference server against real clients, and server-role scenarios
-#      against real clients (swaks, smtplib, curl) (sanitized binary)
+#      against real clients (swaks, smtplib, curl), baselines and diff
+#      against smtp-sink and the reference server (sanitized binary)
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -87,6 +88,9 @@ phase "integration: server role against real clients (asan+ubsan)" env HARNESS_B
 phase "integration: random faults repeat by seed (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/faults.sh
+phase "integration: baselines and diff (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/reports.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 
