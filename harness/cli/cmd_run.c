@@ -333,9 +333,16 @@ cli_run(int argc, char **argv)
 	fflush(stdout);
 	rc = CLI_OK;
 	if (write_baseline != NULL) {
+		size_t nerror = rpt_run_summary(run).error;
 		char werr[1024];
 
-		if (rpt_baseline_write(run, write_baseline, werr, sizeof(werr)) != 0) {
+		/* A scenario that could not run says nothing of its failures:
+		 * written now, the baseline would silently lose them. */
+		if (st == ENG_UNREACHABLE || nerror > 0) {
+			fprintf(stderr, "smtp-harness: baseline not written to %s: %zu scenario%s "
+			    "could not be carried out (ERROR), and their failures would be missing\n",
+			    write_baseline, nerror, nerror == 1 ? "" : "s");
+		} else if (rpt_baseline_write(run, write_baseline, werr, sizeof(werr)) != 0) {
 			fprintf(stderr, "smtp-harness: %s\n", werr);
 			rc = CLI_USAGE;
 		} else {

@@ -15,7 +15,9 @@
 #     regressions, the other way round exits 0 with fixes, a report
 #     against itself shows no change;
 #   - a bad baseline and a file that is not a report are exit 2 with
-#     FILE:LINE:COL.
+#     FILE:LINE:COL;
+#   - --write-baseline against a target that is down (exit 3) leaves the
+#     existing baseline as it was.
 # One line per check ("ok - ..." / "not ok - ..."), then "N passed, M failed".
 # Stops the sink it started, by its pid file, whatever happens.
 # Environment: HARNESS_BIN (default build/smtp-harness);
@@ -148,5 +150,17 @@ grep -q "^smtp-harness: $work/cut.json:[0-9]*:[0-9]*: expected valid JSON" "$wor
 	ok "it names the file, line and column" || notok "$(cat "$work/5c.err")"
 
 bash "$here/target-smtp-sink.sh" stop "$port" >/dev/null 2>&1 || notok "stopping smtp-sink"
+
+# 6. A target that is down leaves the baseline alone.
+before=$(cksum <"$work/baseline.json")
+"$bin" run --quiet --connect-timeout 2000 --target "127.0.0.1:$port" \
+	--write-baseline "$work/baseline.json" "$suite/greeting" >/dev/null 2>"$work/6.err"
+expect 3 $? "--write-baseline against a target that is down"
+if [ "$(cksum <"$work/baseline.json")" = "$before" ] && grep -q "baseline not written" "$work/6.err"; then
+	ok "the baseline is not overwritten by a run that could not happen"
+else
+	notok "baseline after an unreachable run: $(cat "$work/6.err")"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
