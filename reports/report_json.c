@@ -15,6 +15,7 @@
 
 #include "harness/util/atomic_file.h"
 #include "harness/util/xalloc.h"
+#include "reports/baseline.h"
 
 #ifndef HARNESS_VERSION
 #define HARNESS_VERSION "0.1.0"
@@ -127,6 +128,7 @@ finding_json(const rpt_finding *f)
 	} else {
 		cJSON_AddNullToObject(o, "evidence");
 	}
+	add_str(o, "known", f->known);
 	return o;
 }
 
@@ -195,6 +197,7 @@ scenario_json(const rpt_scenario *sc)
 	add_str(o, "summary", sc->summary);
 	add_str(o, "file", sc->file);
 	cJSON_AddStringToObject(o, "verdict", rpt_verdict_str(sc->verdict));
+	cJSON_AddBoolToObject(o, "known", sc->known);
 	add_str(o, "reason", sc->reason);
 	arr = cJSON_AddArrayToObject(o, "refs");
 	for (i = 0; i < sc->nrefs; i++) {
@@ -231,6 +234,33 @@ scenario_json(const rpt_scenario *sc)
 	return o;
 }
 
+/* The baseline applied to the run, each entry with what became of it. */
+static cJSON *
+baseline_json(const rpt_baseline *bl)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON *arr;
+	size_t known, fixed, unexercised;
+
+	rpt_baseline_counts(bl, &known, &fixed, &unexercised);
+	add_str(o, "file", bl->file);
+	add_str(o, "target", bl->target);
+	add_num(o, "known", (double)known);
+	add_num(o, "fixed", (double)fixed);
+	add_num(o, "unexercised", (double)unexercised);
+	arr = cJSON_AddArrayToObject(o, "entries");
+	for (size_t i = 0; i < bl->n; i++) {
+		cJSON *e = cJSON_CreateObject();
+
+		add_str(e, "scenario", bl->entries[i].scenario);
+		add_str(e, "check", bl->entries[i].check);
+		add_str(e, "reason", bl->entries[i].reason);
+		cJSON_AddStringToObject(e, "status", rpt_bl_status_str(bl->entries[i].status));
+		cJSON_AddItemToArray(arr, e);
+	}
+	return o;
+}
+
 char *
 rpt_json_string(const rpt_run *run)
 {
@@ -255,7 +285,12 @@ rpt_json_string(const rpt_run *run)
 	add_num(sum, "error", (double)s.error);
 	add_num(sum, "skip", (double)s.skip);
 	add_num(sum, "warnings", (double)s.warnings);
+	add_num(sum, "known", (double)s.known);
 	add_num(sum, "total", (double)run->nscenarios);
+	if (run->baseline != NULL)
+		cJSON_AddItemToObject(root, "baseline", baseline_json(run->baseline));
+	else
+		cJSON_AddNullToObject(root, "baseline");
 	arr = cJSON_AddArrayToObject(root, "scenarios");
 	for (i = 0; i < run->nscenarios; i++)
 		cJSON_AddItemToArray(arr, scenario_json(run->scenarios[i]));

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "harness/util/xalloc.h"
+#include "reports/baseline.h"
 
 /* Writes s for display; NULL writes nothing. */
 static void
@@ -53,20 +54,47 @@ first_finding(const rpt_scenario *sc, rpt_verdict v)
 	return NULL;
 }
 
-void
-rpt_text_scenario_line(FILE *fp, const rpt_scenario *sc)
+/* The baseline's reason for f, from the finding (once the baseline is
+ * applied) or from bl (while the run is still going). */
+static const char *
+known_reason(const rpt_baseline *bl, const rpt_scenario *sc, const rpt_finding *f)
 {
-	const rpt_finding *f;
-	size_t warnings = count_findings(sc, RPT_WARN);
+	const rpt_bl_entry *e;
 
-	fprintf(fp, "%s  ", rpt_verdict_str(sc->verdict));
+	if (f->verdict != RPT_FAIL)
+		return NULL;
+	if (f->known != NULL)
+		return f->known;
+	e = rpt_baseline_match(bl, sc->id, f->check);
+	return e ? e->reason : NULL;
+}
+
+void
+rpt_text_scenario_line_bl(FILE *fp, const rpt_scenario *sc, const rpt_baseline *bl)
+{
+	const rpt_finding *f = NULL;
+	size_t warnings = count_findings(sc, RPT_WARN);
+	int known = sc->known || rpt_baseline_covers(bl, sc);
+
+	/* A failure the baseline does not accept is the one to show. */
+	for (size_t i = 0; i < sc->nfindings && f == NULL; i++)
+		if (sc->findings[i].verdict == RPT_FAIL && known_reason(bl, sc, &sc->findings[i]) == NULL)
+			f = &sc->findings[i];
+	if (f == NULL)
+		f = first_finding(sc, RPT_FAIL);
+	fprintf(fp, "%s  ", known ? "KNOWN" : rpt_verdict_str(sc->verdict));
 	put(fp, sc->id);
 	fprintf(fp, "  (%" PRIu64 " ms)", sc->duration_ms);
-	if (sc->verdict == RPT_FAIL && (f = first_finding(sc, RPT_FAIL)) != NULL) {
+	if (sc->verdict == RPT_FAIL && f != NULL) {
 		fputs("  ", fp);
 		put(fp, f->check);
 		fputs(": ", fp);
 		put(fp, f->message);
+		if (known) {
+			fputs("  [baseline: ", fp);
+			put(fp, known_reason(bl, sc, f));
+			fputc(']', fp);
+		}
 	} else if (sc->verdict != RPT_PASS && sc->reason != NULL) {
 		fputs("  ", fp);
 		put(fp, sc->reason);
@@ -74,6 +102,12 @@ rpt_text_scenario_line(FILE *fp, const rpt_scenario *sc)
 	if (warnings > 0)
 		fprintf(fp, "  [%zu %s]", warnings, plural(warnings, "warning", "warnings"));
 	fputc('\n', fp);
+}
+
+void
+rpt_text_scenario_line(FILE *fp, const rpt_scenario *sc)
+{
+	rpt_text_scenario_line_bl(fp, sc, NULL);
 }
 
 /* "<check> [<refs>] step <n>: <message>"; passive findings (step 0) say
@@ -148,7 +182,7 @@ put_failure_block(FILE *fp, const rpt_scenario *sc)
 {
 	size_t i;
 
-	fprintf(fp, "%s ", rpt_verdict_str(sc->verdict));
+	fprintf(fp, "%s ", sc->known ? "KNOWN" : rpt_verdict_str(sc->verdict));
 	put(fp, sc->id);
 	if (sc->file != NULL) {
 		fputs(" (", fp);
@@ -175,9 +209,40 @@ put_failure_block(FILE *fp, const rpt_scenario *sc)
 			put(fp, f->evidence.excerpt);
 			fputc('\n', fp);
 		}
+		if (f->known != NULL) {
+			fputs("    known (baseline): ", fp);
+			put(fp, f->known);
+			fputc('\n', fp);
+		}
 	}
 	if (sc->client != NULL)
 		put_client(fp, sc->client);
+}
+
+/* What became of each baseline entry; the still-failing ones are listed
+ * with their scenarios above. */
+static void
+put_baseline(FILE *fp, const rpt_baseline *bl)
+{
+	size_t known, fixed, unexercised;
+
+	rpt_baseline_counts(bl, &known, &fixed, &unexercised);
+	fputs("\nBaseline ", fp);
+	put(fp, bl->file);
+	fprintf(fp, ": %zu still failing, %zu fixed, %zu not exercised\n", known, fixed,
+	    unexercised);
+	for (size_t i = 0; i < bl->n; i++) {
+		const rpt_bl_entry *e = &bl->entries[i];
+
+		if (e->status == RPT_BL_KNOWN)
+			continue;
+		fputs(e->status == RPT_BL_FIXED ? "  fixed: " : "  not exercised: ", fp);
+		put(fp, e->scenario ? e->scenario : "(any scenario)");
+		fputc(' ', fp);
+		put(fp, e->check);
+		fputs(e->status == RPT_BL_FIXED ? ": passes now; the baseline can shrink\n" :
+		    ": no scenario of this run exercised it\n", fp);
+	}
 }
 
 void
@@ -187,8 +252,11 @@ rpt_text_summary(FILE *fp, const rpt_run *run)
 	size_t i, j, total = run->nscenarios;
 	int warn_header = 0;
 
-	fprintf(fp, "\n%zu %s: %zu passed, %zu failed, %zu %s, %zu skipped, %zu %s\n",
-	    total, plural(total, "scenario", "scenarios"), s.pass, s.fail,
+	fprintf(fp, "\n%zu %s: %zu passed, %zu failed", total, plural(total, "scenario", "scenarios"),
+	    s.pass, s.fail);
+	if (s.known > 0)
+		fprintf(fp, " (%zu known, in the baseline)", s.known);
+	fprintf(fp, ", %zu %s, %zu skipped, %zu %s\n",
 	    s.error, plural(s.error, "error", "errors"), s.skip,
 	    s.warnings, plural(s.warnings, "warning", "warnings"));
 	if (run->seeded)
@@ -226,8 +294,15 @@ rpt_text_summary(FILE *fp, const rpt_run *run)
 		}
 	}
 
-	/* The last line is what CI log readers look for; keep it exactly so. */
-	fprintf(fp, "\n%zu passed, %zu failed", s.pass, s.fail + s.error);
+	if (run->baseline != NULL)
+		put_baseline(fp, run->baseline);
+
+	/* The last line is what CI log readers look for; keep it exactly so.
+	 * Failures the baseline accepts are not "failed": they do not fail
+	 * the run. */
+	fprintf(fp, "\n%zu passed, %zu failed", s.pass, s.fail - s.known + s.error);
+	if (s.known > 0)
+		fprintf(fp, ", %zu known", s.known);
 	if (s.skip > 0)
 		fprintf(fp, ", %zu skipped", s.skip);
 	fputc('\n', fp);

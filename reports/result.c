@@ -13,6 +13,7 @@
 #include "harness/util/harness_limits.h"
 #include "harness/util/vbuf.h"
 #include "harness/util/xalloc.h"
+#include "reports/baseline.h"
 
 rpt_run *
 rpt_run_new(const char *target)
@@ -34,6 +35,7 @@ rpt_run_free(rpt_run *run)
 		rpt_scenario_free(run->scenarios[i]);
 	xfree(run->scenarios);
 	xfree(run->target);
+	rpt_baseline_free(run->baseline);
 	xfree(run);
 }
 
@@ -61,6 +63,7 @@ rpt_run_summary(const rpt_run *run)
 			break;
 		case RPT_FAIL:
 			s.fail++;
+			s.known += sc->known != 0;
 			break;
 		case RPT_ERROR:
 			s.error++;
@@ -138,6 +141,7 @@ rpt_scenario_free(rpt_scenario *sc)
 		xfree(f->check);
 		xfree(f->refs);
 		xfree(f->message);
+		xfree(f->known);
 		rpt_evidence_clear(&f->evidence);
 	}
 	xfree(sc->findings);

@@ -46,6 +46,7 @@ typedef struct rpt_finding {
 	char *message;		/* "expected X, got Y" */
 	rpt_evidence evidence;
 	int step;		/* 1-based scenario step, 0 when passive */
+	char *known;		/* FAIL in the run's baseline: its reason; else NULL */
 } rpt_finding;
 
 /* A check that was exercised, and how it came out (for profiles). */
@@ -103,7 +104,10 @@ typedef struct rpt_scenario {
 	char *capture_path;	/* pcap written for it, or NULL */
 	rpt_client *client;	/* server role with --client-cmd, else NULL */
 	rpt_received *received;	/* server role, else NULL */
+	int known;		/* FAIL, and every FAIL finding is in the baseline */
 } rpt_scenario;
+
+struct rpt_baseline;		/* reports/baseline.h */
 
 typedef struct rpt_run {
 	char *target;		/* "127.0.0.1:2525" */
@@ -114,11 +118,14 @@ typedef struct rpt_run {
 	rpt_scenario **scenarios;
 	size_t nscenarios;
 	size_t scenarios_cap;
+	struct rpt_baseline *baseline;	/* owned; applied with rpt_baseline_apply */
 } rpt_run;
 
 typedef struct rpt_summary {
 	size_t pass, fail, error, skip;
 	size_t warnings;	/* WARN findings across all scenarios */
+	size_t known;		/* FAIL scenarios whose failures are all baselined
+				 * (counted in fail too) */
 } rpt_summary;
 
 rpt_run *rpt_run_new(const char *target);

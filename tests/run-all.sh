@@ -3,12 +3,13 @@
 #   1. installs what the build and the tests need (tests/setup-debian.sh)
 #   2. builds, and runs the unit tests (CTest)
 #   3. builds with ASan+UBSan, and runs the unit tests again
-#   4. integration: the suite against real servers on loopback, the
-#      reference server against real clients, and server-role scenarios
-#      against real clients (swaks, smtplib, curl, msmtp, and Postfix's
-#      own SMTP client in a private instance) (sanitized binary)
-#      against real clients (swaks, smtplib, curl), and the fake DNS
-#      against dig (sanitized binary)
+#   4. integration, all with the sanitized binary: the suite against real
+#      servers on loopback; the reference server against real clients;
+#      server-role scenarios against real clients (swaks, smtplib, curl,
+#      msmtp, the harness itself misbehaving, and Postfix's own SMTP client
+#      in a private instance); random faults repeated by seed; the fake DNS
+#      against dig; baselines and diff against smtp-sink and the reference
+#      server
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -96,6 +97,9 @@ phase "integration: Postfix's SMTP client against the server role (asan+ubsan)" 
 phase "integration: fake DNS against dig (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/dns.sh
+phase "integration: baselines and diff (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/reports.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 

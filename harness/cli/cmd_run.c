@@ -19,6 +19,7 @@
 #include "harness/scenario/scenario.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
+#include "reports/baseline.h"
 #include "reports/report.h"
 
 static const char run_usage[] =
@@ -31,7 +32,7 @@ static const char run_usage[] =
     "\n"
     "  --target HOST:PORT      the server under test ([v6addr]:port for IPv6)\n"
     "  --jobs N                scenarios at once (default: one per CPU)\n"
-    "  --report FORMAT:FILE    also write a report; FORMAT is text, json or junit\n"
+    "  --report FORMAT:FILE    also write a report; FORMAT is text, json, junit or tap\n"
     "                          (repeatable)\n"
     "  --capture DIR           write one pcap per scenario into DIR\n"
     "  --var NAME=VALUE        set a scenario variable (rcpt, from, helo, bad_rcpt,\n"
@@ -39,6 +40,9 @@ static const char run_usage[] =
     "  --connect-timeout MS    deadline for each connection (default 10000)\n"
     "  --step-timeout MS       deadline for every reply, overriding the scenarios'\n"
     "  --quiet                 no line per scenario, only the summary\n"
+    "  --baseline FILE         failures known for this target (JSON): reported as\n"
+    "                          known, they do not fail the run\n"
+    "  --write-baseline FILE   write this run's failures as a baseline to edit\n"
     "\n"
     "Server-role scenarios (\"role\": \"server\": the harness is the server, a\n"
     "client is under test) listen on 127.0.0.1, on a free port, and need one of:\n"
@@ -51,8 +55,9 @@ static const char run_usage[] =
     "  --seed N                the seed of rules with a \"chance\" (0-4294967295);\n"
     "                          without it one is chosen and printed, to repeat\n"
     "\n"
-    "exit status: 0 all passed, 1 a conformance failure, 2 usage or scenario error,\n"
-    "3 target unreachable (or the built-in server's port could not be bound).\n";
+    "exit status: 0 all passed (or failed only as the baseline expects), 1 a\n"
+    "conformance failure, 2 usage, scenario or baseline error, 3 target unreachable\n"
+    "(or the built-in server's port could not be bound).\n";
 
 typedef struct run_report {
 	char *format;
@@ -74,8 +79,7 @@ parse_ms(const char *opt, const char *s, uint32_t *out)
 static void
 run_progress(void *arg, const rpt_scenario *sc)
 {
-	(void)arg;
-	rpt_text_scenario_line(stdout, sc);
+	rpt_text_scenario_line_bl(stdout, sc, arg);
 	fflush(stdout);
 }
 
@@ -112,6 +116,8 @@ cli_run(int argc, char **argv)
 		{ "client-cmd", required_argument, NULL, 'k' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "seed", required_argument, NULL, 'E' },
+		{ "baseline", required_argument, NULL, 'B' },
+		{ "write-baseline", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -121,6 +127,8 @@ cli_run(int argc, char **argv)
 	size_t nreports = 0, reports_cap = 0;
 	const char *target = NULL;
 	const char *listen = NULL;
+	const char *baseline_path = NULL, *write_baseline = NULL;
+	rpt_baseline *baseline = NULL;
 	char *host = NULL, *port = NULL;
 	char *lhost = NULL, *lport = NULL;
 	size_t nserver = 0;
@@ -167,7 +175,7 @@ cli_run(int argc, char **argv)
 			r->format = xstrndup(optarg, (size_t)(colon - optarg));
 			r->path = xstrdup(colon + 1);
 			if (!rpt_format_known(r->format)) {
-				cli_usage_error("--report: unknown format \"%s\"; expected text, json or junit",
+				cli_usage_error("--report: unknown format \"%s\"; expected text, json, junit or tap",
 				    r->format);
 				goto out;
 			}
@@ -223,6 +231,12 @@ cli_run(int argc, char **argv)
 			seeded = 1;
 			break;
 		}
+		case 'B':
+			baseline_path = optarg;
+			break;
+		case 'W':
+			write_baseline = optarg;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			rc = CLI_OK;
@@ -248,6 +262,12 @@ cli_run(int argc, char **argv)
 	}
 	if (load_paths(argc - optind, argv + optind, &list) != 0)
 		goto out;
+	/* A bad baseline stops the run before any traffic, like a bad scenario. */
+	if (baseline_path != NULL &&
+	    rpt_baseline_load_file(baseline_path, &baseline, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
 	for (size_t i = 0; i < list.n; i++) {
 		nserver += list.items[i]->role == SCN_ROLE_SERVER;
 		random |= list.items[i]->server != NULL && list.items[i]->server->random;
@@ -294,7 +314,7 @@ cli_run(int argc, char **argv)
 		fflush(stdout);
 	}
 	err[0] = '\0';
-	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, NULL, err, sizeof(err));
+	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, baseline, err, sizeof(err));
 	{
 		uint64_t now = cap_now_us();
 
@@ -305,9 +325,31 @@ cli_run(int argc, char **argv)
 		rc = CLI_USAGE;
 		goto out;
 	}
+	if (baseline != NULL) {
+		rpt_baseline_apply(baseline, run);
+		baseline = NULL;	/* the run's now */
+	}
 	rpt_text_summary(stdout, run);
 	fflush(stdout);
 	rc = CLI_OK;
+	if (write_baseline != NULL) {
+		size_t nerror = rpt_run_summary(run).error;
+		char werr[1024];
+
+		/* A scenario that could not run says nothing of its failures:
+		 * written now, the baseline would silently lose them. */
+		if (st == ENG_UNREACHABLE || nerror > 0) {
+			fprintf(stderr, "smtp-harness: baseline not written to %s: %zu scenario%s "
+			    "could not be carried out (ERROR), and their failures would be missing\n",
+			    write_baseline, nerror, nerror == 1 ? "" : "s");
+		} else if (rpt_baseline_write(run, write_baseline, werr, sizeof(werr)) != 0) {
+			fprintf(stderr, "smtp-harness: %s\n", werr);
+			rc = CLI_USAGE;
+		} else {
+			fprintf(stderr, "smtp-harness: baseline written to %s: edit each \"reason\"\n",
+			    write_baseline);
+		}
+	}
 	for (size_t i = 0; i < nreports; i++) {
 		char werr[1024];
 
@@ -321,7 +363,7 @@ cli_run(int argc, char **argv)
 		rc = CLI_UNREACHABLE;
 	} else if (rc == CLI_OK) {
 		sum = rpt_run_summary(run);
-		if (sum.fail > 0)
+		if (sum.fail > sum.known)
 			rc = CLI_FAIL;
 		else if (sum.error > 0)
 			rc = CLI_UNREACHABLE;
@@ -339,6 +381,7 @@ out:
 	scn_vars_free(&defaults);
 	scn_vars_free(&overrides);
 	scn_list_free(&list);
+	rpt_baseline_free(baseline);
 	rpt_run_free(run);
 	return rc;
 }

@@ -58,6 +58,9 @@
 #define HARNESS_VARS_MAX	64		/* variables per scenario */
 #define HARNESS_VAR_VALUE_MAX	1024		/* bytes in one captured variable */
 #define HARNESS_SCENARIO_FILE_MAX (4 * 1024 * 1024) /* size of one scenario file */
+#define HARNESS_BASELINE_FILE_MAX (4 * 1024 * 1024) /* size of one baseline file */
+#define HARNESS_BASELINE_MAX	100000		/* entries in one baseline */
+#define HARNESS_REPORT_FILE_MAX	(256 * 1024 * 1024) /* a JSON report read by diff */
 #define HARNESS_STEPS_MAX	10000		/* steps in one scenario */
 #define HARNESS_REPEAT_MAX	1000000		/* N of ${repeat:TEXT:N} in a template */
 #define HARNESS_REGEX_MAX	1024		/* bytes of one regular expression in a scenario */

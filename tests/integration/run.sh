@@ -222,7 +222,8 @@ def mode_junit(label, path, r):
             problems.append("<%s failures=%s>, %d FAIL scenarios" % (el.tag, el.get("failures"), nfail))
         if el.get("errors") != "0":
             problems.append("<%s errors=%s>" % (el.tag, el.get("errors")))
-        if el.get("skipped") != str(nskip):
+        # <testsuites> has no "skipped" in Jenkins' schema (reports/junit-10.xsd)
+        if el.tag == "testsuite" and el.get("skipped") != str(nskip):
             problems.append("<%s skipped=%s>, %d SKIP scenarios" % (el.tag, el.get("skipped"), nskip))
         if el.get("tests") != str(len(ids)):
             problems.append("<%s tests=%s>" % (el.tag, el.get("tests")))

@@ -631,7 +631,11 @@ START_TEST(test_reports_junit)
 	ck_assert_msg(why == NULL, "ill-formed XML: %s\n%s", why, x);
 
 	ck_assert_ptr_nonnull(strstr(x, "<testsuites name=\"smtp-harness\" tests=\"4\" failures=\"1\" "
-	    "errors=\"1\" skipped=\"1\" time=\"1.234\">"));
+	    "errors=\"1\" time=\"1.234\">"));
+	ck_assert_ptr_nonnull(strstr(x, "<testsuite name=\"smtp-harness conformance\" tests=\"4\" "
+	    "failures=\"1\" errors=\"1\" skipped=\"1\" time=\"1.234\" timestamp="));
+	ck_assert_ptr_null(strstr(x, " file=\""));
+	ck_assert_ptr_nonnull(strstr(x, "<system-out>-- scenario scenarios/rset.json --\n"));
 	ck_assert_ptr_nonnull(strstr(x, "<testsuite name=\"smtp-harness conformance\" tests=\"4\""));
 	ck_assert_ptr_nonnull(strstr(x, "<testcase classname=\"greeting\" name=\"greeting.220\" "
 	    "time=\"0.012\""));
@@ -647,7 +651,7 @@ START_TEST(test_reports_junit)
 	ck_assert_ptr_nonnull(strstr(x, "<error message=\"connect: refused\" type=\"error\">"));
 	ck_assert_ptr_nonnull(strstr(x, "<property name=\"target\" value=\"127.0.0.1:2525\"/>"));
 	/* The transcript as readable lines, and the WARN finding. */
-	ck_assert_ptr_nonnull(strstr(x, "<system-out>-- client 127.0.0.1:40000, server 127.0.0.1:2525 --\n"
+	ck_assert_ptr_nonnull(strstr(x, "<system-out>-- scenario scenarios/rset.json --\n-- client 127.0.0.1:40000, server 127.0.0.1:2525 --\n"
 	    "-- connection open --\nS: 220 mx.test ESMTP\nC: EHLO x\nS: 250-mx.test\n"
 	    "S: 250 PIPELINING\nC: RSET\nS: 354 \\x00\\x01go&lt;&amp;&gt;&quot;]]&gt;\n"
 	    "-- FIN from server --\n"));
