@@ -139,6 +139,50 @@ fuzz_expand(const scn_scenario *s)
 	scn_vars_free(&vars);
 }
 
+/* A server-role scenario: sessions of steps, rules, the default replies. */
+static void
+fuzz_check_server(const scn_scenario *s)
+{
+	const scn_server *srv = s->server;
+	static const char *const verbs[] = { "EHLO", "HELO", "MAIL", "RCPT", "DATA", "BDAT",
+		"QUIT", "NOOP", "XYZZY", NULL };
+
+	FUZZ_CHECK(srv != NULL);
+	FUZZ_CHECK(s->nsteps == 0);
+	FUZZ_CHECK(srv->nsessions >= 1 && srv->nsessions <= 100);
+	for (size_t i = 0; i < srv->nsessions; i++) {
+		const scn_session *ses = &srv->sessions[i];
+
+		FUZZ_CHECK(ses->nsteps >= 1 && ses->nsteps <= HARNESS_STEPS_MAX + 1);
+		for (size_t j = 0; j < ses->nsteps; j++) {
+			const scn_srv_step *st = &ses->steps[j];
+
+			if (st->index > 0)
+				fuzz_check_where(&st->where);
+			FUZZ_CHECK(st->reply.len == 0 || st->reply.bytes != NULL);
+			FUZZ_CHECK(st->check == NULL || chk_catalog_find(st->check) != NULL);
+			FUZZ_CHECK(st->verb == NULL || st->kind == SCN_SRV_EXPECT);
+		}
+	}
+	for (size_t i = 0; i < srv->nrules; i++) {
+		const scn_rule *ru = &srv->rules[i];
+
+		fuzz_check_where(&ru->where);
+		FUZZ_CHECK((ru->nth != 0) + (ru->every != 0) + (ru->chance_ppm != 0) == 1);
+		FUZZ_CHECK(ru->chance_ppm <= 1000000);
+		FUZZ_CHECK(ru->reply.set);
+		FUZZ_CHECK(!ru->chance_ppm || srv->random);
+	}
+	FUZZ_CHECK(srv->message != NULL || srv->message_len == 0);
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		size_t len = 0;
+		char *r = scn_server_default_reply(srv, verbs[i], &len);
+
+		FUZZ_CHECK(r != NULL && len >= 5 && r[len - 1] == '\n');
+		free(r);
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -160,11 +204,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(s->summary != NULL && s->summary[0] != '\0');
 	FUZZ_CHECK(s->nrefs >= 1);
 	FUZZ_CHECK(s->check == NULL || chk_catalog_find(s->check) != NULL);
-	FUZZ_CHECK(s->role == SCN_ROLE_CLIENT);
-	FUZZ_CHECK(s->nvars <= HARNESS_VARS_MAX);
 	FUZZ_CHECK(s->timeout_ms >= 1 && s->deadline_ms >= 1);
-	FUZZ_CHECK(s->nsteps >= 1 && s->nsteps <= HARNESS_STEPS_MAX);
 	fuzz_check_where(&s->id_where);
+	if (s->role == SCN_ROLE_SERVER) {
+		fuzz_check_server(s);
+		scn_free(s);
+		return 0;
+	}
+	FUZZ_CHECK(s->role == SCN_ROLE_CLIENT && s->server == NULL);
+	FUZZ_CHECK(s->nvars <= HARNESS_VARS_MAX);
+	FUZZ_CHECK(s->nsteps >= 1 && s->nsteps <= HARNESS_STEPS_MAX);
 	for (size_t i = 0; i < s->nsteps; i++)
 		fuzz_check_step(s, i);
 	fuzz_expand(s);
