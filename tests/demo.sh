@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # The main job, end to end on a Debian 12 machine: install what is needed,
-# build, start Postfix on 127.0.0.1:2525 (relaying to smtp-sink on :2526),
-# run the shipped conformance suite against it, print the summary, write
-# the reports and captures into ./out/, and stop what it started.
-# Exit status: the harness's own (0 all passed, 1 a conformance failure, ...).
+# build, run the shipped conformance suite against the built-in reference
+# server (no --target: it needs nothing else) as a baseline, then start
+# Postfix on 127.0.0.1:2525 (relaying to smtp-sink on :2526), run the suite
+# against it, print the summary, write the reports and captures into
+# ./out/ (the baseline's into ./out/reference/), and stop what it started.
+# Exit status: the harness's own for the Postfix run (0 all passed, 1 a
+# conformance failure, ...); the baseline must pass, or the demo stops.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
@@ -14,11 +17,17 @@ bash tests/setup-debian.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" -- --no-print-directory >/dev/null
 
+mkdir -p "$out/reference"
+echo "== the suite against the built-in reference server (the baseline)"
+build/smtp-harness run --quiet --report "json:$out/reference/report.json" \
+	--report "junit:$out/reference/report.xml" scenarios/conformance
+
+echo
+echo "== the suite against Postfix on 127.0.0.1:$port"
 stop() { bash tests/integration/target-postfix.sh stop "$port" >/dev/null 2>&1 || true; }
 trap stop EXIT
 bash tests/integration/target-postfix.sh start "$port"
 
-mkdir -p "$out"
 rc=0
 build/smtp-harness run --target "127.0.0.1:$port" \
 	--report "json:$out/report.json" --report "junit:$out/report.xml" \

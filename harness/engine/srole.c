@@ -836,13 +836,32 @@ srl_timeout_cb(uv_timer_t *t)
 	vbuf want = VBUF_INIT;
 
 	switch (c->phase) {
-	case PH_INPUT:
+	case PH_INPUT: {
+		const vbuf *in = &c->t->stream[CAP_C2S];
+		size_t left = in->len - c->rd;
+
 		srl_want(st, &want);
-		srl_finding(c->r, srl_check(c->r, st), (int)st->index, NULL, "expected %s within "
-		    "%u ms, got nothing", vbuf_str(&want), st->timeout_ms);
+		if (left == 0) {
+			srl_finding(c->r, srl_check(c->r, st), (int)st->index, NULL, "expected %s "
+			    "within %u ms, got nothing", vbuf_str(&want), st->timeout_ms);
+		} else {
+			/* Bytes came, but not a whole command (or not the end of
+			 * the data): quote them, they are what the client meant. */
+			rpt_evidence ev;
+			char *q = rpt_escape(in->data + c->rd, left < 64 ? left : 64);
+
+			rpt_evidence_at(&ev, c->t, CAP_C2S, c->rd, left);
+			srl_finding(c->r, srl_check(c->r, st), (int)st->index, &ev, "expected %s "
+			    "within %u ms, got %zu octet%s that %s: \"%s\"%s", vbuf_str(&want),
+			    st->timeout_ms, left, left == 1 ? "" : "s", c->mode == MODE_DATA ?
+			    "never end the data with CRLF.CRLF" : "end no command line", q,
+			    left > 64 ? "..." : "");
+			xfree(q);
+		}
 		vbuf_free(&want);
 		srl_conn_end(c, 0);
 		break;
+	}
 	case PH_CLOSED_WAIT:
 		srl_finding(c->r, srl_check(c->r, st), (int)st->index, NULL, "expected the client "
 		    "to close the connection within %u ms, it stayed open", st->timeout_ms);
