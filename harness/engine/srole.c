@@ -28,6 +28,7 @@
 #include "harness/check/passive.h"
 #include "harness/engine/proc.h"
 #include "harness/smtp/command.h"
+#include "harness/smtp/instream.h"
 #include "harness/util/atomic_file.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
@@ -49,23 +50,10 @@ typedef enum srl_phase {
 	PH_ENDING
 } srl_phase;
 
-typedef enum srl_mode {
-	MODE_CMD = 0,
-	MODE_DATA		/* after a 3xx to DATA */
-} srl_mode;
 
-typedef struct srl_item {
-	int content;		/* message content (DATA, or BDAT ... LAST) */
-	int bdat;		/* a BDAT command with its chunk */
-	int bdat_last;
-	size_t off;		/* in the C2S stream */
-	size_t len;		/* the line, or the content with its end */
-	char *line;		/* the command line without CRLF, NUL-terminated */
-	smtp_cmd cmd;
-	vbuf body;		/* content: unstuffed; BDAT: the chunk */
-} srl_item;
 
 typedef struct srl_conn srl_conn;
+typedef smtp_initem srl_item;
 
 struct eng_srole {
 	uv_loop_t *loop;
@@ -111,9 +99,7 @@ struct srl_conn {
 	const scn_session *ses;
 	size_t step;
 	size_t hits;		/* commands matched by the current repeat step */
-	size_t rd;		/* C2S bytes taken as commands or content */
-	srl_mode mode;
-	size_t data_scan;	/* MODE_DATA: searched for the end up to here */
+	smtp_instream in;	/* the C2S stream read as commands or content */
 	vbuf chunks;		/* BDAT chunks of the message so far */
 	srl_phase phase;
 	int peer_closed;
@@ -337,110 +323,28 @@ srl_reply(srl_conn *c, const scn_srv_step *st, const char *bytes, size_t len)
 
 /* ---- reading the client's stream ---------------------------------------- */
 
-static void
-srl_item_clear(srl_item *it)
-{
-	xfree(it->line);
-	vbuf_free(&it->body);
-	memset(it, 0, sizeof(*it));
-}
-
-/* The first CRLF.CRLF in p, or NULL (memmem is not POSIX). */
-static const char *
-srl_find_end(const char *p, size_t len)
-{
-	size_t i = 0;
-
-	while (i + 5 <= len) {
-		const char *q = memchr(p + i, '\r', len - 4 - i);
-
-		if (q == NULL)
-			return NULL;
-		if (memcmp(q, "\r\n.\r\n", 5) == 0)
-			return q;
-		i = (size_t)(q - p) + 1;
-	}
-	return NULL;
-}
-
 /* Takes the next command or content from the stream: 1 an item, 0 more
  * bytes needed, -1 the connection was ended (line too long). */
 static int
 srl_take(srl_conn *c, srl_item *it)
 {
 	const vbuf *in = &c->t->stream[CAP_C2S];
-	const char *p = in->data + c->rd;
-	size_t avail = in->len - c->rd;
-	const char *nl;
-	size_t linelen;
+	int rc = smtp_in_take(&c->in, in->data, in->len, HARNESS_SRV_LINE_MAX,
+	    HARNESS_SROLE_MESSAGE_MAX, it);
 
-	memset(it, 0, sizeof(*it));
-	it->off = c->rd;
-	if (avail == 0)
-		return 0;
-	if (c->mode == MODE_DATA) {
-		const char *end = NULL;
-		size_t from;
+	if (rc == SMTP_IN_TOO_LONG) {
+		rpt_evidence ev;
 
-		if (avail >= 3 && memcmp(p, ".\r\n", 3) == 0) {
-			it->len = 3;
-		} else {
-			from = c->data_scan > c->rd + 2 ? c->data_scan - 2 : c->rd;
-			end = srl_find_end(in->data + from, in->len - from);
-			if (end == NULL) {
-				c->data_scan = in->len;
-				return 0;
-			}
-			it->len = (size_t)(end - p) + 5;
-			smtp_data_unstuff(&it->body, p, (size_t)(end - p) + 2);
-		}
-		it->content = 1;
-		c->rd += it->len;
-		c->mode = MODE_CMD;
-		c->data_scan = 0;
-		return 1;
+		rpt_evidence_at(&ev, c->t, CAP_C2S, c->in.rd, 64);
+		srl_finding(c->r, c->r->s->check, c->step_no, &ev, "expected a command line of at "
+		    "most %d octets, got more without a line end (RFC 5321 §4.5.3.1.4)",
+		    HARNESS_SRV_LINE_MAX);
+		c->close_after = 1;
+		c->rep_step = NULL;
+		srl_reply(c, NULL, SRL_TOO_LONG, strlen(SRL_TOO_LONG));
+		return -1;
 	}
-	nl = memchr(p, '\n', avail);
-	if (nl == NULL) {
-		if (avail > HARNESS_SRV_LINE_MAX) {
-			rpt_evidence ev;
-
-			rpt_evidence_at(&ev, c->t, CAP_C2S, c->rd, 64);
-			srl_finding(c->r, c->r->s->check, c->step_no, &ev, "expected a command line of at "
-			    "most %d octets, got more without a line end (RFC 5321 §4.5.3.1.4)",
-			    HARNESS_SRV_LINE_MAX);
-			c->close_after = 1;
-			c->rep_step = NULL;
-			srl_reply(c, NULL, SRL_TOO_LONG, strlen(SRL_TOO_LONG));
-			return -1;
-		}
-		return 0;
-	}
-	linelen = (size_t)(nl - p);
-	it->len = linelen + 1;
-	if (linelen > 0 && p[linelen - 1] == '\r')
-		linelen--;
-	it->line = xstrndup(p, linelen);
-	smtp_cmd_parse(it->line, strlen(it->line), &it->cmd);
-	if (it->cmd.verb == SMTP_VERB_BDAT) {
-		char *end;
-		unsigned long long n = strtoull(it->cmd.args, &end, 10);
-
-		if (end != it->cmd.args && n <= HARNESS_SROLE_MESSAGE_MAX) {
-			while (*end == ' ')
-				end++;
-			if (avail - it->len < n) {
-				srl_item_clear(it);
-				return 0;
-			}
-			it->bdat = 1;
-			it->bdat_last = strncasecmp(end, "LAST", 4) == 0;
-			vbuf_append(&it->body, p + it->len, (size_t)n);
-			it->len += (size_t)n;
-		}
-	}
-	c->rd += it->len;
-	return 1;
+	return rc;
 }
 
 /* ---- judging ------------------------------------------------------------ */
@@ -815,10 +719,8 @@ srl_judge(srl_conn *c, srl_item *it)
 		len = dlen;
 	}
 	data3 = !it->content && it->cmd.verb == SMTP_VERB_DATA && len > 0 && bytes[0] == '3';
-	if (data3) {
-		c->mode = MODE_DATA;
-		c->data_scan = c->rd;
-	}
+	if (data3)
+		smtp_in_expect_data(&c->in);
 	if (!it->content && it->cmd.verb == SMTP_VERB_QUIT && len >= 3 &&
 	    memcmp(bytes, "221", 3) == 0)
 		c->close_after = 1;	/* the server closes after 221 */
@@ -838,7 +740,7 @@ srl_timeout_cb(uv_timer_t *t)
 	switch (c->phase) {
 	case PH_INPUT: {
 		const vbuf *in = &c->t->stream[CAP_C2S];
-		size_t left = in->len - c->rd;
+		size_t left = in->len - c->in.rd;
 
 		srl_want(st, &want);
 		if (left == 0) {
@@ -848,12 +750,12 @@ srl_timeout_cb(uv_timer_t *t)
 			/* Bytes came, but not a whole command (or not the end of
 			 * the data): quote them, they are what the client meant. */
 			rpt_evidence ev;
-			char *q = rpt_escape(in->data + c->rd, left < 64 ? left : 64);
+			char *q = rpt_escape(in->data + c->in.rd, left < 64 ? left : 64);
 
-			rpt_evidence_at(&ev, c->t, CAP_C2S, c->rd, left);
+			rpt_evidence_at(&ev, c->t, CAP_C2S, c->in.rd, left);
 			srl_finding(c->r, srl_check(c->r, st), (int)st->index, &ev, "expected %s "
 			    "within %u ms, got %zu octet%s that %s: \"%s\"%s", vbuf_str(&want),
-			    st->timeout_ms, left, left == 1 ? "" : "s", c->mode == MODE_DATA ?
+			    st->timeout_ms, left, left == 1 ? "" : "s", c->in.data ?
 			    "never end the data with CRLF.CRLF" : "end no command line", q,
 			    left > 64 ? "..." : "");
 			xfree(q);
@@ -881,7 +783,7 @@ static void
 srl_peer_gone(srl_conn *c, const scn_srv_step *st)
 {
 	eng_srole *r = c->r;
-	size_t left = c->t->stream[CAP_C2S].len - c->rd;
+	size_t left = c->t->stream[CAP_C2S].len - c->in.rd;
 
 	/* Optional steps the client did not take are no loss. */
 	while (st != NULL && st->optional) {
@@ -896,7 +798,7 @@ srl_peer_gone(srl_conn *c, const scn_srv_step *st)
 
 		srl_want(st, &want);
 		if (left > 0) {
-			rpt_evidence_at(&ev, c->t, CAP_C2S, c->rd, left);
+			rpt_evidence_at(&ev, c->t, CAP_C2S, c->in.rd, left);
 			srl_finding(r, srl_check(r, st), (int)st->index, &ev, "expected %s, the "
 			    "client %s the connection after %zu octets that end no command or content",
 			    vbuf_str(&want), c->peer_reset ? "reset" : "closed", left);
@@ -952,7 +854,7 @@ srl_next(srl_conn *c)
 		srl_conn_end(c, 0);
 		return;
 	}
-	if (c->peer_closed && c->rd >= c->t->stream[CAP_C2S].len) {
+	if (c->peer_closed && c->in.rd >= c->t->stream[CAP_C2S].len) {
 		srl_peer_gone(c, st);
 		return;
 	}
@@ -977,7 +879,7 @@ srl_next(srl_conn *c)
 		return;
 	}
 	srl_judge(c, &it);
-	srl_item_clear(&it);
+	smtp_initem_clear(&it);
 }
 
 static void
