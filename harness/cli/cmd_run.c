@@ -32,7 +32,7 @@ static const char run_usage[] =
     "\n"
     "  --target HOST:PORT      the server under test ([v6addr]:port for IPv6)\n"
     "  --jobs N                scenarios at once (default: one per CPU)\n"
-    "  --report FORMAT:FILE    also write a report; FORMAT is text, json, junit or tap\n"
+    "  --report FORMAT:FILE    also write a report; FORMAT is text, json, junit, tap or html\n"
     "                          (repeatable)\n"
     "  --capture DIR           write one pcap per scenario into DIR\n"
     "  --var NAME=VALUE        set a scenario variable (rcpt, from, helo, bad_rcpt,\n"
@@ -175,7 +175,7 @@ cli_run(int argc, char **argv)
 			r->format = xstrndup(optarg, (size_t)(colon - optarg));
 			r->path = xstrdup(colon + 1);
 			if (!rpt_format_known(r->format)) {
-				cli_usage_error("--report: unknown format \"%s\"; expected text, json, junit or tap",
+				cli_usage_error("--report: unknown format \"%s\"; expected text, json, junit, tap or html",
 				    r->format);
 				goto out;
 			}
@@ -303,6 +303,7 @@ cli_run(int argc, char **argv)
 	else
 		run = rpt_run_new(target ? target : "built-in reference server");
 	run->started_us = cap_now_us();
+	run->catalog = chk_catalog_describe;
 	if (random) {
 		/* Random faults only with a seed the user can give back. */
 		if (!seeded)
