@@ -360,21 +360,23 @@ ladder_event(vbuf *b, const cap_segment *s, size_t i, int y, int flag)
 static void
 ladder_arrow(vbuf *b, const cap_transcript *t, const cap_segment *s, size_t i, int y, int flag)
 {
-	const char *p = t->stream[s->dir].data + s->off;
+	const vbuf *st = &t->stream[s->dir];
+	const char *p = s->off <= st->len ? st->data + s->off : "";
+	size_t len = s->off <= st->len && s->len <= st->len - s->off ? s->len : 0;
 	int from = s->dir == CAP_C2S ? LAD_X_CLIENT : LAD_X_SERVER;
 	int to = s->dir == CAP_C2S ? LAD_X_SERVER : LAD_X_CLIENT;
 	int head = s->dir == CAP_C2S ? -9 : 9;
 
 	vbuf_printf(b, "<g class=\"arrow %s%s\" data-seg=\"%zu\"><title>#%zu %s, %zu bytes: ",
 	    s->dir == CAP_C2S ? "c2s" : "s2c", flag ? " flagged" : "", i, i, cap_dir_str(s->dir),
-	    s->len);
-	bytes(b, p, s->len < HARNESS_HTML_TITLE_MAX ? s->len : HARNESS_HTML_TITLE_MAX);
-	if (s->len > HARNESS_HTML_TITLE_MAX)
+	    len);
+	bytes(b, p, len < HARNESS_HTML_TITLE_MAX ? len : HARNESS_HTML_TITLE_MAX);
+	if (len > HARNESS_HTML_TITLE_MAX)
 		vbuf_append_str(b, "...");
 	vbuf_printf(b, "</title><line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\"/>"
 	    "<path d=\"M%d,%d l%d,-4 v8 z\"/><text x=\"%d\" y=\"%d\" text-anchor=\"middle\">",
 	    from, y + 5, to, y + 5, to, y + 5, head, (LAD_X_CLIENT + LAD_X_SERVER) / 2, y);
-	arrow_label(b, p, s->len);
+	arrow_label(b, p, len);
 	vbuf_append_str(b, "</text></g>\n");
 }
 
