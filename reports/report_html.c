@@ -141,7 +141,7 @@ severity(rpt_verdict v)
 
 typedef struct area {
 	char *name;
-	size_t n[4];		/* by rpt_verdict PASS..SKIP */
+	size_t n[5];		/* by rpt_verdict PASS..SKIP; [4] known FAILs */
 } area;
 
 static void
@@ -171,17 +171,21 @@ summary(vbuf *b, const rpt_run *run)
 			memset(&areas[nareas], 0, sizeof(*areas));
 			areas[nareas++].name = xstrndup(sc->id, len);
 		}
-		if (sc->verdict <= RPT_SKIP)
+		/* As in the counts above: a known FAIL is not "failed". */
+		if (sc->verdict == RPT_FAIL && sc->known)
+			areas[k].n[4]++;
+		else if (sc->verdict <= RPT_SKIP)
 			areas[k].n[sc->verdict]++;
 	}
 	vbuf_append_str(b, "<table id=\"areas\"><tr><th>area</th><th>passed</th><th>failed</th>"
-	    "<th>errors</th><th>skipped</th></tr>\n");
+	    "<th>known</th><th>errors</th><th>skipped</th></tr>\n");
 	for (size_t k = 0; k < nareas; k++) {
 		vbuf_append_str(b, "<tr><td>");
 		str(b, areas[k].name);
 		vbuf_printf(b, "</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td>"
-		    "<td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>\n", areas[k].n[RPT_PASS],
-		    areas[k].n[RPT_FAIL], areas[k].n[RPT_ERROR], areas[k].n[RPT_SKIP]);
+		    "<td class=\"n\">%zu</td><td class=\"n\">%zu</td><td class=\"n\">%zu</td></tr>\n",
+		    areas[k].n[RPT_PASS], areas[k].n[RPT_FAIL], areas[k].n[4], areas[k].n[RPT_ERROR],
+		    areas[k].n[RPT_SKIP]);
 		xfree(areas[k].name);
 	}
 	vbuf_append_str(b, "</table>\n");

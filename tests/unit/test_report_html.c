@@ -236,6 +236,18 @@ START_TEST(test_report_html_summary_profile_order)
 	ck_assert_ptr_nonnull(strstr(h, "<tr><td>session</td><td class=\"n\">0</td>"
 	    "<td class=\"n\">1</td>"));
 	ck_assert_ptr_nonnull(strstr(h, "<tr><td>client</td>"));
+	ck_assert_ptr_nonnull(strstr(h, "<tr><td>pipelining</td><td class=\"n\">0</td>"
+	    "<td class=\"n\">0</td><td class=\"n\">0</td><td class=\"n\">0</td>"
+	    "<td class=\"n\">1</td></tr>"));
+	/* A FAIL the baseline accepts counts as known, not failed, as in the
+	 * counts above. */
+	run->scenarios[3]->known = 1;
+	xfree(h);
+	h = rpt_html_string(run);
+	ck_assert_ptr_nonnull(strstr(h, "<tr><td>client</td><td class=\"n\">0</td>"
+	    "<td class=\"n\">0</td><td class=\"n\">1</td>"));
+	ck_assert_ptr_nonnull(strstr(h, "<span class=\"v KNOWN\">KNOWN</span>"));
+	prof = strstr(h, "<table id=\"profile-table\">");
 	/* The profile: each id once, the worst verdict, keyword and section
 	 * from the catalog. */
 	ck_assert_ptr_nonnull(prof);
