@@ -10,7 +10,7 @@
 
 #include "harness/util/atomic_file.h"
 
-static const char *const formats[] = { "text", "json", "junit", "tap" };
+static const char *const formats[] = { "text", "json", "junit", "tap", "html" };
 
 int
 rpt_format_known(const char *fmt)
@@ -50,7 +50,9 @@ rpt_write(const rpt_run *run, const char *fmt, const char *path, char *err, size
 		return rpt_junit_write(run, path, err, errlen);
 	if (fmt != NULL && strcmp(fmt, "tap") == 0)
 		return rpt_tap_write(run, path, err, errlen);
-	snprintf(err, errlen, "%s: unknown report format '%s' (expected text, json, junit or tap)",
+	if (fmt != NULL && strcmp(fmt, "html") == 0)
+		return rpt_html_write(run, path, err, errlen);
+	snprintf(err, errlen, "%s: unknown report format '%s' (expected text, json, junit, tap or html)",
 	    path ? path : "-", fmt ? fmt : "");
 	return -1;
 }

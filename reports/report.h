@@ -11,6 +11,8 @@
  *          section; the transcript in system-out (Jenkins, GitLab)
  *   tap    TAP version 13: a test point per scenario, a YAML block with
  *          the failing checks for FAIL and ERROR
+ *   html   one self-contained page: summary, conformance profile, and
+ *          each scenario (failing first) with a ladder diagram (SVG)
  */
 #ifndef REPORTS_REPORT_H
 #define REPORTS_REPORT_H
@@ -41,6 +43,10 @@ char *rpt_junit_string(const rpt_run *run);
 int rpt_tap_write(const rpt_run *run, const char *path, char *err, size_t errlen);
 /* The TAP 13 stream as a string the caller frees. */
 char *rpt_tap_string(const rpt_run *run);
+
+int rpt_html_write(const rpt_run *run, const char *path, char *err, size_t errlen);
+/* The HTML page as a string the caller frees. */
+char *rpt_html_string(const rpt_run *run);
 
 /* Returns 1 if fmt names a known format. */
 int rpt_format_known(const char *fmt);

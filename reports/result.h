@@ -109,6 +109,11 @@ typedef struct rpt_scenario {
 
 struct rpt_baseline;		/* reports/baseline.h */
 
+/* Looks a check id up in the conformance catalog, which lives above
+ * reports/ (harness/check): sets its keyword as the catalog writes it
+ * ("MUST", "SHOULD / MAY") and its RFC sections; 0, or -1 when unknown. */
+typedef int (*rpt_catalog_fn)(const char *check, const char **keyword, const char **refs);
+
 typedef struct rpt_run {
 	char *target;		/* "127.0.0.1:2525" */
 	uint64_t started_us;
@@ -119,6 +124,7 @@ typedef struct rpt_run {
 	size_t nscenarios;
 	size_t scenarios_cap;
 	struct rpt_baseline *baseline;	/* owned; applied with rpt_baseline_apply */
+	rpt_catalog_fn catalog;	/* NULL: reports show no keywords */
 } rpt_run;
 
 typedef struct rpt_summary {

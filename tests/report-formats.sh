@@ -1,7 +1,8 @@
 #!/bin/bash
 # report-formats.sh - the reports real runs write agree with their formats.
 #
-# Runs the harness four ways on loopback, each writing JSON, JUnit and TAP:
+# Runs the harness four ways on loopback, each writing JSON, JUnit, TAP
+# and HTML:
 #   a. the conformance suite against the built-in reference server (exit 0);
 #   b. server-role scenarios with a client that never connects, and
 #      --write-baseline (FAIL, exit 1; client and received objects);
@@ -16,12 +17,15 @@
 #          is there)
 #   junit  every JUnit report against reports/junit-10.xsd (xmllint,
 #          from libxml2-utils)
+#   html   every HTML report is well-formed XML (xmllint) and HTML with
+#          every element closed, fetches nothing, and draws what the JSON
+#          report of the same run holds (tests/html-check.py page)
 #
 # Usage: report-formats.sh MODE HARNESS_BIN SOURCE_DIR
 # Prints "ok - ..." / "not ok - ..." and exits 1 when anything failed.
 
 set -uo pipefail
-mode=${1:?usage: report-formats.sh json|junit HARNESS_BIN SOURCE_DIR}
+mode=${1:?usage: report-formats.sh json|junit|html HARNESS_BIN SOURCE_DIR}
 bin=${2:?}
 src=${3:?}
 py=/usr/bin/python3
@@ -37,7 +41,7 @@ run() {
 	local label=$1 want=$2 status
 	shift 2
 	"$bin" run --quiet --report "json:$work/$label.json" --report "junit:$work/$label.xml" \
-		--report "tap:$work/$label.tap" "$@" >"$work/$label.out" 2>&1
+		--report "tap:$work/$label.tap" --report "html:$work/$label.html" "$@" >"$work/$label.out" 2>&1
 	status=$?
 	if [ "$status" -eq "$want" ]; then
 		ok "run $label: exit $status"
@@ -187,8 +191,24 @@ junit)
 		not_ok "JUnit lacks the baseline's known, fixed or unexercised entries"
 	fi
 	;;
+html)
+	for l in "${labels[@]}"; do
+		if out=$(xmllint --noout "$work/$l.html" 2>&1 &&
+			"$py" "$src/tests/html-check.py" page "$work/$l.html" "$work/$l.json" 2>&1); then
+			ok "$l.html is well-formed, self-contained and draws every transcript"
+		else
+			not_ok "$l.html: $(echo "$out" | head -n 5)"
+		fi
+	done
+	if grep -q 'echo started; echo no connection' "$work/b-silent-client.html" &&
+		grep -q '<pre class="client-stderr">no connection' "$work/b-silent-client.html"; then
+		ok "the HTML report shows the client's command and output"
+	else
+		not_ok "b-silent-client.html lacks the client's command or output"
+	fi
+	;;
 *)
-	echo "report-formats.sh: unknown MODE $mode (json or junit)" >&2
+	echo "report-formats.sh: unknown MODE $mode (json, junit or html)" >&2
 	exit 2
 	;;
 esac

@@ -3,7 +3,8 @@
 #
 # Installs the build dependencies and, unless --build-only is given, the
 # test tools and the mail software the integration tests run against
-# (Postfix, smtp-sink, aiosmtpd, swaks, tshark, dig). Everything comes from
+# (Postfix, smtp-sink, aiosmtpd, swaks, tshark, dig), and Chromium, which
+# renders the HTML reports headless. Everything comes from
 # Debian's archive. Safe to run any number of times: debconf answers are
 # re-set and apt-get install leaves installed packages alone.
 #
@@ -25,7 +26,7 @@ build_pkgs="build-essential cmake pkg-config check libuv1-dev libpcap-dev
 
 # swaks needs the two Perl TLS modules for --tls.
 test_pkgs="tshark swaks curl msmtp python3-aiosmtpd python3-jsonschema libxml2-utils iproute2 procps ca-certificates
-	openssl libnet-ssleay-perl libio-socket-ssl-perl postfix bind9-dnsutils"
+	openssl libnet-ssleay-perl libio-socket-ssl-perl postfix bind9-dnsutils chromium"
 
 die() {
 	echo "$prog: error: $*" >&2
@@ -98,7 +99,7 @@ run "installing build dependencies" $apt_install $build_pkgs
 # shellcheck disable=SC2086
 run "installing test tools and mail servers" $apt_install $test_pkgs
 
-for tool in postconf postfix /usr/sbin/smtp-sink swaks tshark curl msmtp dig xmllint; do
+for tool in postconf postfix /usr/sbin/smtp-sink swaks tshark curl msmtp dig xmllint chromium; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool missing after install"
 done
 /usr/bin/python3 -c 'import aiosmtpd' 2>>"$log" ||

@@ -24,6 +24,18 @@ chk_catalog_count(void)
 	return chk_catalog_table_len;
 }
 
+int
+chk_catalog_describe(const char *id, const char **keyword, const char **refs)
+{
+	const chk_entry *e = chk_catalog_find(id);
+
+	if (e == NULL)
+		return -1;
+	*keyword = e->keyword_text;
+	*refs = e->refs;
+	return 0;
+}
+
 const chk_entry *
 chk_catalog_at(size_t i)
 {

@@ -40,6 +40,8 @@ extern const size_t chk_catalog_table_len;
 /* The entry for id, or NULL. */
 const chk_entry *chk_catalog_find(const char *id);
 size_t chk_catalog_count(void);
+/* An rpt_catalog_fn: id's keyword text and refs; 0, or -1 if unknown. */
+int chk_catalog_describe(const char *id, const char **keyword, const char **refs);
 const chk_entry *chk_catalog_at(size_t i);
 /* MUST -> RPT_FAIL, SHOULD -> RPT_WARN, MAY/advisory -> RPT_INFO. */
 rpt_verdict chk_keyword_verdict(chk_keyword k);

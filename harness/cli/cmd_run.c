@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/ioctl.h>
+
 #include "captures/transcript.h"
 #include "harness/check/catalog.h"
 #include "harness/cli/cli.h"
@@ -20,6 +22,7 @@
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
 #include "reports/baseline.h"
+#include "reports/progress.h"
 #include "reports/report.h"
 
 static const char run_usage[] =
@@ -32,7 +35,7 @@ static const char run_usage[] =
     "\n"
     "  --target HOST:PORT      the server under test ([v6addr]:port for IPv6)\n"
     "  --jobs N                scenarios at once (default: one per CPU)\n"
-    "  --report FORMAT:FILE    also write a report; FORMAT is text, json, junit or tap\n"
+    "  --report FORMAT:FILE    also write a report; FORMAT is text, json, junit, tap or html\n"
     "                          (repeatable)\n"
     "  --capture DIR           write one pcap per scenario into DIR\n"
     "  --var NAME=VALUE        set a scenario variable (rcpt, from, helo, bad_rcpt,\n"
@@ -77,10 +80,27 @@ parse_ms(const char *opt, const char *s, uint32_t *out)
 }
 
 static void
+run_started(void *arg, const char *id)
+{
+	rpt_progress_start(arg, id);
+}
+
+static void
 run_progress(void *arg, const rpt_scenario *sc)
 {
-	rpt_text_scenario_line_bl(stdout, sc, arg);
-	fflush(stdout);
+	rpt_progress_done(arg, sc);
+}
+
+/* The terminal's columns, or 0 when not known. */
+static size_t
+term_width(void)
+{
+	struct winsize ws;
+	const char *cols = getenv("COLUMNS");
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return cols != NULL ? (size_t)strtoul(cols, NULL, 10) : 0;
 }
 
 static int
@@ -135,6 +155,7 @@ cli_run(int argc, char **argv)
 	int seeded = 0, random = 0;
 	scn_list list = { 0 };
 	rpt_run *run = NULL;
+	rpt_progress *progress = NULL;
 	rpt_summary sum;
 	char err[1024];
 	int quiet = 0;
@@ -175,7 +196,7 @@ cli_run(int argc, char **argv)
 			r->format = xstrndup(optarg, (size_t)(colon - optarg));
 			r->path = xstrdup(colon + 1);
 			if (!rpt_format_known(r->format)) {
-				cli_usage_error("--report: unknown format \"%s\"; expected text, json, junit or tap",
+				cli_usage_error("--report: unknown format \"%s\"; expected text, json, junit, tap or html",
 				    r->format);
 				goto out;
 			}
@@ -303,6 +324,7 @@ cli_run(int argc, char **argv)
 	else
 		run = rpt_run_new(target ? target : "built-in reference server");
 	run->started_us = cap_now_us();
+	run->catalog = chk_catalog_describe;
 	if (random) {
 		/* Random faults only with a seed the user can give back. */
 		if (!seeded)
@@ -314,7 +336,19 @@ cli_run(int argc, char **argv)
 		fflush(stdout);
 	}
 	err[0] = '\0';
-	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, baseline, err, sizeof(err));
+	if (!quiet) {
+		/* On a terminal: a live status line and colour; else plain lines. */
+		int flags = rpt_progress_flags(isatty(STDOUT_FILENO), getenv("NO_COLOR"),
+		    getenv("TERM"));
+
+		progress = rpt_progress_new(stdout, flags, list.n,
+		    flags & RPT_PROGRESS_TTY ? term_width() : 0, baseline);
+		cfg.started = run_started;
+	}
+	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, progress, err, sizeof(err));
+	rpt_progress_end(progress);
+	rpt_progress_free(progress);
+	progress = NULL;
 	{
 		uint64_t now = cap_now_us();
 

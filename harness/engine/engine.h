@@ -23,6 +23,9 @@
 #include "harness/scenario/scenario.h"
 #include "reports/result.h"
 
+/* Called as each scenario starts, with eng_run's arg. */
+typedef void (*eng_start_cb)(void *arg, const char *id);
+
 typedef struct eng_config {
 	const char *host;		/* target host name or address */
 	const char *port;		/* target port, as text */
@@ -41,6 +44,7 @@ typedef struct eng_config {
 	int builtin_server;		/* start the reference server (serve.h) on
 					 * 127.0.0.1, any port, on the run's loop and
 					 * run against it; host and port are ignored */
+	eng_start_cb started;		/* may be NULL */
 } eng_config;
 
 /* Called as each scenario finishes, in finishing order; the result still

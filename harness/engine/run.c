@@ -94,6 +94,8 @@ run_fill(run_state *rs)
 		slot->index = rs->next++;
 		s = rs->list->items[slot->index];
 		rs->running++;
+		if (rs->cfg->started != NULL)
+			rs->cfg->started(rs->arg, s->id);
 		if (s->role == SCN_ROLE_SERVER)
 			eng_srole_start(&rs->loop, rs->cfg, s, run_srole_done, slot);
 		else

@@ -55,6 +55,9 @@
 #define HARNESS_SEGMENTS_MAX	(1024 * 1024)	/* transcript segments per session */
 #define HARNESS_VERB_MAX	16		/* longest verb we name in reports */
 #define HARNESS_EVIDENCE_MAX	200		/* bytes of evidence quoted in a finding */
+#define HARNESS_HTML_ARROWS_MAX	400		/* transcript segments drawn in one HTML ladder */
+#define HARNESS_HTML_LABEL_MAX	64		/* bytes of a segment shown on its arrow */
+#define HARNESS_HTML_TITLE_MAX	512		/* bytes of a segment in its arrow's tooltip */
 #define HARNESS_VARS_MAX	64		/* variables per scenario */
 #define HARNESS_VAR_VALUE_MAX	1024		/* bytes in one captured variable */
 #define HARNESS_SCENARIO_FILE_MAX (4 * 1024 * 1024) /* size of one scenario file */
