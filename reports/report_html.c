@@ -289,8 +289,15 @@ arrow_label(vbuf *b, const char *p, size_t len)
 }
 
 /* Finding numbers (1-based) on segment seg, drawn at row y. */
+/* Whether finding f points at segment seg of connection conn. */
+static int
+points_at(const rpt_finding *f, size_t conn, size_t seg)
+{
+	return f->evidence.present && f->evidence.conn == conn && f->evidence.seg == seg;
+}
+
 static void
-marks(vbuf *b, const rpt_scenario *sc, size_t seg, int y)
+marks(vbuf *b, const rpt_scenario *sc, size_t conn, size_t seg, int y)
 {
 	int j = 0;
 
@@ -298,7 +305,7 @@ marks(vbuf *b, const rpt_scenario *sc, size_t seg, int y)
 		const rpt_finding *f = &sc->findings[k];
 		int x = LAD_X_MARK + j * LAD_MARK_STEP;
 
-		if (!f->evidence.present || f->evidence.seg != seg)
+		if (!points_at(f, conn, seg))
 			continue;
 		vbuf_printf(b, "<g class=\"mark %s\" data-finding=\"%zu\"><title>%zu. %s ",
 		    rpt_verdict_str(f->verdict), k + 1, k + 1, rpt_verdict_str(f->verdict));
@@ -312,22 +319,13 @@ marks(vbuf *b, const rpt_scenario *sc, size_t seg, int y)
 	}
 }
 
-static int
-flagged(const rpt_scenario *sc, size_t seg)
-{
-	for (size_t k = 0; k < sc->nfindings; k++)
-		if (sc->findings[k].evidence.present && sc->findings[k].evidence.seg == seg)
-			return 1;
-	return 0;
-}
-
 static size_t
-marks_on(const rpt_scenario *sc, size_t seg)
+marks_on(const rpt_scenario *sc, size_t conn, size_t seg)
 {
 	size_t n = 0;
 
 	for (size_t k = 0; k < sc->nfindings; k++)
-		n += sc->findings[k].evidence.present && sc->findings[k].evidence.seg == seg;
+		n += (size_t)points_at(&sc->findings[k], conn, seg);
 	return n;
 }
 
@@ -384,18 +382,19 @@ ladder_arrow(vbuf *b, const cap_transcript *t, const cap_segment *s, size_t i, i
 	vbuf_append_str(b, "</text></g>\n");
 }
 
+/* The ladder of connection conn (0: the scenario's transcript). */
 static void
-ladder(vbuf *b, const rpt_scenario *sc)
+ladder(vbuf *b, const rpt_scenario *sc, size_t conn)
 {
-	const cap_transcript *t = sc->transcript;
+	const cap_transcript *t = rpt_scenario_conn(sc, conn);
 	size_t ndraw = t->nsegs < HARNESS_HTML_ARROWS_MAX ? t->nsegs : HARNESS_HTML_ARROWS_MAX;
 	size_t most = 0;
 	int height = LAD_TOP + (int)ndraw * LAD_ROW + 10, width = LAD_WIDTH;
 	char ca[128], sa[128];
 
 	for (size_t i = 0; i < ndraw; i++)
-		if (marks_on(sc, i) > most)
-			most = marks_on(sc, i);
+		if (marks_on(sc, conn, i) > most)
+			most = marks_on(sc, conn, i);
 	if (LAD_X_MARK + (int)most * LAD_MARK_STEP + 10 > width)
 		width = LAD_X_MARK + (int)most * LAD_MARK_STEP + 10;
 	vbuf_printf(b, "<svg class=\"ladder\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
@@ -415,7 +414,7 @@ ladder(vbuf *b, const rpt_scenario *sc)
 		const cap_segment *s = &t->segs[i];
 		int y = LAD_TOP + (int)i * LAD_ROW + LAD_ROW / 2;
 		uint64_t rel = s->ts_us > t->segs[0].ts_us ? s->ts_us - t->segs[0].ts_us : 0;
-		int flag = flagged(sc, i);
+		int flag = marks_on(sc, conn, i) > 0;
 
 		vbuf_printf(b, "<text class=\"t\" x=\"4\" y=\"%d\">+%" PRIu64 ".%03" PRIu64 " ms</text>\n",
 		    y + 4, rel / 1000, rel % 1000);
@@ -423,7 +422,7 @@ ladder(vbuf *b, const rpt_scenario *sc)
 			ladder_arrow(b, t, s, i, y, flag);
 		else
 			ladder_event(b, s, i, y, flag);
-		marks(b, sc, i, y + 5);
+		marks(b, sc, conn, i, y + 5);
 	}
 	vbuf_append_str(b, "</svg>\n");
 	if (t->nsegs > ndraw)
@@ -439,13 +438,8 @@ ladder(vbuf *b, const rpt_scenario *sc)
 static void
 findings(vbuf *b, const rpt_scenario *sc, size_t n)
 {
-	size_t ndraw = 0;
-
 	if (sc->nfindings == 0)
 		return;
-	if (sc->transcript != NULL)
-		ndraw = sc->transcript->nsegs < HARNESS_HTML_ARROWS_MAX ? sc->transcript->nsegs :
-		    HARNESS_HTML_ARROWS_MAX;
 	vbuf_append_str(b, "<ol class=\"findings\">\n");
 	for (size_t k = 0; k < sc->nfindings; k++) {
 		const rpt_finding *f = &sc->findings[k];
@@ -466,7 +460,14 @@ findings(vbuf *b, const rpt_scenario *sc, size_t n)
 			vbuf_append_str(b, " passive: ");
 		str(b, f->message);
 		if (f->evidence.present) {
-			vbuf_printf(b, "<br/>evidence: segment %zu offset %zu (%s)%s: <code>",
+			const cap_transcript *t = rpt_scenario_conn(sc, f->evidence.conn);
+			size_t ndraw = t == NULL ? 0 : t->nsegs < HARNESS_HTML_ARROWS_MAX ? t->nsegs :
+			    HARNESS_HTML_ARROWS_MAX;
+
+			vbuf_append_str(b, "<br/>evidence: ");
+			if (sc->nmore > 0)
+				vbuf_printf(b, "connection %zu, ", f->evidence.conn + 1);
+			vbuf_printf(b, "segment %zu offset %zu (%s)%s: <code>",
 			    f->evidence.seg, f->evidence.off, cap_dir_str(f->evidence.dir),
 			    f->evidence.seg < ndraw ? "" : ", not drawn");
 			str(b, f->evidence.excerpt);
@@ -567,10 +568,21 @@ scenario(vbuf *b, const rpt_scenario *sc, size_t n)
 		client(b, sc->client);
 	if (sc->received != NULL)
 		received(b, sc->received);
-	if (sc->transcript != NULL && sc->transcript->nsegs > 0)
-		ladder(b, sc);
-	else
+	if (sc->transcript != NULL && sc->transcript->nsegs > 0) {
+		for (size_t conn = 0; conn <= sc->nmore; conn++) {
+			const cap_transcript *t = rpt_scenario_conn(sc, conn);
+
+			if (sc->nmore > 0)
+				vbuf_printf(b, "<h4 class=\"conn\">connection %zu of %zu</h4>\n", conn + 1,
+				    sc->nmore + 1);
+			if (t != NULL && t->nsegs > 0)
+				ladder(b, sc, conn);
+			else
+				vbuf_append_str(b, "<p class=\"note\">No transcript.</p>\n");
+		}
+	} else {
 		vbuf_append_str(b, "<p class=\"note\">No transcript.</p>\n");
+	}
 	vbuf_append_str(b, "</details>\n");
 }
 

@@ -121,6 +121,7 @@ finding_json(const rpt_finding *f)
 	if (f->evidence.present) {
 		cJSON *ev = cJSON_AddObjectToObject(o, "evidence");
 
+		add_num(ev, "connection", (double)f->evidence.conn + 1);
 		add_num(ev, "segment", (double)f->evidence.seg);
 		add_num(ev, "offset", (double)f->evidence.off);
 		cJSON_AddStringToObject(ev, "direction", cap_dir_str(f->evidence.dir));
@@ -231,6 +232,12 @@ scenario_json(const rpt_scenario *sc)
 		cJSON_AddItemToObject(o, "transcript", transcript_json(sc->transcript));
 	else
 		cJSON_AddNullToObject(o, "transcript");
+	{
+		cJSON *more = cJSON_AddArrayToObject(o, "more_transcripts");
+
+		for (size_t k = 0; k < sc->nmore; k++)
+			cJSON_AddItemToArray(more, transcript_json(sc->more[k]));
+	}
 	return o;
 }
 

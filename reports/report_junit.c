@@ -103,7 +103,10 @@ failure_body(vbuf *b, const rpt_scenario *sc)
 		finding_head(b, f);
 		vbuf_append_byte(b, '\n');
 		if (f->evidence.present) {
-			vbuf_printf(b, "  evidence: segment %zu offset %zu (%s): ", f->evidence.seg,
+			vbuf_append_str(b, "  evidence: ");
+			if (f->evidence.conn > 0)
+				vbuf_printf(b, "connection %zu, ", f->evidence.conn + 1);
+			vbuf_printf(b, "segment %zu offset %zu (%s): ", f->evidence.seg,
 			    f->evidence.off, cap_dir_str(f->evidence.dir));
 			xml_put(b, f->evidence.excerpt);
 			vbuf_append_byte(b, '\n');
@@ -329,6 +332,10 @@ testcase(vbuf *b, const rpt_scenario *sc)
 		client_text(b, sc);
 	if (sc->transcript != NULL)
 		transcript_text(b, sc->transcript);
+	for (size_t k = 0; k < sc->nmore; k++) {
+		vbuf_printf(b, "-- connection %zu of %zu --\n", k + 2, sc->nmore + 1);
+		transcript_text(b, sc->more[k]);
+	}
 	if (notes > 0) {
 		if (sc->transcript != NULL)
 			vbuf_append_byte(b, '\n');

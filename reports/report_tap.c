@@ -109,7 +109,10 @@ yaml_block(vbuf *b, const rpt_scenario *sc, const rpt_finding *first)
 		yaml_str(b, f->message);
 		vbuf_append_byte(b, '\n');
 		if (f->evidence.present) {
-			vbuf_printf(b, "      evidence:\n        segment: %zu\n        offset: %zu\n"
+			vbuf_append_str(b, "      evidence:\n");
+			if (f->evidence.conn > 0)
+				vbuf_printf(b, "        connection: %zu\n", f->evidence.conn + 1);
+			vbuf_printf(b, "        segment: %zu\n        offset: %zu\n"
 			    "        direction: %s\n        excerpt: ", f->evidence.seg, f->evidence.off,
 			    cap_dir_str(f->evidence.dir));
 			yaml_str(b, f->evidence.excerpt);

@@ -204,7 +204,10 @@ put_failure_block(FILE *fp, const rpt_scenario *sc)
 		put_finding_head(fp, f);
 		fputc('\n', fp);
 		if (f->evidence.present) {
-			fprintf(fp, "    evidence: segment %zu offset %zu (%s): ", f->evidence.seg,
+			fputs("    evidence: ", fp);
+			if (f->evidence.conn > 0)
+				fprintf(fp, "connection %zu, ", f->evidence.conn + 1);
+			fprintf(fp, "segment %zu offset %zu (%s): ", f->evidence.seg,
 			    f->evidence.off, cap_dir_str(f->evidence.dir));
 			put(fp, f->evidence.excerpt);
 			fputc('\n', fp);

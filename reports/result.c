@@ -149,6 +149,9 @@ rpt_scenario_free(rpt_scenario *sc)
 		xfree(sc->exercised[i].check);
 	xfree(sc->exercised);
 	cap_transcript_free(sc->transcript);
+	for (size_t k = 0; k < sc->nmore; k++)
+		cap_transcript_free(sc->more[k]);
+	xfree(sc->more);
 	xfree(sc->capture_path);
 	xfree(sc->reason);
 	xfree(sc->id);
@@ -328,6 +331,14 @@ rpt_evidence_segment(rpt_evidence *ev, const cap_transcript *t, size_t seg)
 	} else {
 		ev->excerpt = xasprintf("<%s>", cap_kind_str(s->kind));
 	}
+}
+
+const cap_transcript *
+rpt_scenario_conn(const rpt_scenario *sc, size_t conn)
+{
+	if (conn == 0)
+		return sc->transcript;
+	return conn <= sc->nmore ? sc->more[conn - 1] : NULL;
 }
 
 void

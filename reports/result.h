@@ -33,6 +33,8 @@ typedef enum rpt_verdict {
 
 typedef struct rpt_evidence {
 	int present;		/* 0: the finding points at no bytes */
+	size_t conn;		/* which connection's transcript: 0 the scenario's
+				 * transcript, n > 0 its more[n - 1] */
 	size_t seg;		/* transcript segment index */
 	size_t off;		/* byte offset inside that segment */
 	cap_dir dir;
@@ -101,6 +103,9 @@ typedef struct rpt_scenario {
 	size_t nexercised;
 	size_t exercised_cap;
 	cap_transcript *transcript;	/* owned; may be NULL */
+	cap_transcript **more;	/* server role: the connections after the first,
+				 * in the order they came; owned */
+	size_t nmore;
 	char *capture_path;	/* pcap written for it, or NULL */
 	rpt_client *client;	/* server role with --client-cmd, else NULL */
 	rpt_received *received;	/* server role, else NULL */
@@ -172,6 +177,8 @@ void rpt_evidence_at(rpt_evidence *ev, const cap_transcript *t, cap_dir dir,
 /* Evidence for an event segment (FIN, RST, OPEN); for a data segment, its
  * first bytes. Same ownership as rpt_evidence_at. */
 void rpt_evidence_segment(rpt_evidence *ev, const cap_transcript *t, size_t seg);
+/* The transcript of connection conn (rpt_evidence.conn), or NULL. */
+const cap_transcript *rpt_scenario_conn(const rpt_scenario *sc, size_t conn);
 /* Frees ev's excerpt and marks it absent. */
 void rpt_evidence_clear(rpt_evidence *ev);
 

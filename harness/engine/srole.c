@@ -75,10 +75,11 @@ struct eng_srole {
 	srl_conn *conn;		/* the session of the moment */
 	size_t live;		/* connections not yet closed, extras too */
 	size_t nconn;		/* connections that ran a session */
+	size_t naccepted;	/* connections accepted, extras too */
 	size_t nended;
 	vbuf expected;		/* the message as it should arrive */
 	vbuf message;		/* the last message received, unstuffed */
-	cap_transcript **ts;	/* one per connection, in order */
+	cap_transcript **ts;	/* one per connection, at its index (NULL until it ends) */
 	size_t nts;
 	size_t tscap;
 	int finishing;
@@ -91,6 +92,7 @@ struct eng_srole {
 
 struct srl_conn {
 	eng_srole *r;
+	size_t index;		/* 0-based, in the order connections came (extras too) */
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	int open_handles;
@@ -153,6 +155,15 @@ srl_finding(eng_srole *r, const char *check, int step, rpt_evidence *ev, const c
 	}
 	if (ev != NULL)
 		rpt_evidence_clear(ev);
+}
+
+/* Evidence in the client's bytes of connection c (rpt_evidence.conn says
+ * which transcript of the result the segment numbers are in). */
+static void
+srl_evidence(srl_conn *c, rpt_evidence *ev, size_t off, size_t len)
+{
+	rpt_evidence_at(ev, c->t, CAP_C2S, off, len);
+	ev->conn = c->index;
 }
 
 static const char *
@@ -335,7 +346,7 @@ srl_take(srl_conn *c, srl_item *it)
 	if (rc == SMTP_IN_TOO_LONG) {
 		rpt_evidence ev;
 
-		rpt_evidence_at(&ev, c->t, CAP_C2S, c->in.rd, 64);
+		srl_evidence(c, &ev, c->in.rd, 64);
 		srl_finding(c->r, c->r->s->check, c->step_no, &ev, "expected a command line of at "
 		    "most %d octets, got more without a line end (RFC 5321 §4.5.3.1.4)",
 		    HARNESS_SRV_LINE_MAX);
@@ -445,7 +456,7 @@ srl_mismatch(srl_conn *c, const scn_srv_step *st, const srl_item *it)
 		vbuf_append_str(&want, "QUIT or nothing more (the script has ended)");
 	got = it->content ? xasprintf("%zu octets of message content", it->body.len) :
 	    rpt_escape(it->line, strlen(it->line));
-	rpt_evidence_at(&ev, c->t, CAP_C2S, it->off, it->len);
+	srl_evidence(c, &ev, it->off, it->len);
 	srl_finding(c->r, srl_check(c->r, st), c->step_no, &ev, "expected %s, got \"%s\"",
 	    vbuf_str(&want), got);
 	xfree(got);
@@ -628,7 +639,7 @@ srl_content(srl_conn *c, const scn_srv_step *st, const vbuf *body, const srl_ite
 
 		if (st->check != NULL)	/* everything before the extra line matched */
 			srl_passed(r, st->check);
-		rpt_evidence_at(&ev, c->t, CAP_C2S, it->off + it->len - tail, tail);
+		srl_evidence(c, &ev, it->off + it->len - tail, tail);
 		srl_finding(r, "rfc5321.4.1.1.4.client-final-crlf", c->step_no, &ev, "the message "
 		    "(%zu octets) ends with CRLF, and the client sent another CRLF before the final "
 		    "dot: %zu octets arrived, the last line an empty one the message does not have",
@@ -640,7 +651,7 @@ srl_content(srl_conn *c, const scn_srv_step *st, const vbuf *body, const srl_ite
 		char *g = rpt_escape(body->data + i, body->len - i < 40 ? body->len - i : 40);
 		rpt_evidence ev;
 
-		rpt_evidence_at(&ev, c->t, CAP_C2S, it->off, it->len);
+		srl_evidence(c, &ev, it->off, it->len);
 		srl_finding(r, srl_check(r, st), c->step_no, &ev, "expected the message as given to "
 		    "the client (%zu octets, line ends as CRLF), got %zu octets, differing from "
 		    "octet %zu: expected \"%s\", got \"%s\"", want->len, body->len, i, w, g);
@@ -752,7 +763,7 @@ srl_timeout_cb(uv_timer_t *t)
 			rpt_evidence ev;
 			char *q = rpt_escape(in->data + c->in.rd, left < 64 ? left : 64);
 
-			rpt_evidence_at(&ev, c->t, CAP_C2S, c->in.rd, left);
+			srl_evidence(c, &ev, c->in.rd, left);
 			srl_finding(c->r, srl_check(c->r, st), (int)st->index, &ev, "expected %s "
 			    "within %u ms, got %zu octet%s that %s: \"%s\"%s", vbuf_str(&want),
 			    st->timeout_ms, left, left == 1 ? "" : "s", c->in.data ?
@@ -798,7 +809,7 @@ srl_peer_gone(srl_conn *c, const scn_srv_step *st)
 
 		srl_want(st, &want);
 		if (left > 0) {
-			rpt_evidence_at(&ev, c->t, CAP_C2S, c->in.rd, left);
+			srl_evidence(c, &ev, c->in.rd, left);
 			srl_finding(r, srl_check(r, st), (int)st->index, &ev, "expected %s, the "
 			    "client %s the connection after %zu octets that end no command or content",
 			    vbuf_str(&want), c->peer_reset ? "reset" : "closed", left);
@@ -932,7 +943,14 @@ srl_passive(srl_conn *c)
 	if (c->t->nsegs == 0)
 		return;
 	d = dlg_build(c->t);
-	chk_passive_client(c->t, d, c->r->res);
+	{
+		rpt_scenario *res = c->r->res;
+		size_t first = res->nfindings;
+
+		chk_passive_client(c->t, d, res);
+		for (size_t i = first; i < res->nfindings; i++)
+			res->findings[i].evidence.conn = c->index;
+	}
 	dlg_free(d);
 }
 
@@ -945,8 +963,10 @@ srl_conn_closed_cb(uv_handle_t *h)
 	if (--c->open_handles > 0)
 		return;
 	srl_passive(c);
-	r->ts = xgrow(r->ts, &r->tscap, r->nts + 1, sizeof(*r->ts));
-	r->ts[r->nts++] = c->t;
+	r->ts = xgrow(r->ts, &r->tscap, c->index + 1, sizeof(*r->ts));
+	while (r->nts <= c->index)
+		r->ts[r->nts++] = NULL;
+	r->ts[c->index] = c->t;
 	vbuf_free(&c->rep);
 	vbuf_free(&c->chunks);
 	r->live--;
@@ -1012,6 +1032,7 @@ srl_accept_cb(uv_stream_t *server, int status)
 	c->tcp.data = c->timer.data = c;
 	c->open_handles = 2;
 	c->t = cap_transcript_new(NULL, NULL);
+	c->index = r->naccepted++;
 	r->live++;
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
 		c->extra = 1;
@@ -1029,10 +1050,15 @@ srl_accept_cb(uv_stream_t *server, int status)
 	r->rcv->connections++;
 	if (r->conn != NULL || r->nconn >= r->srv->nsessions) {
 		c->extra = 1;
-		if (r->conn == NULL)
-			srl_finding(r, r->s->check, 0, NULL, "expected %zu connection%s from the "
+		if (r->conn == NULL) {
+			rpt_evidence ev;
+
+			rpt_evidence_segment(&ev, c->t, 0);	/* its opening */
+			ev.conn = c->index;
+			srl_finding(r, r->s->check, 0, &ev, "expected %zu connection%s from the "
 			    "client, got another one (it should not have come back)",
 			    r->srv->nsessions, r->srv->nsessions == 1 ? "" : "s");
+		}
 	} else {
 		uv_timer_stop(&r->wait);
 		r->conn = c;
@@ -1154,7 +1180,11 @@ srl_artifacts(eng_srole *r)
 		return;
 	}
 	for (size_t i = 0; i < r->nts; i++) {
-		char *path = i == 0 ? xasprintf("%s/%s.pcap", dir, r->s->id) :
+		char *path;
+
+		if (r->ts[i] == NULL)
+			continue;
+		path = i == 0 ? xasprintf("%s/%s.pcap", dir, r->s->id) :
 		    xasprintf("%s/%s.%zu.pcap", dir, r->s->id, i + 1);
 
 		if (r->ts[i]->nsegs == 0 || cap_pcap_write(r->ts[i], path, err, sizeof(err)) != 0) {
@@ -1221,9 +1251,16 @@ srl_try_complete(eng_srole *r)
 		return;
 	r->reported = 1;
 	srl_artifacts(r);
+	for (size_t i = 0; i < r->nts; i++)	/* (every connection has ended by now) */
+		if (r->ts[i] == NULL)
+			r->ts[i] = cap_transcript_new(NULL, NULL);
 	if (r->nts > 0) {
+		/* every connection's transcript goes into the result, in order */
 		res->transcript = r->ts[0];
-		r->ts[0] = r->ts[--r->nts];	/* the others are freed with r */
+		res->nmore = r->nts - 1;
+		res->more = xcalloc(res->nmore + 1, sizeof(*res->more));
+		memcpy(res->more, r->ts + 1, res->nmore * sizeof(*res->more));
+		r->nts = 0;
 	}
 	res->duration_ms = (cap_now_us() - res->started_us) / 1000;
 	rpt_scenario_settle(res);

@@ -166,11 +166,14 @@ run_misbehaving() {
 	local mis=$here/misbehave case server client args
 	for case in $(/usr/bin/python3 -c 'import json, sys; print(" ".join(json.load(open(sys.argv[1]))["cases"]))' "$mis/expected.json"); do
 		server=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cases"][sys.argv[2]]["server"])' "$mis/expected.json" "$case")
-		client=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cases"][sys.argv[2]].get("client", "client.%s.json" % sys.argv[2]))' "$mis/expected.json" "$case")
-		# "client_args": e.g. --var message={message}, so that the server
-		# role knows the client was handed the message, and compares it
+		# "client": the client-role file(s), run in order (default
+		# client.<case>.json); "client_args": e.g. --var message={message},
+		# so that the server role knows the client was handed the message
+		client=$(/usr/bin/python3 -c 'import json, sys
+c = json.load(open(sys.argv[1]))["cases"][sys.argv[2]].get("client", "client.%s.json" % sys.argv[2])
+print(" ".join(sys.argv[3] + "/" + f for f in ([c] if isinstance(c, str) else c)))' "$mis/expected.json" "$case" "$mis")
 		args=$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["cases"][sys.argv[2]].get("client_args", ""))' "$mis/expected.json" "$case")
-		"$bin" run --quiet --client-cmd "$bin run --quiet $args --target {host}:{port} $mis/$client" \
+		"$bin" run --quiet --client-cmd "$bin run --quiet $args --target {host}:{port} $client" \
 		    --report "json:$work/misbehave-$case.json" "$top/$server" >"$work/misbehave-$case.out" 2>&1
 		if [ ! -s "$work/misbehave-$case.json" ]; then
 			echo "not ok - misbehaving client $case: no JSON report: $(tail -n 1 "$work/misbehave-$case.out")"

@@ -200,6 +200,39 @@ START_TEST(test_report_html_marks_on_evidence)
 }
 END_TEST
 
+/* A finding on a later connection is marked in that connection's ladder,
+ * not on the same segment number of the first. */
+START_TEST(test_report_html_marks_on_connection)
+{
+	rpt_run *run = rpt_run_new("a client");
+	rpt_scenario *sc = rpt_scenario_new("client.x", "s", "x.json");
+	rpt_evidence ev;
+	char *h, *second;
+
+	sc->transcript = cap_transcript_new(NULL, NULL);
+	cap_transcript_add_data(sc->transcript, CAP_S2C, 1, "220 a\r\n", 7);
+	sc->nmore = 1;
+	sc->more = xcalloc(1, sizeof(*sc->more));
+	sc->more[0] = cap_transcript_new(NULL, NULL);
+	cap_transcript_add_data(sc->more[0], CAP_S2C, 2, "421 no\r\n", 8);
+	rpt_evidence_segment(&ev, sc->more[0], 0);
+	ev.conn = 1;
+	rpt_scenario_add_finding(sc, "client.x", NULL, RPT_FAIL, 0, &ev, "%s", "came back");
+	rpt_evidence_clear(&ev);
+	rpt_scenario_settle(sc);
+	rpt_run_add(run, sc);
+	h = rpt_html_string(run);
+	second = strstr(h, "connection 2 of 2");
+	ck_assert_ptr_nonnull(second);
+	ck_assert_ptr_nonnull(strstr(h, "connection 1 of 2"));
+	ck_assert_ptr_nonnull(strstr(second, "class=\"mark"));
+	*second = '\0';
+	ck_assert_ptr_null(strstr(h, "class=\"mark"));
+	free(h);
+	rpt_run_free(run);
+}
+END_TEST
+
 START_TEST(test_report_html_escapes_peer_bytes)
 {
 	rpt_run *run = sample_run();
@@ -303,6 +336,7 @@ report_html_suite(void)
 	tcase_add_test(tc, test_report_html_ladders);
 	tcase_add_test(tc, test_report_html_marks_on_evidence);
 	tcase_add_test(tc, test_report_html_escapes_peer_bytes);
+	tcase_add_test(tc, test_report_html_marks_on_connection);
 	tcase_add_test(tc, test_report_html_summary_profile_order);
 	tcase_add_test(tc, test_report_html_write_wellformed);
 	suite_add_tcase(s, tc);

@@ -419,6 +419,55 @@ num_field(const cJSON *o, const char *name)
 	return f->valuedouble;
 }
 
+/* Server role: a finding on the second connection names it, in JSON and
+ * in text, and the JSON report carries that connection's transcript. */
+START_TEST(test_reports_second_connection)
+{
+	rpt_run *run = rpt_run_new("a client");
+	rpt_scenario *sc = rpt_scenario_new("client.x", "s", "x.json");
+	rpt_evidence ev;
+	cJSON *root, *o, *f, *more;
+	char *text;
+
+	sc->transcript = cap_transcript_new(NULL, NULL);
+	cap_transcript_add_data(sc->transcript, CAP_S2C, 1, "220 a\r\n", 7);
+	sc->nmore = 1;
+	sc->more = xcalloc(1, sizeof(*sc->more));
+	sc->more[0] = cap_transcript_new(NULL, NULL);
+	cap_transcript_add_data(sc->more[0], CAP_S2C, 2, "421 no\r\n", 8);
+	cap_transcript_add_data(sc->more[0], CAP_C2S, 3, "QUIT\r\n", 6);
+	rpt_evidence_at(&ev, sc->more[0], CAP_C2S, 0, 6);
+	ev.conn = 1;
+	rpt_scenario_add_finding(sc, "client.x", "RFC 5321 §4.2.5", RPT_FAIL, 0, &ev, "%s", "again");
+	rpt_evidence_clear(&ev);
+	ck_assert_ptr_eq(rpt_scenario_conn(sc, 1), sc->more[0]);
+	ck_assert_ptr_null(rpt_scenario_conn(sc, 2));
+	rpt_scenario_settle(sc);
+	rpt_run_add(run, sc);
+
+	text = rpt_json_string(run);
+	root = cJSON_Parse(text);
+	ck_assert_ptr_nonnull(root);
+	o = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "scenarios"), 0);
+	f = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(o, "findings"), 0), "evidence");
+	ck_assert(cJSON_GetObjectItem(f, "connection")->valuedouble == 2);
+	ck_assert(cJSON_GetObjectItem(f, "segment")->valuedouble == 1);
+	ck_assert_str_eq(cJSON_GetObjectItem(f, "excerpt")->valuestring, "QUIT\\r\\n");
+	more = cJSON_GetObjectItem(o, "more_transcripts");
+	ck_assert_int_eq(cJSON_GetArraySize(more), 1);
+	ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(more, 0),
+	    "segments")), 2);
+	cJSON_Delete(root);
+	free(text);
+
+	text = capture_summary(run);
+	ck_assert_msg(strstr(text, "    evidence: connection 2, segment 1 offset 0 (C2S): QUIT\\r\\n\n")
+	    != NULL, "got: %s", text);
+	free(text);
+	rpt_run_free(run);
+}
+END_TEST
+
 START_TEST(test_reports_json_fields)
 {
 	rpt_run *run = sample_run();
@@ -743,6 +792,7 @@ reports_suite(void)
 	tcase_add_test(tc, test_reports_exercised_worst_wins);
 	tcase_add_test(tc, test_reports_settle);
 	tcase_add_test(tc, test_reports_text_summary_client);
+	tcase_add_test(tc, test_reports_second_connection);
 	tcase_add_test(tc, test_reports_escape_and_sanitize);
 	tcase_add_test(tc, test_reports_evidence);
 	tcase_add_test(tc, test_reports_summary_counts);
