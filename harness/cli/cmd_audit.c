@@ -7,9 +7,10 @@
  * client-side passive check (a capture does not say which side is under
  * test; --side narrows it). What the reader noted (lost bytes, differing retransmissions,
  * TLS, limits) becomes INFO findings of AUDIT_CHECK_ID. A session with a
- * gap is judged only up to its first gap: the checks see the transcript
- * cut there, so nothing that depends on the missing bytes can FAIL; the
- * full transcript, gap markers included, is what the reports show.
+ * gap is judged only up to where its first lost byte may have been sent
+ * (audit_cut): the checks see the transcript cut there, so nothing that
+ * depends on the missing bytes can FAIL; the full transcript, gap
+ * markers included, is what the reports show.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -81,6 +82,43 @@ audit_prefix(const cap_transcript *t, size_t end)
 	return p;
 }
 
+/*
+ * Where judging must stop: lost bytes may have been sent at any moment
+ * after the last byte before them in their direction, and the reader
+ * only learns of the hole when something after it arrives, so the gap
+ * marker can sit well after the moment. Judging stops right after the
+ * last data segment that precedes a hole in its direction (or after the
+ * opening, when nothing does), the earliest such point over all gaps.
+ * Returns -1 when t has no gap; *first is the earliest gap segment.
+ */
+static long
+audit_cut(const cap_transcript *t, long *first)
+{
+	long cut = -1;
+
+	*first = -1;
+	for (size_t g = 0; g < t->nsegs; g++) {
+		const cap_segment *gs = &t->segs[g];
+		size_t c = 0;
+
+		if (gs->kind != CAP_GAP)
+			continue;
+		while (c < g && t->segs[c].kind == CAP_OPEN)
+			c++;
+		for (size_t i = 0; i < g; i++) {
+			const cap_segment *d = &t->segs[i];
+
+			if (d->kind == CAP_DATA && d->dir == gs->dir && d->off + d->len <= gs->off)
+				c = i + 1;
+		}
+		if (cut < 0 || (long)c < cut) {
+			cut = (long)c;
+			*first = (long)g;
+		}
+	}
+	return cut;
+}
+
 static void
 audit_session(void *arg, cap_pcap_session *s)
 {
@@ -89,7 +127,7 @@ audit_session(void *arg, cap_pcap_session *s)
 	char cbuf[128], sbuf[128];
 	rpt_scenario *sc;
 	char *id, *summary;
-	long gap;
+	long gap, cut;
 	dlg *d;
 
 	cap_addr_str(&t->client, cbuf, sizeof(cbuf));
@@ -107,18 +145,19 @@ audit_session(void *arg, cap_pcap_session *s)
 		sc->duration_ms = last > first ? (last - first) / 1000 : 0;
 	}
 
-	gap = cap_transcript_find(t, 0, CAP_GAP, CAP_C2S, 1);
-	if (gap >= 0) {
+	cut = audit_cut(t, &gap);
+	if (cut >= 0) {
 		rpt_evidence ev;
 		const cap_segment *g = &t->segs[gap];
 
-		judged = audit_prefix(t, (size_t)gap);
+		judged = audit_prefix(t, (size_t)cut);
 		rpt_evidence_segment(&ev, t, (size_t)gap);
 		rpt_scenario_add_finding(sc, AUDIT_CHECK_ID, NULL, RPT_INFO, 0, &ev,
 		    "expected the whole session in the capture, got %zu gap(s), %llu byte(s) "
-		    "missing, the first %zu byte(s) of the %s stream at segment %ld; the session "
-		    "is judged only up to the first gap", s->gaps, (unsigned long long)s->gap_bytes,
-		    g->len, g->dir == CAP_C2S ? "client's" : "server's", gap);
+		    "missing, %zu of the %s stream at segment %ld; the session is judged only "
+		    "up to segment %ld, before which nothing was lost", s->gaps,
+		    (unsigned long long)s->gap_bytes, g->len,
+		    g->dir == CAP_C2S ? "client's" : "server's", gap, cut);
 		rpt_evidence_clear(&ev);
 	}
 	for (size_t i = 0; i < s->nnotes; i++)

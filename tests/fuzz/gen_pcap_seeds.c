@@ -6,7 +6,8 @@
  * Small captures built two ways: clean connections from hand-made
  * transcripts through the project's own writer (captures/pcap_write, a
  * gap included), and segment by segment (tests/support/pcap_build.h) with
- * reordering, retransmission, differing overlaps, loss, a snap length, a
+ * reordering, retransmission, differing overlaps, loss (one before a
+ * close, which must not fail), a snap length, a
  * RST, STARTTLS, a non-SMTP connection, and every link type the reader
  * takes. The files are committed in tests/fuzz/corpus/pcap_read/; run
  * this again to remake them after a change to the writer.
@@ -153,6 +154,20 @@ by_hand(const char *dir)
 	pb_frame_cut(&b, 1, PB_ACK, b.seq[1], "250 mx.test hello\r\n", 19, 14 + 20 + 20 + 6);
 	b.seq[1] += 19;
 	pb_send(&b, 0, "QUIT\r\n");
+	pb_close(&b);
+
+	/* QUIT lost: its 221 and the close lie beyond the gap, and would
+	 * read as an unsolicited reply if the gap were ignored */
+	if (pb_open(&b, at(dir, "lost-quit.pcap"), DLT_EN10MB, 0, 25) != 0)
+		return -1;
+	pb_handshake(&b);
+	pb_send(&b, 1, "220 mx.test ESMTP\r\n");
+	pb_send(&b, 0, "EHLO c.test\r\n");
+	pb_send(&b, 1, "250 mx.test\r\n");
+	pb_lose(&b, 0, "QUIT\r\n");
+	pb_send(&b, 1, "221 bye\r\n");
+	pb_fin(&b, 1);
+	pb_fin(&b, 0);
 	pb_close(&b);
 
 	for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
