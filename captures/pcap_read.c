@@ -163,7 +163,8 @@ rd_sniff(const rd_conn *c, int ended)
 		return RD_SMTP;
 	if (greeting && cs->len >= 4)
 		return rd_is_verb(cs->data, cs->len) ? RD_SMTP : RD_NOT_SMTP;
-	if (cs->len >= 5 || (ss->len >= 4 && !greeting && cs->len >= 5))
+	/* The client said something else first, greeting or not. */
+	if (cs->len >= 5)
 		return RD_NOT_SMTP;
 	if (cs->len + ss->len > HARNESS_PCAP_SNIFF_MAX)
 		return RD_NOT_SMTP;
