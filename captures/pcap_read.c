@@ -79,6 +79,7 @@ typedef struct rd_conn {
 	int opaque;		/* TLS has started */
 	uint64_t tls_bytes;
 	int cut;		/* a size limit stopped the keeping of bytes */
+	int ending;		/* rd_end flushes: decide on both streams after */
 	uint64_t last_ts;	/* of the latest segment */
 	size_t notes_lost;
 } rd_conn;
@@ -237,10 +238,8 @@ rd_conn_new(cap_reasm *r, int v6, const uint8_t a[2][16], const uint16_t port[2]
 	struct sockaddr_storage cs, ss;
 	unsigned h;
 
-	if (r->nconns >= HARNESS_PCAP_CONNS_MAX) {
-		r->stats.untracked++;
+	if (r->nconns >= HARNESS_PCAP_CONNS_MAX)
 		return NULL;
-	}
 	c = xcalloc(1, sizeof(*c));
 	c->v6 = v6;
 	memcpy(c->addr[0], a[client], 16);
@@ -422,7 +421,8 @@ rd_deliver(cap_reasm *r, rd_conn *c, int dir, uint64_t ts, const uint8_t *p, siz
 		cap_transcript_add_event(c->t, CAP_TLS_START, (cap_dir)dir, ts);
 		c->tls_bytes += n - smtp;
 	}
-	rd_classify(r, c, 0);
+	if (!c->ending)
+		rd_classify(r, c, 0);
 }
 
 /* Declares n bytes before the next expected ones lost. */
@@ -634,6 +634,9 @@ rd_data(cap_reasm *r, rd_conn *c, int dir, uint64_t ts, uint32_t seq, const uint
 static void
 rd_end(cap_reasm *r, rd_conn *c, uint64_t ts)
 {
+	/* Flushed one direction after the other, the streams would be
+	 * judged SMTP or not half-filled. */
+	c->ending = 1;
 	if (c->kind != RD_NOT_SMTP) {
 		rd_flush(r, c, CAP_C2S, ts);
 		rd_flush(r, c, CAP_S2C, ts);
@@ -694,6 +697,7 @@ rd_segment(cap_reasm *r, rd_conn *c, int from, uint64_t ts, uint8_t flags, uint3
 		cap_transcript_add_event(c->t, CAP_OPEN, CAP_C2S, ts);
 	}
 	if (flags & TH_RST) {
+		c->ending = 1;
 		rd_flush(r, c, CAP_C2S, ts);
 		rd_flush(r, c, CAP_S2C, ts);
 		if (c->t != NULL)
@@ -741,8 +745,13 @@ rd_new(cap_reasm *r, int v6, const uint8_t a[2][16], const uint16_t port[2], uin
 	else
 		return;
 	c = rd_conn_new(r, v6, a, port, client);
-	if (c == NULL)
+	if (c == NULL) {
+		/* Counted once: by its SYN, or by what started it without one
+		 * (a SYN-ACK follows a SYN that was counted). */
+		if ((flags & (TH_SYN | TH_ACK)) != (TH_SYN | TH_ACK))
+			r->stats.untracked++;
 		return;
+	}
 	if (!(flags & TH_SYN)) {
 		c->mid_stream = 1;
 		if (client == 1) {

@@ -330,6 +330,29 @@ START_TEST(test_pcap_read_loss_is_a_gap)
 }
 END_TEST
 
+/* Holes in both directions left at the end: both are flushed before the
+ * session is judged SMTP or not. */
+START_TEST(test_pcap_read_end_flush)
+{
+	pb b;
+	got g;
+
+	ck_assert_int_eq(pb_open(&b, tmp_path("end.pcap"), DLT_EN10MB, 0, 25), 0);
+	pb_handshake(&b);
+	pb_lose(&b, 1, "xyz");
+	pb_send(&b, 1, "220 hi\r\n");
+	pb_lose(&b, 0, "ab");
+	pb_send(&b, 0, "QUIT\r\n");
+	pb_close(&b);
+	read_ok(tmp_path("end.pcap"), &g, NULL);
+	ck_assert_uint_eq(g.n, 1);
+	ck_assert_uint_eq(g.s[0].gaps, 2);
+	ck_assert_uint_eq(g.s[0].gap_bytes, 5);
+	assert_stream(g.s[0].t, CAP_C2S, "QUIT\r\n");
+	got_free(&g);
+}
+END_TEST
+
 /* A packet cut by the snap length: the captured part, then a gap. */
 START_TEST(test_pcap_read_snaplen)
 {
@@ -478,6 +501,33 @@ START_TEST(test_pcap_read_ooo_limit)
 }
 END_TEST
 
+/* Past HARNESS_PCAP_CONNS_MAX open connections, new ones are counted,
+ * not followed; the ones followed still come out. */
+START_TEST(test_pcap_read_conn_limit)
+{
+	pb b;
+	got g;
+	cap_pcap_stats st;
+
+	ck_assert_int_eq(pb_open(&b, tmp_path("conns.pcap"), DLT_RAW, 0, 25), 0);
+	for (int i = 0; i < HARNESS_PCAP_CONNS_MAX + 3; i++) {
+		b.port[0] = (uint16_t)(10000 + i);
+		pb_handshake(&b);
+	}
+	b.port[0] = 10000;
+	b.seq[0] = 1001;	/* the first connection's own numbers */
+	b.seq[1] = 5001;
+	pb_send(&b, 1, "220 first\r\n");
+	pb_send(&b, 0, "QUIT\r\n");
+	pb_close(&b);
+	read_ok(tmp_path("conns.pcap"), &g, &st);
+	ck_assert_uint_eq(st.untracked, 3);
+	ck_assert_uint_eq(g.n, 1);
+	assert_stream(g.s[0].t, CAP_S2C, "220 first\r\n");
+	got_free(&g);
+}
+END_TEST
+
 /* The project's own writer and this reader agree, gap included. */
 START_TEST(test_pcap_read_round_trip)
 {
@@ -600,9 +650,11 @@ pcap_read_suite(void)
 	tcase_add_test(tc, test_pcap_read_retransmission_overlap);
 	tcase_add_test(tc, test_pcap_read_loss_is_a_gap);
 	tcase_add_test(tc, test_pcap_read_snaplen);
+	tcase_add_test(tc, test_pcap_read_end_flush);
 	tcase_add_test(tc, test_pcap_read_starttls_opaque);
 	tcase_add_test(tc, test_pcap_read_found_by_content);
 	tcase_add_test(tc, test_pcap_read_ooo_limit);
+	tcase_add_test(tc, test_pcap_read_conn_limit);
 	tcase_add_test(tc, test_pcap_read_round_trip);
 	tcase_add_test(tc, test_pcap_read_bad_files);
 	tcase_add_test(tc, test_pcap_read_garbage_frames);
