@@ -51,14 +51,26 @@ static const char audit_usage[] =
 #define AUDIT_SERVER	1
 #define AUDIT_CLIENT	2
 
+typedef struct audit_item {
+	size_t index;		/* the reader's session number */
+	rpt_scenario *sc;
+} audit_item;
+
 typedef struct audit_ctx {
 	const char *path;
 	int sides;		/* AUDIT_SERVER | AUDIT_CLIENT */
-	rpt_scenario **sc;
-	size_t nsc;
-	size_t sc_cap;
-	size_t *index;		/* the reader's session number of each sc */
+	audit_item *items;
+	size_t nitems;
+	size_t items_cap;
 } audit_ctx;
+
+static int
+audit_item_cmp(const void *x, const void *y)
+{
+	const audit_item *a = x, *b = y;
+
+	return a->index < b->index ? -1 : a->index > b->index;
+}
 
 /* The transcript up to (not including) segment `end`: same segment
  * indices and stream offsets, so findings on it point into the whole. */
@@ -95,25 +107,31 @@ static long
 audit_cut(const cap_transcript *t, long *first)
 {
 	long cut = -1;
+	size_t after_open = 0, after_data[2] = { 0, 0 };
+	int seen_data[2] = { 0, 0 };
 
 	*first = -1;
-	for (size_t g = 0; g < t->nsegs; g++) {
-		const cap_segment *gs = &t->segs[g];
-		size_t c = 0;
+	while (after_open < t->nsegs && t->segs[after_open].kind == CAP_OPEN)
+		after_open++;
+	/* One pass: a direction's bytes and gaps come in stream order, so
+	 * the data segment before a gap is that direction's latest. */
+	for (size_t i = 0; i < t->nsegs; i++) {
+		const cap_segment *g = &t->segs[i];
+		size_t c;
 
-		if (gs->kind != CAP_GAP)
+		if (g->kind == CAP_DATA) {
+			after_data[g->dir] = i + 1;
+			seen_data[g->dir] = 1;
 			continue;
-		while (c < g && t->segs[c].kind == CAP_OPEN)
-			c++;
-		for (size_t i = 0; i < g; i++) {
-			const cap_segment *d = &t->segs[i];
-
-			if (d->kind == CAP_DATA && d->dir == gs->dir && d->off + d->len <= gs->off)
-				c = i + 1;
 		}
+		if (g->kind != CAP_GAP)
+			continue;
+		c = seen_data[g->dir] ? after_data[g->dir] : after_open;
+		if (c > i)
+			c = i;
 		if (cut < 0 || (long)c < cut) {
 			cut = (long)c;
-			*first = (long)g;
+			*first = (long)i;
 		}
 	}
 	return cut;
@@ -176,11 +194,10 @@ audit_session(void *arg, cap_pcap_session *s)
 	s->t = NULL;
 	rpt_scenario_settle(sc);
 
-	a->sc = xgrow(a->sc, &a->sc_cap, a->nsc + 1, sizeof(*a->sc));
-	a->index = xrealloc(a->index, a->sc_cap * sizeof(*a->index));
-	a->sc[a->nsc] = sc;
-	a->index[a->nsc] = s->index;
-	a->nsc++;
+	a->items = xgrow(a->items, &a->items_cap, a->nitems + 1, sizeof(*a->items));
+	a->items[a->nitems].index = s->index;
+	a->items[a->nitems].sc = sc;
+	a->nitems++;
 }
 
 int
@@ -268,21 +285,19 @@ cli_audit(int argc, char **argv)
 	target = xasprintf("capture %s", a.path);
 	run = rpt_run_new(target);
 	xfree(target);
-	run->started_us = a.nsc > 0 ? a.sc[0]->started_us : 0;
 	/* Sessions end in any order; they are reported in the order they
 	 * began (were recognised). */
-	for (size_t k = 1; k <= a.nsc; k++) {
-		for (size_t i = 0; i < a.nsc; i++) {
-			if (a.index[i] != k || a.sc[i] == NULL)
-				continue;
-			if (!quiet)
-				rpt_text_scenario_line(stdout, a.sc[i]);
-			rpt_run_add(run, a.sc[i]);
-			a.sc[i] = NULL;
-		}
+	if (a.nitems > 0)
+		qsort(a.items, a.nitems, sizeof(*a.items), audit_item_cmp);
+	run->started_us = a.nitems > 0 ? a.items[0].sc->started_us : 0;
+	for (size_t i = 0; i < a.nitems; i++) {
+		if (!quiet)
+			rpt_text_scenario_line(stdout, a.items[i].sc);
+		rpt_run_add(run, a.items[i].sc);
+		a.items[i].sc = NULL;
 	}
 	printf("%s: %llu packet(s), %llu TCP segment(s), %zu SMTP session(s)\n", a.path,
-	    (unsigned long long)st.packets, (unsigned long long)st.tcp, a.nsc);
+	    (unsigned long long)st.packets, (unsigned long long)st.tcp, a.nitems);
 	if (st.untracked > 0)
 		printf("%s: %llu connection(s) not followed: more than %d open at once\n", a.path,
 		    (unsigned long long)st.untracked, HARNESS_PCAP_CONNS_MAX);
@@ -306,10 +321,9 @@ out:
 	}
 	xfree(fmt);
 	xfree(out);
-	for (size_t i = 0; i < a.nsc; i++)
-		rpt_scenario_free(a.sc[i]);
-	xfree(a.sc);
-	xfree(a.index);
+	for (size_t i = 0; i < a.nitems; i++)
+		rpt_scenario_free(a.items[i].sc);
+	xfree(a.items);
 	rpt_run_free(run);
 	return rc;
 }
