@@ -281,6 +281,12 @@ pw_segment(pw_state *st, const cap_transcript *t, const cap_segment *s)
 		break;
 	case CAP_TLS_START:
 		break;
+	case CAP_GAP:
+		/* The hole stays a hole: the sequence numbers jump past it,
+		 * as in a capture that lost the frames. */
+		pw_handshake(st);
+		st->next_seq[dir] += (uint32_t)s->len;
+		break;
 	}
 }
 

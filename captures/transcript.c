@@ -119,7 +119,8 @@ cap_transcript_add_data(cap_transcript *t, cap_dir dir, uint64_t ts_us,
 long
 cap_transcript_add_event(cap_transcript *t, cap_kind kind, cap_dir dir, uint64_t ts_us)
 {
-	if (kind == CAP_DATA || kind > CAP_TLS_START || (dir != CAP_C2S && dir != CAP_S2C))
+	if (kind == CAP_DATA || kind == CAP_GAP || kind > CAP_GAP ||
+	    (dir != CAP_C2S && dir != CAP_S2C))
 		return -1;
 	if (t->nsegs >= HARNESS_SEGMENTS_MAX) {
 		/* A lost FIN or RST matters as much as lost bytes. */
@@ -128,6 +129,18 @@ cap_transcript_add_event(cap_transcript *t, cap_kind kind, cap_dir dir, uint64_t
 	}
 	/* An event sits at the current end of its direction's stream. */
 	return (long)transcript_push(t, kind, dir, ts_us, t->stream[dir].len, 0);
+}
+
+long
+cap_transcript_add_gap(cap_transcript *t, cap_dir dir, uint64_t ts_us, size_t missing)
+{
+	if (missing == 0 || (dir != CAP_C2S && dir != CAP_S2C))
+		return -1;
+	if (t->nsegs >= HARNESS_SEGMENTS_MAX) {
+		t->truncated[dir] = 1;
+		return -1;
+	}
+	return (long)transcript_push(t, CAP_GAP, dir, ts_us, t->stream[dir].len, missing);
 }
 
 const char *
@@ -230,6 +243,8 @@ cap_kind_str(cap_kind kind)
 		return "rst";
 	case CAP_TLS_START:
 		return "tls-start";
+	case CAP_GAP:
+		return "gap";
 	}
 	return "?";
 }

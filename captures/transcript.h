@@ -15,6 +15,9 @@
  * Limits: HARNESS_STREAM_MAX bytes per direction and HARNESS_SEGMENTS_MAX
  * segments; past them data is dropped and `truncated` is set, which the
  * checks report as a finding rather than judging what they cannot see.
+ * A transcript read from a capture may hold CAP_GAP markers where packets
+ * were lost: the bytes are never guessed, and the dialog stops at the
+ * first gap rather than read across it.
  */
 #ifndef CAPTURES_TRANSCRIPT_H
 #define CAPTURES_TRANSCRIPT_H
@@ -35,7 +38,9 @@ typedef enum cap_kind {
 	CAP_OPEN,		/* TCP connection established (no direction) */
 	CAP_FIN,		/* `dir` side closed its sending half */
 	CAP_RST,		/* `dir` side reset the connection */
-	CAP_TLS_START		/* TLS handshake begins after this point */
+	CAP_TLS_START,		/* TLS handshake begins after this point */
+	CAP_GAP			/* `len` bytes of `dir` are missing here (a capture
+				 * lost them); the stream goes on after the hole */
 } cap_kind;
 
 typedef struct cap_segment {
@@ -43,7 +48,8 @@ typedef struct cap_segment {
 	cap_dir dir;
 	uint64_t ts_us;		/* wall clock, microseconds since the epoch */
 	size_t off;		/* CAP_DATA: offset in the stream of `dir` */
-	size_t len;		/* CAP_DATA: byte count; 0 for events */
+	size_t len;		/* CAP_DATA: byte count; CAP_GAP: bytes missing;
+				 * 0 for other events */
 } cap_segment;
 
 typedef struct cap_transcript {
@@ -75,6 +81,10 @@ long cap_transcript_add_data(cap_transcript *t, cap_dir dir, uint64_t ts_us,
 /* Appends an event; returns the segment index, or -1 past the limit. */
 long cap_transcript_add_event(cap_transcript *t, cap_kind kind, cap_dir dir, uint64_t ts_us);
 
+/* Appends a gap of `missing` bytes in dir (missing > 0); returns the
+ * segment index, or -1 past the limit or for a gap of 0. */
+long cap_transcript_add_gap(cap_transcript *t, cap_dir dir, uint64_t ts_us, size_t missing);
+
 /* The bytes of a data segment (not NUL-terminated; valid until the next
  * add); "" for an event, NULL for an index out of range. */
 const char *cap_transcript_bytes(const cap_transcript *t, size_t seg);
@@ -95,7 +105,7 @@ long cap_transcript_find(const cap_transcript *t, size_t from, cap_kind kind, ca
 uint64_t cap_now_us(void);
 
 const char *cap_dir_str(cap_dir dir);	/* "C2S" / "S2C" */
-const char *cap_kind_str(cap_kind kind);	/* "data", "open", "fin", "rst", "tls-start" */
+const char *cap_kind_str(cap_kind kind);	/* "data", "open", "fin", "rst", "tls-start", "gap" */
 
 /* Formats an address as "127.0.0.1:2525" or "[::1]:2525" into buf. */
 const char *cap_addr_str(const struct sockaddr_storage *ss, char *buf, size_t len);

@@ -234,6 +234,10 @@ transcript_text(vbuf *b, const cap_transcript *t)
 		case CAP_TLS_START:
 			vbuf_append_str(b, "-- TLS start --\n");
 			break;
+		case CAP_GAP:
+			vbuf_printf(b, "-- %zu byte(s) from %s missing from the capture --\n",
+			    s->len, side);
+			break;
 		}
 	}
 	if (t->truncated[CAP_C2S] || t->truncated[CAP_S2C])

@@ -492,6 +492,14 @@ walk_event(walk *w, size_t i, const cap_segment *s)
 		w->s2c_stopped = 1;
 		w->c2s_stopped = 1;
 		return;
+	case CAP_GAP:
+		/* Bytes are missing: reading on would join what came before
+		 * the hole to what came after. */
+		if (d->gap < 0)
+			d->gap = (long)i;
+		w->s2c_stopped = 1;
+		w->c2s_stopped = 1;
+		return;
 	default:
 		return;
 	}
@@ -507,6 +515,7 @@ dlg_build(const cap_transcript *t)
 
 	d->t = t;
 	d->client_fin = d->server_fin = d->client_rst = d->server_rst = d->tls_start = -1;
+	d->gap = -1;
 	memset(&w, 0, sizeof(w));
 	w.d = d;
 	w.t = t;

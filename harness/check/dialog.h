@@ -14,7 +14,9 @@
  * if the reply to DATA was 354; content runs to the first CRLF.CRLF (the
  * CRLF that ends the last line counts, RFC 5321 §4.1.1.4) and is answered
  * by one reply. "BDAT n" is followed by exactly n octets of chunk. After
- * CAP_TLS_START the rest of each stream is left unread (issue: TLS).
+ * CAP_TLS_START the rest of each stream is left unread (issue: TLS), and
+ * after a CAP_GAP (bytes a capture lost) too, so no command or reply is
+ * ever pieced together across a hole.
  *
  * Building a dialog never fails: malformed bytes become exchanges with
  * flags, and a reply stream that passes the parser's hard limit stops
@@ -87,6 +89,7 @@ typedef struct dlg {
 	long client_rst;
 	long server_rst;
 	long tls_start;
+	long gap;		/* the first CAP_GAP: nothing after it was read */
 	int reply_error;	/* the reply parser passed a hard limit ... */
 	char *reply_error_msg;	/* ... with this message ... */
 	size_t reply_error_off;	/* ... at this S2C offset */

@@ -97,6 +97,20 @@
 #define HARNESS_CLIENT_KILL_GRACE_MS 2000	/* SIGTERM, then SIGKILL this much later */
 #define HARNESS_SROLE_MESSAGE_MAX (HARNESS_STREAM_MAX / 2) /* one received message */
 
+/*
+ * The pcap reader (captures/pcap_read.c). It streams: what it holds at
+ * once is bounded by these, whatever the capture's size. Passing one is
+ * a note in the session concerned (or on the capture), never a crash.
+ */
+#define HARNESS_PCAP_CONNS_MAX	4096		/* TCP connections followed at once */
+#define HARNESS_PCAP_OOO_MAX	(1024 * 1024)	/* out-of-order bytes held per direction */
+#define HARNESS_PCAP_SESSION_MAX (16 * 1024 * 1024) /* bytes kept of one session, both directions */
+#define HARNESS_PCAP_HELD_MAX	(512 * 1024 * 1024) /* bytes held across all open sessions */
+#define HARNESS_PCAP_SNIFF_MAX	4096		/* bytes held while deciding whether it is SMTP */
+#define HARNESS_PCAP_WINDOW_MAX	(16 * 1024 * 1024) /* a segment further ahead than this is ignored */
+#define HARNESS_PCAP_NOTES_MAX	32		/* notes kept per session */
+#define HARNESS_PCAP_EXT_HDRS_MAX 16		/* IPv6 extension headers walked */
+
 /* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
 #define HARNESS_CONNECT_TIMEOUT_MS	10000
 #define HARNESS_STEP_TIMEOUT_MS		30000

@@ -56,6 +56,30 @@ tx_ev(cap_transcript *t, cap_kind kind, cap_dir dir)
 
 /* ---- cases ------------------------------------------------------- */
 
+/* Bytes lost by a capture: nothing is read across the hole. */
+START_TEST(test_dialog_gap_stops_reading)
+{
+	cap_transcript *t = tx_new();
+	dlg *d;
+
+	tx_s(t, "220 mx.test\r\n");
+	tx_c(t, "EHLO a");
+	ck_assert_int_eq(cap_transcript_add_gap(t, CAP_C2S, now_us + 1, 7), 3);
+	ck_assert_uint_eq(t->segs[3].len, 7);
+	ck_assert_uint_eq(t->segs[3].off, 6);
+	ck_assert_int_eq(cap_transcript_add_gap(t, CAP_C2S, now_us + 1, 0), -1);
+	tx_c(t, "test\r\nQUIT\r\n");
+	tx_s(t, "250 ok\r\n221 bye\r\n");
+	d = dlg_build(t);
+	ck_assert_int_eq(d->gap, 3);
+	ck_assert_uint_eq(d->nex, 1);	/* the greeting only */
+	ck_assert_ptr_nonnull(d->ex[0].reply);
+	ck_assert_uint_eq(d->nextra, 0);
+	dlg_free(d);
+	cap_transcript_free(t);
+}
+END_TEST
+
 START_TEST(test_dialog_lockstep_session)
 {
 	cap_transcript *t = tx_new();
@@ -585,6 +609,7 @@ dialog_suite(void)
 	tcase_add_test(tc, test_dialog_random_bytes);
 	tcase_add_test(tc, test_dialog_no_open_event);
 	tcase_add_test(tc, test_dialog_item_limit);
+	tcase_add_test(tc, test_dialog_gap_stops_reading);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -277,6 +277,7 @@ START_TEST(test_transcript_endpoints_and_names)
 	ck_assert_str_eq(cap_kind_str(CAP_FIN), "fin");
 	ck_assert_str_eq(cap_kind_str(CAP_RST), "rst");
 	ck_assert_str_eq(cap_kind_str(CAP_TLS_START), "tls-start");
+	ck_assert_str_eq(cap_kind_str(CAP_GAP), "gap");
 	/* 2020-01-01 as a sanity floor for the wall clock */
 	ck_assert_uint_gt(cap_now_us(), (uint64_t)1577836800 * 1000000u);
 }
