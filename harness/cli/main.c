@@ -24,6 +24,7 @@ static const char usage_text[] =
     "                                             (without --target: the built-in one)\n"
     "  serve [--listen HOST:PORT] [--spool DIR]   the built-in reference SMTP server\n"
     "  dns --zone FILE [--listen HOST:PORT]       the fake DNS alone, UDP and TCP\n"
+    "  probe HOST:PORT [--save F] [--capture F]  an SMTP console that explains each reply\n"
     "  diff OLD.json NEW.json                     what regressed between two JSON reports\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
@@ -134,6 +135,8 @@ main(int argc, char **argv)
 		return cli_dns(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(argc - 1, argv + 1);
+	if (strcmp(cmd, "probe") == 0)
+		return cli_probe(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)

@@ -281,6 +281,8 @@ explain_reply(smtp_verb verb, smtp_phase phase, unsigned exts, const smtp_reply 
 		vbuf_append_str(&b, " as a greeting (RFC 5321 §4.3.2)");
 	else if (phase == SMTP_PHASE_DATA_END)
 		vbuf_append_str(&b, " after the message content (RFC 5321 §4.3.2)");
+	else if (verb == SMTP_VERB_UNKNOWN)
+		vbuf_append_str(&b, " for a verb RFC 5321 does not define (RFC 5321 §4.2.4)");
 	else
 		vbuf_printf(&b, " for %s (RFC 5321 §4.3.2)", smtp_verb_str(verb));
 	if (r->esc.present)

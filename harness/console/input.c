@@ -1,0 +1,121 @@
+#include "harness/console/input.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/smtp/command.h"
+
+static const struct {
+	const char *name;
+	input_kind kind;
+	int arg;		/* 0 none, 1 required (a file name), 2 raw bytes */
+} verbs[] = {
+	{ "raw", INPUT_RAW, 2 },
+	{ "data", INPUT_DATA, 0 },
+	{ "pipe", INPUT_PIPE, 0 },
+	{ "check", INPUT_CHECK, 0 },
+	{ "save", INPUT_SAVE, 1 },
+	{ "capture", INPUT_CAPTURE, 1 },
+	{ "help", INPUT_HELP, 0 },
+	{ "quit", INPUT_QUIT, 0 },
+};
+
+static void
+fail(input_cmd *out, const char *msg, const char *name, size_t nlen)
+{
+	out->kind = INPUT_ERROR;
+	vbuf_reset(&out->bytes);
+	snprintf(out->err, sizeof(out->err), msg, (int)nlen, name);
+}
+
+void
+input_parse(const char *line, size_t len, input_cmd *out)
+{
+	size_t nlen, pos;
+
+	memset(out, 0, sizeof(*out));
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	if (len == 0) {
+		out->kind = INPUT_EMPTY;
+		return;
+	}
+	if (line[0] != ':' || (len > 1 && line[1] == ':')) {
+		out->kind = INPUT_COMMAND;
+		if (line[0] == ':')
+			line++, len--;
+		vbuf_append(&out->bytes, line, len);
+		return;
+	}
+	for (nlen = 1; nlen < len && line[nlen] != ' '; nlen++)
+		;
+	for (pos = nlen; pos < len && line[pos] == ' '; pos++)
+		;
+	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+		if (strlen(verbs[i].name) != nlen - 1 ||
+		    memcmp(verbs[i].name, line + 1, nlen - 1) != 0)
+			continue;
+		out->kind = verbs[i].kind;
+		if (verbs[i].arg == 0 && pos < len) {
+			fail(out, ":%.*s takes no argument", line + 1, nlen - 1);
+			return;
+		}
+		if (verbs[i].arg == 1) {
+			if (pos == len) {
+				fail(out, ":%.*s needs a file name", line + 1, nlen - 1);
+				return;
+			}
+			vbuf_append(&out->bytes, line + pos, len - pos);
+			return;
+		}
+		if (verbs[i].arg == 2) {
+			char err[96];
+
+			if (pos == len) {
+				fail(out, ":%.*s needs bytes to send", line + 1, nlen - 1);
+				return;
+			}
+			if (smtp_unescape(line + pos, len - pos, &out->bytes, err,
+			    sizeof(err)) != 0) {
+				out->kind = INPUT_ERROR;
+				vbuf_reset(&out->bytes);
+				snprintf(out->err, sizeof(out->err), ":raw: %s", err);
+			}
+		}
+		return;
+	}
+	fail(out, "unknown console command \":%.*s\" (:help lists them)", line + 1,
+	    nlen - 1 > 32 ? 32 : nlen - 1);
+}
+
+void
+input_cmd_clear(input_cmd *c)
+{
+	vbuf_free(&c->bytes);
+	c->kind = INPUT_EMPTY;
+}
+
+const char *
+input_help(void)
+{
+	return "  COMMAND         an SMTP command, sent with CRLF (\"::x\" sends \":x\")\n"
+	    "  :raw BYTES      bytes with escapes \\r \\n \\t \\0 \\xHH \\\\, nothing appended\n"
+	    "  :data           message content up to a lone \".\", dot-stuffed, then CRLF.CRLF\n"
+	    "  :pipe           commands up to a lone \".\", sent in one write (RFC 2920)\n"
+	    "  :check          the passive checks on the session so far\n"
+	    "  :save FILE      the session so far as a client-role scenario\n"
+	    "  :capture FILE   the session so far as a pcap\n"
+	    "  :help           this list\n"
+	    "  :quit           end the session (without QUIT)\n";
+}
+
+const char *
+input_kind_str(input_kind k)
+{
+	static const char *const names[] = {
+		"empty", "command", "raw", "data", "pipe", "check", "save", "capture",
+		"help", "quit", "error",
+	};
+
+	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
