@@ -9,7 +9,7 @@
 #      msmtp, the harness itself misbehaving, and Postfix's own SMTP client
 #      in a private instance); random faults repeated by seed; the fake DNS
 #      against dig; baselines and diff against smtp-sink and the reference
-#      server
+#      server; the probe console against the reference server and smtp-sink
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -100,6 +100,9 @@ phase "integration: fake DNS against dig (asan+ubsan)" env HARNESS_BIN="$top/bui
 phase "integration: baselines and diff (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/reports.sh
+phase "integration: the probe console (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/console.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 
