@@ -362,7 +362,8 @@ rl_line_cb(char *line)
 		add_history(line);
 	handle_line(p, line, strlen(line));
 	free(line);
-	flush_out(p);
+	/* What the line made is shown by the loop once libedit is done
+	 * with the line: a redisplay from in here would draw the old one. */
 }
 
 /* A script's line from stdin, read a byte at a time so that nothing past

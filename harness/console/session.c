@@ -56,6 +56,7 @@ struct session {
 	size_t nsteps, steps_cap;
 	unsigned exts;
 	int server_closed;
+	int data_ok;		/* the last reply was 354 to DATA: content may follow */
 };
 
 session *
@@ -138,6 +139,34 @@ show_wire(vbuf *out, const char *p, size_t len)
 	}
 }
 
+/* Each CRLF-ended line of bytes is a command a server will answer. */
+static void
+owe_lines(session *s, const char *bytes, size_t len, size_t stepi)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
+			smtp_cmd cmd;
+
+			smtp_cmd_parse(bytes + start, i - start, &cmd);
+			owe(s, cmd.verb, SMTP_PHASE_COMMAND, stepi);
+			start = i + 2;
+		}
+	}
+}
+
+/* 1 if a DATA command still waits for its reply (typed ahead). */
+static int
+data_owed(const session *s)
+{
+	for (size_t i = s->qhead; i < s->qn; i++) {
+		if (s->q[i].verb == SMTP_VERB_DATA && s->q[i].phase == SMTP_PHASE_COMMAND)
+			return 1;
+	}
+	return 0;
+}
+
 static void
 send_bytes(session *s, size_t stepi, const vbuf *w, vbuf *wire, vbuf *out)
 {
@@ -175,6 +204,7 @@ session_pipe(session *s, char *const *lines, size_t n, vbuf *wire, vbuf *out)
 	vbuf w = VBUF_INIT;
 
 	step_lines(&s->steps[stepi], lines, n);
+	s->data_ok = 0;
 	for (size_t i = 0; i < n; i++) {
 		smtp_cmd cmd;
 
@@ -194,7 +224,15 @@ session_data(session *s, char *const *lines, size_t n, vbuf *wire, vbuf *out)
 
 	step_lines(&s->steps[stepi], lines, n);
 	smtp_data_stuff_lines(&w, (const char *const *)lines, n);
-	owe(s, SMTP_VERB_DATA, SMTP_PHASE_DATA_END, stepi);
+	if (s->data_ok || data_owed(s)) {
+		owe(s, SMTP_VERB_DATA, SMTP_PHASE_DATA_END, stepi);
+	} else {
+		/* Without a 354 the server reads each line as a command. */
+		vbuf_append_str(out, "  = DATA was not answered 354: the server will read "
+		    "these lines as commands\n");
+		owe_lines(s, w.data, w.len, stepi);
+	}
+	s->data_ok = 0;
 	send_bytes(s, stepi, &w, wire, out);
 	vbuf_free(&w);
 }
@@ -204,19 +242,10 @@ session_raw(session *s, const char *bytes, size_t len, vbuf *wire, vbuf *out)
 {
 	size_t stepi = step_add(s, STEP_RAW);
 	vbuf w = VBUF_INIT;
-	size_t start = 0;
 
 	vbuf_append(&w, bytes, len);
-	/* Each CRLF-ended line is a command a server will answer. */
-	for (size_t i = 0; i + 1 < len; i++) {
-		if (bytes[i] == '\r' && bytes[i + 1] == '\n') {
-			smtp_cmd cmd;
-
-			smtp_cmd_parse(bytes + start, i - start, &cmd);
-			owe(s, cmd.verb, SMTP_PHASE_COMMAND, stepi);
-			start = i + 2;
-		}
-	}
+	owe_lines(s, bytes, len, stepi);
+	s->data_ok = 0;
 	send_bytes(s, stepi, &w, wire, out);
 	vbuf_free(&w);
 }
@@ -275,6 +304,8 @@ reply_answered(session *s, const smtp_reply *r, vbuf *out)
 		return;
 	}
 	o = s->q[s->qhead++];
+	if (o.verb == SMTP_VERB_DATA && o.phase == SMTP_PHASE_COMMAND)
+		s->data_ok = r->code == 354;
 	step_seen(&s->steps[o.step], r);
 	show_reply(out, r);
 	note = explain_reply(o.verb, o.phase, s->exts, r);

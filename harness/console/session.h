@@ -12,7 +12,9 @@
  * be saved as a client-role scenario whose expectations are the replies
  * seen, and it runs the passive checks (harness/check/passive) on demand.
  *
- * Raw bytes owe a reply for each CRLF-ended line in them; a reply when
+ * Raw bytes owe a reply for each CRLF-ended line in them, and so does
+ * message content when DATA was answered other than 354 (the server reads
+ * it as commands); a reply when
  * nothing is owed is shown as unsolicited. The session owns everything
  * it holds; session_free() releases it.
  */

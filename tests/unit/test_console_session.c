@@ -165,6 +165,35 @@ START_TEST(test_console_session_data_raw_and_save)
 }
 END_TEST
 
+/* Content after a DATA that was refused is read as commands: one reply
+ * owed per line, and the person is told. */
+START_TEST(test_console_session_data_refused)
+{
+	session *s = opened();
+	vbuf wire = VBUF_INIT, out = VBUF_INIT;
+	char *content[] = { "x", "y" };
+
+	recv_str(s, "220 mx\r\n", &out);
+	session_command(s, "DATA", 4, &wire, &out);
+	recv_str(s, "503 5.5.1 need MAIL\r\n", &out);
+	vbuf_reset(&out);
+	session_data(s, content, 2, &wire, &out);
+	ASSERT_HAS(vbuf_str(&out), "DATA was not answered 354: the server will read these lines "
+	    "as commands");
+	ck_assert_uint_eq(session_owed(s), 3);
+	recv_str(s, "500 a\r\n500 b\r\n500 c\r\n", &out);
+	ck_assert_uint_eq(session_owed(s), 0);
+
+	/* Typed ahead: DATA still owed its reply, so 354 is assumed. */
+	session_command(s, "DATA", 4, &wire, &out);
+	session_data(s, content, 2, &wire, &out);
+	ck_assert_uint_eq(session_owed(s), 2);
+	vbuf_free(&wire);
+	vbuf_free(&out);
+	session_free(s);
+}
+END_TEST
+
 START_TEST(test_console_session_hard_limit)
 {
 	session *s = opened();
@@ -194,6 +223,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_console_session_pairs_replies);
 	tcase_add_test(tc, test_console_session_data_raw_and_save);
+	tcase_add_test(tc, test_console_session_data_refused);
 	tcase_add_test(tc, test_console_session_hard_limit);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
