@@ -63,8 +63,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		} else if (mode != 0) {
 			if (len == 1 && p[0] == '.') {
 				if (mode == 1) {
+					/* Read as commands after a refused DATA:
+					 * each line and the dot. */
 					session_data(s, lines, nlines, &wire, &out);
-					sent_lines++;
+					sent_lines += nlines + 1;
 				} else if (nlines > 0) {
 					session_pipe(s, lines, nlines, &wire, &out);
 					sent_lines += nlines;
