@@ -11,7 +11,9 @@
 # the server it was typed at (against smtp-sink: every expectation holds,
 # only passive findings remain), that --capture writes a pcap, that a
 # reply that never comes is reported after --wait, and that a refused
-# connection exits 3.
+# connection exits 3. On a terminal (tmux with a socket of its own, where
+# tmux is installed): the annotations as a person sees them, and the
+# history file.
 #
 # One line per check ("ok - ..." / "not ok - ..."), then "N passed, M failed";
 # exits 1 when any check failed. Stops what it started, by pid file.
@@ -147,6 +149,48 @@ expect_exit 0 $? "reference server: :save and :capture, then :quit" "$out"
 [ -s "$work/mid.json" ] && "$bin" validate "$work/mid.json" >/dev/null 2>&1 &&
 	ok ":save writes a scenario that validates" || notok ":save writes a scenario that validates"
 [ -s "$work/mid.pcap" ] && ok ":capture writes the pcap" || notok ":capture writes the pcap"
+
+# ---- on a terminal (tmux) ------------------------------------------------------
+
+# pane_wait TEXT: the pane shows TEXT within 10 s.
+pane_wait() {
+	local i
+	for i in $(seq 1 100); do
+		tmux -S "$work/tmux.sock" capture-pane -p -J -t probe -S -200 >"$work/pane.txt" 2>/dev/null
+		grep -qF -- "$1" "$work/pane.txt" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+if command -v tmux >/dev/null 2>&1; then
+	mkdir -p "$work/home"
+	# A server of our own on a socket of our own, stopped by its pid.
+	tmux -S "$work/tmux.sock" -f /dev/null new-session -d -x 220 -y 60 -s probe \
+		"env HOME=$work/home $bin probe --wait 5 127.0.0.1:$serve_port; echo EXIT=\$?; sleep 60"
+	tpid=$(tmux -S "$work/tmux.sock" display-message -p '#{pid}' 2>/dev/null)
+	[ -n "$tpid" ] && pid_write "$work/tmux.pid" "$tpid"
+	harness_on_exit 'stop_pid "$work/tmux.pid" 5'
+	if pane_wait "allowed as a greeting"; then
+		ok "terminal: the greeting is annotated"
+	else
+		notok "terminal: the greeting is annotated"
+		sed 's/^/# /' "$work/pane.txt" | tail -n 10
+	fi
+	tmux -S "$work/tmux.sock" send-keys -t probe 'EHLO tty.test' Enter
+	pane_wait "  PIPELINING  - RFC 2920" && ok "terminal: EHLO shows the capability table" ||
+		notok "terminal: EHLO shows the capability table"
+	tmux -S "$work/tmux.sock" send-keys -t probe 'NOOP' Enter
+	pane_wait "allowed for NOOP (RFC 5321 §4.3.2)" && ok "terminal: NOOP's reply is annotated" ||
+		notok "terminal: NOOP's reply is annotated"
+	tmux -S "$work/tmux.sock" send-keys -t probe ':quit' Enter
+	pane_wait "EXIT=0" && ok "terminal: :quit ends with exit 0" || notok "terminal: :quit ends with exit 0"
+	grep -qF 'EHLO\040tty.test' "$work/home/.smtp_harness_history" 2>/dev/null &&
+		ok "terminal: history is kept in ~/.smtp_harness_history" ||
+		notok "terminal: history is kept in ~/.smtp_harness_history"
+	stop_pid "$work/tmux.pid" 5 || true
+else
+	echo "# tmux not installed: the terminal checks are skipped"
+fi
 
 # ---- smtp-sink ---------------------------------------------------------------
 
