@@ -57,6 +57,8 @@ struct session {
 	unsigned exts;
 	int server_closed;
 	int data_ok;		/* the last reply was 354 to DATA: content may follow */
+	char **shown;		/* findings already shown as they happened */
+	size_t nshown, shown_cap;
 };
 
 session *
@@ -83,6 +85,9 @@ session_free(session *s)
 	}
 	xfree(s->steps);
 	xfree(s->q);
+	for (size_t i = 0; i < s->nshown; i++)
+		xfree(s->shown[i]);
+	xfree(s->shown);
 	smtp_reply_parser_free(s->p);
 	cap_transcript_free(s->t);
 	xfree(s);
@@ -331,9 +336,60 @@ reply_answered(session *s, const smtp_reply *r, vbuf *out)
 	}
 }
 
+static void
+finding_show(vbuf *out, const rpt_finding *f)
+{
+	vbuf_printf(out, "  ! %s %s (%s): %s", rpt_verdict_str(f->verdict), f->check,
+	    f->refs ? f->refs : "", f->message ? f->message : "");
+	if (f->evidence.present)
+		vbuf_printf(out, " [%s segment %zu, byte %zu]", cap_dir_str(f->evidence.dir),
+		    f->evidence.seg, f->evidence.off);
+	vbuf_append_byte(out, '\n');
+}
+
+/*
+ * The passive checks' FAIL and WARN findings about the server's bytes
+ * that were not shown yet. Only findings whose evidence is in what the
+ * server sent are shown as they happen: those about what is still
+ * missing (a reply, the close after QUIT) may change with the next
+ * bytes, and wait for :check or the end.
+ */
+static void
+findings_new(session *s, vbuf *out)
+{
+	dlg *d = dlg_build(s->t);
+	rpt_scenario *sc = rpt_scenario_new("probe", "probe session", NULL);
+
+	chk_passive_server(s->t, d, sc);
+	for (size_t i = 0; i < sc->nfindings; i++) {
+		const rpt_finding *f = &sc->findings[i];
+		char *key;
+		size_t k;
+
+		if ((f->verdict != RPT_FAIL && f->verdict != RPT_WARN) || !f->evidence.present ||
+		    f->evidence.dir != CAP_S2C)
+			continue;
+		key = xasprintf("%s %zu %zu %s", f->check, f->evidence.seg, f->evidence.off,
+		    f->message ? f->message : "");
+		for (k = 0; k < s->nshown && strcmp(s->shown[k], key) != 0; k++)
+			;
+		if (k < s->nshown) {
+			xfree(key);
+			continue;
+		}
+		s->shown = xgrow(s->shown, &s->shown_cap, s->nshown + 1, sizeof(char *));
+		s->shown[s->nshown++] = key;
+		finding_show(out, f);
+	}
+	rpt_scenario_free(sc);
+	dlg_free(d);
+}
+
 int
 session_received(session *s, const char *buf, size_t len, vbuf *out)
 {
+	size_t replies = 0;
+
 	if (len == 0)
 		return s->parser_dead ? -1 : 0;
 	cap_transcript_add_data(s->t, CAP_S2C, cap_now_us(), buf, len);
@@ -351,12 +407,15 @@ session_received(session *s, const char *buf, size_t len, vbuf *out)
 		if (st == SMTP_FEED_REPLY) {
 			reply_answered(s, r, out);
 			smtp_reply_free(r);
+			replies++;
 		}
 		buf += used;
 		len -= used;
 		if (st == SMTP_FEED_NEED_MORE)
 			break;
 	}
+	if (replies > 0)
+		findings_new(s, out);
 	return s->parser_dead ? -1 : 0;
 }
 
@@ -394,12 +453,7 @@ session_check(const session *s, vbuf *out)
 			fails++;
 		else if (f->verdict == RPT_WARN)
 			warns++;
-		vbuf_printf(out, "  ! %s %s (%s): %s", rpt_verdict_str(f->verdict), f->check,
-		    f->refs ? f->refs : "", f->message ? f->message : "");
-		if (f->evidence.present)
-			vbuf_printf(out, " [%s segment %zu, byte %zu]", cap_dir_str(f->evidence.dir),
-			    f->evidence.seg, f->evidence.off);
-		vbuf_append_byte(out, '\n');
+		finding_show(out, f);
 	}
 	vbuf_printf(out, "  passive checks: %zu exercised, %zu FAIL, %zu WARN\n", sc->nexercised,
 	    fails, warns);

@@ -10,13 +10,14 @@
  * harness/console/explain) and, after a successful EHLO, the capabilities
  * as a table. It also keeps the steps the person took, so the session can
  * be saved as a client-role scenario whose expectations are the replies
- * seen, and it runs the passive checks (harness/check/passive) on demand.
+ * seen, and it runs the passive checks (harness/check/passive): after
+ * each reply, showing the new findings about the server's bytes, and on
+ * demand, showing them all.
  *
  * Raw bytes owe a reply for each CRLF-ended line in them, and so does
  * message content when DATA was answered other than 354 (the server reads
- * it as commands); a reply when
- * nothing is owed is shown as unsolicited. The session owns everything
- * it holds; session_free() releases it.
+ * it as commands); a reply when nothing is owed is shown as unsolicited.
+ * The session owns everything it holds; session_free() releases it.
  */
 #ifndef HARNESS_CONSOLE_SESSION_H
 #define HARNESS_CONSOLE_SESSION_H

@@ -215,6 +215,11 @@ EOF_SCRIPT
 	has "$out" "  malformed EHLO reply, first at line 9" "smtp-sink: the empty EHLO keyword is pointed at"
 	has "$out" "  ! FAIL rfc5321.4.1.1.1.ehlo-reply-syntax (" "smtp-sink: the passive checks report the EHLO syntax"
 	has "$out" "  ! FAIL rfc2034.4.codes-present (" "smtp-sink: the passive checks report 221 without an enhanced code"
+	f=$(grep -n -m1 -F "  ! FAIL rfc5321.4.1.1.1.ehlo-reply-syntax (" "$out" | cut -d: -f1)
+	m=$(grep -n -m1 -F "C: MAIL FROM:" "$out" | cut -d: -f1)
+	[ -n "$f" ] && [ -n "$m" ] && [ "$f" -lt "$m" ] &&
+		ok "smtp-sink: the EHLO finding is shown as it happens, before the next command" ||
+		notok "smtp-sink: the EHLO finding is shown before the next command (lines ${f:-none}, ${m:-none})"
 	has "$out" "  = 221 service closing transmission channel (RFC 5321 §4.2.2)" "smtp-sink: QUIT's reply explained"
 	if "$bin" validate "$work/sink.json" >/dev/null 2>&1; then
 		ok "smtp-sink: the saved scenario validates"

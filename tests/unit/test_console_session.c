@@ -88,12 +88,18 @@ START_TEST(test_console_session_pairs_replies)
 	ASSERT_HAS(vbuf_str(&out), "554 transaction failed");
 	ASSERT_HAS(vbuf_str(&out), "NOT allowed (expected 250, 251, 550");
 	ASSERT_HAS(vbuf_str(&out), "5.7.1: permanent failure, security or policy status");
+	/* The passive checks' finding on that reply, as it happens. */
+	ASSERT_HAS(vbuf_str(&out), "delivery not authorized, message refused\n"
+	    "  ! WARN rfc5321.4.3.1.table-adherence (");
 	vbuf_reset(&out);
 	vbuf_reset(&wire);
 
 	/* Nothing owed: unsolicited. */
 	recv_str(s, "250 surprise\r\n", &out);
 	ASSERT_HAS(vbuf_str(&out), "  = unsolicited (no command was owed a reply");
+	ASSERT_HAS(vbuf_str(&out), "  ! FAIL rfc5321.4.2.one-reply-per-command (");
+	/* Shown once: the next reply does not repeat it. */
+	ck_assert_ptr_null(strstr(vbuf_str(&out), "table-adherence"));
 	recv_str(s, "garbage\r\n", &out);
 	ASSERT_HAS(vbuf_str(&out), "unsolicited (no command was owed a reply); malformed");
 	vbuf_reset(&out);
