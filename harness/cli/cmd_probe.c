@@ -372,6 +372,7 @@ static void
 read_script_line(probe *p)
 {
 	vbuf line = VBUF_INIT;
+	size_t seen = 0;
 	char ch;
 
 	for (;;) {
@@ -385,10 +386,13 @@ read_script_line(probe *p)
 		}
 		if (ch == '\n')
 			break;
-		if (line.len < HARNESS_LINE_HARD_MAX)
+		if (++seen <= HARNESS_LINE_HARD_MAX)
 			vbuf_append_byte(&line, ch);
 	}
-	if (!p->eof || line.len > 0)
+	if (seen > HARNESS_LINE_HARD_MAX)
+		vbuf_printf(&p->out, "  ? a line of %zu bytes is over the %d the console reads: "
+		    "ignored\n", seen, HARNESS_LINE_HARD_MAX);
+	else if (!p->eof || line.len > 0)
 		handle_line(p, line.data ? line.data : "", line.len);
 	vbuf_free(&line);
 }
