@@ -76,6 +76,8 @@ typedef struct probe {
 	probe_mode mode;
 	char **lines;		/* collected by :data and :pipe */
 	size_t nlines, lines_cap;
+	char **pending;		/* AUTH lines still to send, each after a 334 */
+	size_t npending, pending_next, pending_cap;
 	const char *target;
 	const char *id;
 	vbuf out;
@@ -244,6 +246,36 @@ lines_clear(probe *p)
 }
 
 static void
+pending_clear(probe *p)
+{
+	for (size_t i = 0; i < p->npending; i++)
+		xfree(p->pending[i]);
+	p->npending = p->pending_next = 0;
+}
+
+/* The next line of an AUTH exchange, once the last reply asked for it. */
+static void
+pending_send(probe *p)
+{
+	vbuf wire = VBUF_INIT;
+	const char *line;
+
+	if (p->pending_next == p->npending || p->fd < 0 || session_owed(p->s) > 0)
+		return;
+	if (session_last_code(p->s) != 334) {
+		say(p, "AUTH was not answered 334: the rest of the exchange is not sent");
+		pending_clear(p);
+		return;
+	}
+	line = p->pending[p->pending_next++];
+	session_auth_line(p->s, line, strlen(line), &wire, &p->out);
+	send_wire(p, &wire);
+	vbuf_free(&wire);
+	if (p->pending_next == p->npending)
+		pending_clear(p);
+}
+
+static void
 set_prompt(probe *p)
 {
 	if (p->tty)
@@ -338,6 +370,23 @@ handle_line(probe *p, const char *line, size_t len)
 	case INPUT_QUIT:
 		p->quit = 1;
 		break;
+	case INPUT_AUTH: {
+		const char *all = vbuf_str(&c.bytes), *lf = strchr(all, '\n');
+
+		pending_clear(p);
+		session_command(p->s, all, lf ? (size_t)(lf - all) : strlen(all), &wire, &p->out);
+		send_wire(p, &wire);
+		while (lf != NULL) {
+			const char *next = strchr(lf + 1, '\n');
+			size_t n = next ? (size_t)(next - lf - 1) : strlen(lf + 1);
+
+			p->pending = xgrow(p->pending, &p->pending_cap, p->npending + 1,
+			    sizeof(char *));
+			p->pending[p->npending++] = xstrndup(lf + 1, n);
+			lf = next;
+		}
+		break;
+	}
 	case INPUT_ERROR:
 		vbuf_printf(&p->out, "  ? %s\n", c.err);
 		break;
@@ -430,7 +479,9 @@ loop(probe *p)
 		int nfd = 0, timeout = -1, rc, waiting;
 		int sock_i = -1, in_i = -1;
 
-		waiting = p->fd >= 0 && session_owed(p->s) > 0;
+		pending_send(p);
+		flush_out(p);
+		waiting = p->fd >= 0 && (session_owed(p->s) > 0 || p->pending_next < p->npending);
 		if (p->eof && !waiting)
 			break;
 		if (p->fd >= 0) {
@@ -575,6 +626,10 @@ cli_probe(int argc, char **argv)
 	}
 	if (p.mode != MODE_COMMAND)
 		say(&p, "the input ended before the lone \".\": those lines were not sent");
+	if (p.pending_next < p.npending)
+		say(&p, "the AUTH exchange was not finished");
+	pending_clear(&p);
+	xfree(p.pending);
 	lines_clear(&p);
 	xfree(p.lines);
 	close_conn(&p);

@@ -13,6 +13,10 @@
  *   :check          run the passive checks on the session so far
  *   :save FILE      write the session so far as a client-role scenario
  *   :capture FILE   write the session so far as a pcap
+ *   :auth plain USER PASSWORD, :auth login USER PASSWORD
+ *                   authenticate (RFC 4954): the lines to send, base64
+ *                   encoded, one per line in `bytes`; LOGIN's second and
+ *                   third go only after a 334
  *   :help           list these
  *   :quit           end the session (without sending QUIT)
  *
@@ -38,6 +42,7 @@ typedef enum input_kind {
 	INPUT_CAPTURE,		/* bytes: the file name */
 	INPUT_HELP,
 	INPUT_QUIT,
+	INPUT_AUTH,		/* bytes: command lines separated by LF */
 	INPUT_ERROR		/* err says what was wrong */
 } input_kind;
 

@@ -57,6 +57,7 @@ struct session {
 	unsigned exts;
 	int server_closed;
 	int data_ok;		/* the last reply was 354 to DATA: content may follow */
+	int last_code;
 	char **shown;		/* findings already shown as they happened */
 	size_t nshown, shown_cap;
 };
@@ -68,6 +69,7 @@ session_new(void)
 
 	s->t = cap_transcript_new(NULL, NULL);
 	s->p = smtp_reply_parser_new();
+	s->last_code = -1;
 	return s;
 }
 
@@ -203,6 +205,19 @@ session_command(session *s, const char *line, size_t len, vbuf *wire, vbuf *out)
 }
 
 void
+session_auth_line(session *s, const char *line, size_t len, vbuf *wire, vbuf *out)
+{
+	session_command(s, line, len, wire, out);
+	s->q[s->qn - 1].verb = SMTP_VERB_AUTH;
+}
+
+int
+session_last_code(const session *s)
+{
+	return s->last_code;
+}
+
+void
 session_pipe(session *s, char *const *lines, size_t n, vbuf *wire, vbuf *out)
 {
 	size_t stepi = step_add(s, STEP_PIPE);
@@ -286,6 +301,7 @@ reply_answered(session *s, const smtp_reply *r, vbuf *out)
 	owed o;
 	char *note;
 
+	s->last_code = r->code;
 	if (s->qhead == s->qn) {
 		size_t last = s->nsteps - 1;
 

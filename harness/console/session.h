@@ -41,6 +41,11 @@ void session_command(session *s, const char *line, size_t len, vbuf *wire, vbuf 
 void session_pipe(session *s, char *const *lines, size_t n, vbuf *wire, vbuf *out);
 void session_data(session *s, char *const *lines, size_t n, vbuf *wire, vbuf *out);
 void session_raw(session *s, const char *bytes, size_t len, vbuf *wire, vbuf *out);
+/* A line of an AUTH exchange after a 334 (RFC 4954 §4): judged as part
+ * of AUTH, not as a command of its own. */
+void session_auth_line(session *s, const char *line, size_t len, vbuf *wire, vbuf *out);
+/* The code of the last reply received, -1 before any (or without one). */
+int session_last_code(const session *s);
 /* Bytes from the server: every complete reply is shown in out. Returns
  * 0, or -1 when the reply parser passed a hard limit (said in out); the
  * session reads no more replies then. */

@@ -113,6 +113,35 @@ START_TEST(test_console_input_errors)
 }
 END_TEST
 
+START_TEST(test_console_input_auth)
+{
+	input_cmd c;
+
+	ck_assert_int_eq(parse(":auth plain joe s3cret", &c), INPUT_AUTH);
+	ck_assert_str_eq(vbuf_str(&c.bytes), "AUTH PLAIN AGpvZQBzM2NyZXQ=");
+	input_cmd_clear(&c);
+	ck_assert_int_eq(parse(":auth  LOGIN joe s3cret ", &c), INPUT_AUTH);
+	ck_assert_str_eq(vbuf_str(&c.bytes), "AUTH LOGIN\nam9l\nczNjcmV0");
+	input_cmd_clear(&c);
+	/* Base64 padding: one, two and no '='. */
+	ck_assert_int_eq(parse(":auth login a ab", &c), INPUT_AUTH);
+	ck_assert_str_eq(vbuf_str(&c.bytes), "AUTH LOGIN\nYQ==\nYWI=");
+	input_cmd_clear(&c);
+	ck_assert_int_eq(parse(":auth login abc abcd", &c), INPUT_AUTH);
+	ck_assert_str_eq(vbuf_str(&c.bytes), "AUTH LOGIN\nYWJj\nYWJjZA==");
+	input_cmd_clear(&c);
+	ck_assert_int_eq(parse(":auth cram-md5 a b", &c), INPUT_ERROR);
+	ck_assert_str_eq(c.err, ":auth needs plain|login USER PASSWORD");
+	input_cmd_clear(&c);
+	ck_assert_int_eq(parse(":auth plain a", &c), INPUT_ERROR);
+	input_cmd_clear(&c);
+	ck_assert_int_eq(parse(":auth plain a b c", &c), INPUT_ERROR);
+	input_cmd_clear(&c);
+	ck_assert_int_eq(parse(":auth", &c), INPUT_ERROR);
+	input_cmd_clear(&c);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -126,6 +155,7 @@ main(void)
 	tcase_add_test(tc, test_console_input_console_commands);
 	tcase_add_test(tc, test_console_input_raw_escapes);
 	tcase_add_test(tc, test_console_input_errors);
+	tcase_add_test(tc, test_console_input_auth);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
