@@ -14,7 +14,9 @@
  * if the reply to DATA was 354; content runs to the first CRLF.CRLF (the
  * CRLF that ends the last line counts, RFC 5321 §4.1.1.4) and is answered
  * by one reply. "BDAT n" is followed by exactly n octets of chunk. After
- * CAP_TLS_START the rest of each stream is left unread (issue: TLS).
+ * CAP_TLS_START the rest of each stream is left unread (issue: TLS). A
+ * line sent after a 334 to AUTH is the client's SASL response (RFC 4954
+ * §4): its cmd.verb is SMTP_VERB_AUTH, so it is judged as part of AUTH.
  *
  * Building a dialog never fails: malformed bytes become exchanges with
  * flags, and a reply stream that passes the parser's hard limit stops

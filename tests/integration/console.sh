@@ -198,6 +198,7 @@ if bash "$here/target-smtp-sink.sh" start "$sink_port" >"$work/sink.out" 2>&1; t
 	out=$work/sink.probe.out
 	"$bin" probe --wait 5 --save "$work/sink.json" "127.0.0.1:$sink_port" >"$out" 2>&1 <<'EOF_SCRIPT'
 EHLO probe.test
+:auth plain joe s3cret
 MAIL FROM:<a@probe.test>
 RCPT TO:<b@probe.test>
 DATA
@@ -212,6 +213,9 @@ EOF_SCRIPT
 	has "$out" "  AUTH PLAIN LOGIN  - RFC 4954: authentication with the listed SASL mechanisms" \
 		"smtp-sink: EHLO table explains AUTH"
 	has "$out" "  XCLIENT NAME HELO  - not standardized (Postfix)" "smtp-sink: EHLO table knows XCLIENT"
+	has "$out" "C: AUTH PLAIN AGpvZQBzM2NyZXQ=" "smtp-sink: :auth plain sends the base64 credentials"
+	has "$out" "NOT allowed (expected 334, 235, 432, 454, 500, 501, 503, 504, 534, 535, 538 (or 421, 530)) for AUTH" \
+		"smtp-sink: its 250 to AUTH is not what RFC 4954 allows"
 	has "$out" "  malformed EHLO reply, first at line 9" "smtp-sink: the empty EHLO keyword is pointed at"
 	has "$out" "  ! FAIL rfc5321.4.1.1.1.ehlo-reply-syntax (" "smtp-sink: the passive checks report the EHLO syntax"
 	has "$out" "  ! FAIL rfc2034.4.codes-present (" "smtp-sink: the passive checks report 221 without an enhanced code"
