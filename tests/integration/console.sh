@@ -19,14 +19,15 @@
 # exits 1 when any check failed. Stops what it started, by pid file.
 # Environment: HARNESS_BIN (default build/smtp-harness);
 # HARNESS_CONSOLE_SERVE_PORT (default 42581), HARNESS_CONSOLE_SINK_PORT
-# (default 42582), HARNESS_CONSOLE_SILENT_PORT (default 42583).
+# (default 42590; the next nine are tried when it is taken),
+# HARNESS_CONSOLE_SILENT_PORT (default 42583).
 set -uo pipefail
 harness_prog=console.sh
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
 bin=${HARNESS_BIN:-$top/build/smtp-harness}
 serve_port=${HARNESS_CONSOLE_SERVE_PORT:-42581}
-sink_port=${HARNESS_CONSOLE_SINK_PORT:-42582}
+sink_port=${HARNESS_CONSOLE_SINK_PORT:-42590}
 silent_port=${HARNESS_CONSOLE_SILENT_PORT:-42583}
 py=/usr/bin/python3
 [ -x "$bin" ] || { echo "console.sh: error: no harness binary $bin (set HARNESS_BIN)" >&2; exit 1; }
@@ -194,7 +195,18 @@ fi
 
 # ---- smtp-sink ---------------------------------------------------------------
 
-if bash "$here/target-smtp-sink.sh" start "$sink_port" >"$work/sink.out" 2>&1; then
+# smtp-sink binds without SO_REUSEADDR: a port of an earlier run still in
+# TIME-WAIT refuses it, so the next few ports are tried.
+sink_started=
+for try_port in $(seq "$sink_port" $((sink_port + 9))); do
+	if bash "$here/target-smtp-sink.sh" start "$try_port" >"$work/sink.out" 2>&1; then
+		sink_port=$try_port
+		sink_started=1
+		break
+	fi
+	bash "$here/target-smtp-sink.sh" stop "$try_port" >/dev/null 2>&1 || true
+done
+if [ -n "$sink_started" ]; then
 	out=$work/sink.probe.out
 	"$bin" probe --wait 5 --save "$work/sink.json" "127.0.0.1:$sink_port" >"$out" 2>&1 <<'EOF_SCRIPT'
 EHLO probe.test
