@@ -22,6 +22,7 @@
 #include <getopt.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,17 @@ typedef struct probe {
 /* The one probe of this process: libedit's line callback has no
  * argument to carry it. */
 static probe *the_probe;
+
+/* SIGINT or SIGTERM: end the session as :quit does, so the terminal is
+ * restored, the checks run and --save / --capture are written. */
+static volatile sig_atomic_t probe_signalled;
+
+static void
+probe_on_signal(int signum)
+{
+	(void)signum;
+	probe_signalled = 1;
+}
 
 static uint64_t
 now_ms(void)
@@ -427,7 +439,7 @@ read_script_line(probe *p)
 	for (;;) {
 		ssize_t n = read(STDIN_FILENO, &ch, 1);
 
-		if (n < 0 && errno == EINTR)
+		if (n < 0 && errno == EINTR && !probe_signalled)
 			continue;
 		if (n <= 0) {
 			p->eof = 1;
@@ -474,7 +486,7 @@ read_server(probe *p)
 static void
 loop(probe *p)
 {
-	while (!p->quit) {
+	while (!p->quit && !probe_signalled) {
 		struct pollfd pfd[2];
 		int nfd = 0, timeout = -1, rc, waiting;
 		int sock_i = -1, in_i = -1;
@@ -606,6 +618,15 @@ cli_probe(int argc, char **argv)
 	session_opened(p.s, (struct sockaddr *)&local, (struct sockaddr *)&peer);
 	p.deadline = now_ms() + p.wait_ms;
 	p.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+	{
+		struct sigaction sa;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = probe_on_signal;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	printf("connected to %s; :help lists the console commands\n", p.target);
 	fflush(stdout);
 	the_probe = &p;
@@ -617,6 +638,8 @@ cli_probe(int argc, char **argv)
 		rl_callback_handler_install("smtp> ", rl_line_cb);
 	}
 	loop(&p);
+	if (probe_signalled)
+		say(&p, "interrupted");
 	if (p.tty) {
 		if (!p.eof)
 			rl_callback_handler_remove();
