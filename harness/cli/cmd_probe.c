@@ -463,6 +463,7 @@ read_server(probe *p)
 {
 	char buf[16384];
 	ssize_t n = read(p->fd, buf, sizeof(buf));
+	size_t owed;
 
 	if (n < 0 && errno == EINTR)
 		return;
@@ -477,11 +478,15 @@ read_server(probe *p)
 		close_conn(p);
 		return;
 	}
+	owed = session_owed(p->s);
 	session_received(p->s, buf, (size_t)n, &p->out);
-	p->deadline = session_owed(p->s) > 0 ? now_ms() + p->wait_ms : 0;
+	/* Only a complete reply restarts the wait: a server that drips a
+	 * byte now and then does not hold the console forever. */
+	if (session_owed(p->s) == 0)
+		p->deadline = 0;
+	else if (session_owed(p->s) < owed)
+		p->deadline = now_ms() + p->wait_ms;
 }
-
-
 
 static void
 loop(probe *p)
