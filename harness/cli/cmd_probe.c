@@ -16,6 +16,7 @@
  * are written. Exit status: 0 no FAIL finding, 1 a FAIL finding, 2 usage
  * or a file that could not be written, 3 no connection.
  */
+#include <ctype.h>
 #include <editline/readline.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -523,9 +524,16 @@ loop(probe *p)
 		if (rc < 0)
 			break;
 		if (rc == 0) {
-			vbuf_printf(&p->out, "  = no reply within %u s (%zu owed); giving up on "
-			    "%s\n", p->wait_ms / 1000, session_owed(p->s),
-			    session_owed(p->s) == 1 ? "it" : "them");
+			if (session_last_code(p->s) == -1 && session_owed(p->s) == 1 &&
+			    session_transcript(p->s)->stream[CAP_S2C].len == 0 &&
+			    session_transcript(p->s)->stream[CAP_C2S].len == 0)
+				vbuf_printf(&p->out, "  = no greeting within %u s (RFC 5321 "
+				    "§4.5.3.2.1 has a client wait 5 minutes; --wait sets this "
+				    "one); giving up on it\n", p->wait_ms / 1000);
+			else
+				vbuf_printf(&p->out, "  = no reply within %u s (%zu owed); giving "
+				    "up on %s\n", p->wait_ms / 1000, session_owed(p->s),
+				    session_owed(p->s) == 1 ? "it" : "them");
 			session_give_up(p->s);
 			p->deadline = 0;
 			flush_out(p);
@@ -541,6 +549,23 @@ loop(probe *p)
 		}
 		flush_out(p);
 	}
+}
+
+/* The scenario loader's rule for ids, so that --save never writes a
+ * scenario that `validate` refuses. */
+static int
+id_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 128 || !(islower((unsigned char)*s) || isdigit((unsigned char)*s)))
+		return 0;
+	for (; *s; s++) {
+		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '.' ||
+		    *s == '-' || *s == '_'))
+			return 0;
+	}
+	return 1;
 }
 
 static char *
@@ -594,6 +619,10 @@ cli_probe(int argc, char **argv)
 			break;
 		case 'i':
 			p.id = optarg;
+			if (!id_ok(p.id))
+				return cli_usage_error("--id: expected up to 128 lower-case letters, "
+				    "digits, '.', '-' and '_', starting with a letter or digit, got "
+				    "\"%s\"", optarg);
 			break;
 		case 'h':
 			fputs(probe_usage, stdout);

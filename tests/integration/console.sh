@@ -272,6 +272,7 @@ if wait_port 127.0.0.1 "$silent_port" 10; then
 	took=$(($(date +%s) - start))
 	[ "$took" -le 6 ] && ok "a silent server: the console gave up within its waits (${took}s)" ||
 		notok "a silent server: took ${took}s"
+	has "$out" "  = no greeting within 1 s" "a silent server: a missing greeting is said after --wait"
 	has "$out" "  = no reply within 1 s (1 owed)" "a silent server: a missing reply is said after --wait"
 else
 	notok "the silent listener did not start on 127.0.0.1:$silent_port"
@@ -282,6 +283,8 @@ expect_exit 3 $? "a refused connection" "$work/refused.out"
 has "$work/refused.out" "cannot connect to 127.0.0.1:1" "a refused connection is said in one line"
 "$bin" probe >"$work/usage.out" 2>&1 </dev/null
 expect_exit 2 $? "probe without HOST:PORT" "$work/usage.out"
+"$bin" probe --id Not-An-Id "127.0.0.1:$serve_port" >"$work/usage.out" 2>&1 </dev/null
+expect_exit 2 $? "probe --id that no scenario may carry" "$work/usage.out"
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
