@@ -91,6 +91,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					sent_lines += c.bytes.data[i] == '\r' && c.bytes.data[i + 1] == '\n';
 				session_raw(s, c.bytes.data, c.bytes.len, &wire, &out);
 				break;
+			case INPUT_AUTH: {
+				/* The console sends the rest only after a 334;
+				 * here they go regardless, to reach more states. */
+				const char *all = vbuf_str(&c.bytes), *q = all;
+
+				while (q != NULL) {
+					const char *nl = strchr(q, '\n');
+					size_t n = nl ? (size_t)(nl - q) : strlen(q);
+
+					FUZZ_CHECK(n > 0);
+					if (q == all)
+						session_command(s, q, n, &wire, &out);
+					else
+						session_auth_line(s, q, n, &wire, &out);
+					sent_lines++;
+					q = nl ? nl + 1 : NULL;
+				}
+				break;
+			}
 			case INPUT_DATA:
 				mode = 1;
 				break;
