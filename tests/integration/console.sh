@@ -49,6 +49,12 @@ passed=0
 failed=0
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 notok() { echo "not ok - $*"; failed=$((failed + 1)); }
+# check WHAT CMD...: ok when CMD succeeds.
+check() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else notok "$what"; fi
+}
 # expect_exit WANT GOT WHAT OUTFILE
 expect_exit() {
 	if [ "$2" -eq "$1" ]; then
@@ -133,9 +139,17 @@ fi
 "$bin" run --target "127.0.0.1:$serve_port" "$work/serve.json" >"$work/run.out" 2>&1
 expect_exit 0 $? "the saved scenario passes with run against the same server" "$work/run.out"
 n=$(json "$work/serve.json" "len(d['steps'])" 2>/dev/null)
-[ "$n" = 11 ] && ok "the saved scenario has a step per action (11)" || notok "the saved scenario has 11 steps, got ${n:-nothing}"
+if [ "$n" = 11 ]; then
+	ok "the saved scenario has a step per action (11)"
+else
+	notok "the saved scenario has 11 steps, got ${n:-nothing}"
+fi
 p=$(json "$work/serve.json" "[s.get('pipeline') for s in d['steps'] if isinstance(s.get('send'), list)]" 2>/dev/null)
-[ "$p" = "[True]" ] && ok "the :pipe group is saved as a pipelined send" || notok "the :pipe group is saved pipelined, got ${p:-nothing}"
+if [ "$p" = "[True]" ]; then
+	ok "the :pipe group is saved as a pipelined send"
+else
+	notok "the :pipe group is saved pipelined, got ${p:-nothing}"
+fi
 m=$("$py" -c 'import sys; print(open(sys.argv[1], "rb").read(4).hex())' "$work/serve.pcap" 2>/dev/null)
 case "$m" in
 d4c3b2a1 | a1b2c3d4 | 4d3cb2a1 | a1b23c4d) ok "--capture writes a pcap" ;;
@@ -147,9 +161,12 @@ out=$work/serve2.out
 printf 'NOOP\n:save %s\n:capture %s\n:quit\n' "$work/mid.json" "$work/mid.pcap" |
 	"$bin" probe --wait 5 "127.0.0.1:$serve_port" >"$out" 2>&1
 expect_exit 0 $? "reference server: :save and :capture, then :quit" "$out"
-[ -s "$work/mid.json" ] && "$bin" validate "$work/mid.json" >/dev/null 2>&1 &&
-	ok ":save writes a scenario that validates" || notok ":save writes a scenario that validates"
-[ -s "$work/mid.pcap" ] && ok ":capture writes the pcap" || notok ":capture writes the pcap"
+if [ -s "$work/mid.json" ] && "$bin" validate "$work/mid.json" >/dev/null 2>&1; then
+	ok ":save writes a scenario that validates"
+else
+	notok ":save writes a scenario that validates"
+fi
+if [ -s "$work/mid.pcap" ]; then ok ":capture writes the pcap"; else notok ":capture writes the pcap"; fi
 
 # ---- on a terminal (tmux) ------------------------------------------------------
 
@@ -170,6 +187,7 @@ if command -v tmux >/dev/null 2>&1; then
 		"env HOME=$work/home $bin probe --wait 5 127.0.0.1:$serve_port; echo EXIT=\$?; sleep 60"
 	tpid=$(tmux -S "$work/tmux.sock" display-message -p '#{pid}' 2>/dev/null)
 	[ -n "$tpid" ] && pid_write "$work/tmux.pid" "$tpid"
+	# shellcheck disable=SC2016 # expanded when the exit commands run
 	harness_on_exit 'stop_pid "$work/tmux.pid" 5'
 	if pane_wait "allowed as a greeting"; then
 		ok "terminal: the greeting is annotated"
@@ -178,16 +196,13 @@ if command -v tmux >/dev/null 2>&1; then
 		sed 's/^/# /' "$work/pane.txt" | tail -n 10
 	fi
 	tmux -S "$work/tmux.sock" send-keys -t probe 'EHLO tty.test' Enter
-	pane_wait "  PIPELINING  - RFC 2920" && ok "terminal: EHLO shows the capability table" ||
-		notok "terminal: EHLO shows the capability table"
+	check "terminal: EHLO shows the capability table" pane_wait "  PIPELINING  - RFC 2920"
 	tmux -S "$work/tmux.sock" send-keys -t probe 'NOOP' Enter
-	pane_wait "allowed for NOOP (RFC 5321 §4.3.2)" && ok "terminal: NOOP's reply is annotated" ||
-		notok "terminal: NOOP's reply is annotated"
+	check "terminal: NOOP's reply is annotated" pane_wait "allowed for NOOP (RFC 5321 §4.3.2)"
 	tmux -S "$work/tmux.sock" send-keys -t probe ':quit' Enter
-	pane_wait "EXIT=0" && ok "terminal: :quit ends with exit 0" || notok "terminal: :quit ends with exit 0"
-	grep -qF 'EHLO\040tty.test' "$work/home/.smtp_harness_history" 2>/dev/null &&
-		ok "terminal: history is kept in ~/.smtp_harness_history" ||
-		notok "terminal: history is kept in ~/.smtp_harness_history"
+	check "terminal: :quit ends with exit 0" pane_wait "EXIT=0"
+	check "terminal: history is kept in ~/.smtp_harness_history" \
+		grep -qF 'EHLO\040tty.test' "$work/home/.smtp_harness_history"
 	stop_pid "$work/tmux.pid" 5 || true
 else
 	echo "# tmux not installed: the terminal checks are skipped"
@@ -233,9 +248,11 @@ EOF_SCRIPT
 	has "$out" "  ! FAIL rfc2034.4.codes-present (" "smtp-sink: the passive checks report 221 without an enhanced code"
 	f=$(grep -n -m1 -F "  ! FAIL rfc5321.4.1.1.1.ehlo-reply-syntax (" "$out" | cut -d: -f1)
 	m=$(grep -n -m1 -F "C: MAIL FROM:" "$out" | cut -d: -f1)
-	[ -n "$f" ] && [ -n "$m" ] && [ "$f" -lt "$m" ] &&
-		ok "smtp-sink: the EHLO finding is shown as it happens, before the next command" ||
+	if [ -n "$f" ] && [ -n "$m" ] && [ "$f" -lt "$m" ]; then
+		ok "smtp-sink: the EHLO finding is shown as it happens, before the next command"
+	else
 		notok "smtp-sink: the EHLO finding is shown before the next command (lines ${f:-none}, ${m:-none})"
+	fi
 	has "$out" "  = 221 service closing transmission channel (RFC 5321 §4.2.2)" "smtp-sink: QUIT's reply explained"
 	if "$bin" validate "$work/sink.json" >/dev/null 2>&1; then
 		ok "smtp-sink: the saved scenario validates"
@@ -245,8 +262,11 @@ EOF_SCRIPT
 	"$bin" run --target "127.0.0.1:$sink_port" --report "json:$work/sink.report.json" \
 		"$work/sink.json" >"$work/sink.run.out" 2>&1
 	s=$(json "$work/sink.report.json" "sorted(set(f['step'] for f in d['scenarios'][0]['findings']))" 2>/dev/null)
-	[ "$s" = "[0]" ] && ok "smtp-sink: run holds every saved expectation (only passive findings)" ||
+	if [ "$s" = "[0]" ]; then
+		ok "smtp-sink: run holds every saved expectation (only passive findings)"
+	else
 		notok "smtp-sink: only passive findings in run, got steps ${s:-nothing}"
+	fi
 else
 	notok "smtp-sink could not be started on 127.0.0.1:$sink_port: $(head -c 300 "$work/sink.out")"
 fi
@@ -270,8 +290,11 @@ if wait_port 127.0.0.1 "$silent_port" 10; then
 	printf 'EHLO probe.test\n' | "$bin" probe --wait 1 "127.0.0.1:$silent_port" >"$out" 2>&1
 	expect_exit 0 $? "a silent server: no finding, no hang" "$out"
 	took=$(($(date +%s) - start))
-	[ "$took" -le 6 ] && ok "a silent server: the console gave up within its waits (${took}s)" ||
+	if [ "$took" -le 6 ]; then
+		ok "a silent server: the console gave up within its waits (${took}s)"
+	else
 		notok "a silent server: took ${took}s"
+	fi
 	has "$out" "  = no greeting within 1 s" "a silent server: a missing greeting is said after --wait"
 	has "$out" "  = no reply within 1 s (1 owed)" "a silent server: a missing reply is said after --wait"
 else
