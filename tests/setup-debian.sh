@@ -26,7 +26,7 @@ build_pkgs="build-essential cmake pkg-config check libuv1-dev libpcap-dev
 
 # swaks needs the two Perl TLS modules for --tls.
 test_pkgs="tshark tcpdump swaks curl msmtp python3-aiosmtpd python3-jsonschema libxml2-utils iproute2 procps ca-certificates
-	openssl libnet-ssleay-perl libio-socket-ssl-perl postfix bind9-dnsutils chromium"
+	openssl libnet-ssleay-perl libio-socket-ssl-perl postfix bind9-dnsutils chromium tmux"
 
 die() {
 	echo "$prog: error: $*" >&2
@@ -99,7 +99,7 @@ run "installing build dependencies" $apt_install $build_pkgs
 # shellcheck disable=SC2086
 run "installing test tools and mail servers" $apt_install $test_pkgs
 
-for tool in postconf postfix /usr/sbin/smtp-sink swaks tshark tcpdump curl msmtp dig xmllint chromium; do
+for tool in postconf postfix /usr/sbin/smtp-sink swaks tshark tcpdump curl msmtp dig xmllint chromium tmux; do
 	command -v "$tool" >/dev/null 2>&1 || die "$tool missing after install"
 done
 /usr/bin/python3 -c 'import aiosmtpd' 2>>"$log" ||

@@ -190,6 +190,12 @@ walk_add(walk *w, dlg_kind kind, char *line, size_t line_len, unsigned flags, si
 	e->kind = kind;
 	e->line = line;
 	smtp_cmd_parse(line, line_len, &e->cmd);
+	/* A line sent after a 334 to AUTH is the client's SASL response
+	 * (RFC 4954 §4), part of the AUTH exchange and judged as such. */
+	if (kind == DLG_COMMAND && i > 0 && d->ex[i - 1].kind == DLG_COMMAND &&
+	    d->ex[i - 1].cmd.verb == SMTP_VERB_AUTH && d->ex[i - 1].reply != NULL &&
+	    d->ex[i - 1].reply->code == 334)
+		e->cmd.verb = SMTP_VERB_AUTH;
 	e->line_flags = flags;
 	e->c2s_off = off;
 	e->c2s_len = len;

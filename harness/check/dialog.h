@@ -16,7 +16,9 @@
  * by one reply. "BDAT n" is followed by exactly n octets of chunk. After
  * CAP_TLS_START the rest of each stream is left unread (issue: TLS), and
  * after a CAP_GAP (bytes a capture lost) too, so no command or reply is
- * ever pieced together across a hole.
+ * ever pieced together across a hole. A line sent after a 334 to AUTH is
+ * the client's SASL response (RFC 4954 §4): its cmd.verb is
+ * SMTP_VERB_AUTH, so it is judged as part of AUTH.
  *
  * Building a dialog never fails: malformed bytes become exchanges with
  * flags, and a reply stream that passes the parser's hard limit stops

@@ -26,6 +26,7 @@ static const char usage_text[] =
     "  dns --zone FILE [--listen HOST:PORT]       the fake DNS alone, UDP and TCP\n"
     "  audit FILE.pcap [--report FORMAT:FILE]... the passive checks on every SMTP session\n"
     "                                             of a capture\n"
+    "  probe HOST:PORT [--save F] [--capture F]  an SMTP console that explains each reply\n"
     "  diff OLD.json NEW.json                     what regressed between two JSON reports\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
@@ -138,6 +139,8 @@ main(int argc, char **argv)
 		return cli_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cli_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "probe") == 0)
+		return cli_probe(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)

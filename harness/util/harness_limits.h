@@ -65,6 +65,8 @@
 #define HARNESS_BASELINE_MAX	100000		/* entries in one baseline */
 #define HARNESS_REPORT_FILE_MAX	(256 * 1024 * 1024) /* a JSON report read by diff */
 #define HARNESS_STEPS_MAX	10000		/* steps in one scenario */
+#define HARNESS_PROBE_WAIT_MS	10000		/* probe: default wait for a connection or a reply */
+#define HARNESS_PROBE_LINES_MAX	10000		/* probe: lines in one :data or :pipe */
 #define HARNESS_REPEAT_MAX	1000000		/* N of ${repeat:TEXT:N} in a template */
 #define HARNESS_REGEX_MAX	1024		/* bytes of one regular expression in a scenario */
 #define HARNESS_REGEX_REPEAT_MAX 10000		/* product of the {n,m} bounds of one regex */

@@ -587,6 +587,35 @@ START_TEST(test_dialog_item_limit)
 }
 END_TEST
 
+/* Lines after a 334 to AUTH are SASL responses, part of AUTH (RFC 4954
+ * §4); after the exchange ends, lines are commands again. */
+START_TEST(test_dialog_auth_exchange)
+{
+	cap_transcript *t = tx_new();
+	dlg *d;
+
+	tx_s(t, "220 mx ESMTP\r\n");
+	tx_c(t, "AUTH LOGIN\r\n");
+	tx_s(t, "334 VXNlcm5hbWU6\r\n");
+	tx_c(t, "am9l\r\n");
+	tx_s(t, "334 UGFzc3dvcmQ6\r\n");
+	tx_c(t, "czNjcmV0\r\n");
+	tx_s(t, "235 2.7.0 ok\r\n");
+	tx_c(t, "am9l\r\n");
+	tx_s(t, "500 what\r\n");
+	d = dlg_build(t);
+	ck_assert_uint_eq(d->nex, 5);
+	ck_assert_int_eq(d->ex[1].cmd.verb, SMTP_VERB_AUTH);
+	ck_assert_int_eq(d->ex[2].cmd.verb, SMTP_VERB_AUTH);
+	ck_assert_str_eq(d->ex[2].line, "am9l");
+	ck_assert_int_eq(d->ex[3].cmd.verb, SMTP_VERB_AUTH);
+	ck_assert_int_eq(d->ex[3].reply->code, 235);
+	ck_assert_int_eq(d->ex[4].cmd.verb, SMTP_VERB_UNKNOWN);
+	dlg_free(d);
+	cap_transcript_free(t);
+}
+END_TEST
+
 static Suite *
 dialog_suite(void)
 {
@@ -610,6 +639,7 @@ dialog_suite(void)
 	tcase_add_test(tc, test_dialog_no_open_event);
 	tcase_add_test(tc, test_dialog_item_limit);
 	tcase_add_test(tc, test_dialog_gap_stops_reading);
+	tcase_add_test(tc, test_dialog_auth_exchange);
 	suite_add_tcase(s, tc);
 	return s;
 }
