@@ -62,6 +62,8 @@ typedef struct dlg_exchange {
 	size_t s2c_seg_last;
 	int premature;		/* the reply's first byte came before the last command byte */
 	unsigned exts;		/* SMTP_EXT_* in force when the command was sent */
+	int tls_dropped;	/* owed a reply when TLS started: none is due
+				 * (RFC 3207 §4.2, the server forgets it) */
 } dlg_exchange;
 
 /* A reply that answers no command. */
@@ -86,7 +88,8 @@ typedef struct dlg {
 	long server_fin;
 	long client_rst;
 	long server_rst;
-	long tls_start;
+	long tls_start;		/* after it the dialog goes on only when the
+				 * transcript holds TLS's plaintext */
 	int reply_error;	/* the reply parser passed a hard limit ... */
 	char *reply_error_msg;	/* ... with this message ... */
 	size_t reply_error_off;	/* ... at this S2C offset */
