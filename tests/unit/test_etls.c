@@ -126,6 +126,9 @@ run_pair(size_t step)
 	pump(s, c, step);
 	vbuf_reset(&d);
 	ck_assert_int_eq(etls_read(c, &d), ETLS_CLOSED);
+	/* ... which answers with its own. */
+	etls_shutdown(c);
+	ck_assert_uint_gt(pump(c, s, step), 0);
 	vbuf_free(&d);
 	etls_free(c);
 	etls_free(s);
