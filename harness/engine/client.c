@@ -29,6 +29,7 @@
 #include "harness/util/xalloc.h"
 
 #define ECL_READ_BUF	(64 * 1024)
+#define ECL_TLS_SLICE	(ETLS_OUT_MAX / 4)	/* plaintext encrypted at a time */
 #define ECL_QUIT_WAIT_MS 2000	/* reply to a courtesy QUIT when skipping */
 #define ECL_ONE_REPLY	"rfc5321.4.2.one-reply-per-command"
 #define ECL_GREETING	"rfc5321.3.1.greeting"
@@ -425,11 +426,17 @@ ecl_write(eng_client *c, const char *data, size_t len, smtp_verb verb)
 	if (verb == SMTP_VERB_QUIT)
 		c->quit_sent = 1;
 	if (c->tls != NULL) {
-		if (etls_write(c->tls, data, len) != ETLS_OK) {
-			ecl_tls_error(c, etls_error(c->tls), NULL);
-			return;
+		/* In slices, each drained to the socket at once, so a large
+		 * message never piles up more than ETLS_OUT_MAX in OpenSSL. */
+		for (size_t off = 0; off < len; off += ECL_TLS_SLICE) {
+			size_t n = len - off < ECL_TLS_SLICE ? len - off : ECL_TLS_SLICE;
+
+			if (etls_write(c->tls, data + off, n) != ETLS_OK) {
+				ecl_tls_error(c, etls_error(c->tls), NULL);
+				return;
+			}
+			ecl_tls_flush(c);
 		}
-		ecl_tls_flush(c);
 		return;
 	}
 	ecl_wire(c, data, len);

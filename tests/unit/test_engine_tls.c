@@ -281,6 +281,22 @@ START_TEST(test_engine_tls_session)
 }
 END_TEST
 
+START_TEST(test_engine_tls_large_write)
+{
+	/* 3 MB in one write: more than ETLS_OUT_MAX of records, so it only
+	 * goes through when the engine encrypts and drains it in slices. */
+	rpt_run *run = run_one(FAKE_TLS, "{\"starttls\": true, \"timeout_ms\": 20000},"
+	    " {\"raw\": \"${repeat:xyz:1000000}\\\\r\\\\n\", \"recv\": 250, \"timeout_ms\": 20000},"
+	    " {\"send\": \"QUIT\", \"recv\": 221}");
+	const rpt_scenario *sc = run->scenarios[0];
+
+	ck_assert_msg(sc->verdict == RPT_PASS, "%s: %s", rpt_verdict_str(sc->verdict),
+	    sc->reason ? sc->reason : "");
+	ck_assert_uint_gt(sc->transcript->stream[CAP_C2S].len, 3000000);
+	rpt_run_free(run);
+}
+END_TEST
+
 START_TEST(test_engine_tls_injected_reply_is_a_finding)
 {
 	rpt_run *run = run_one(FAKE_TLS_INJECT, "{\"starttls\": true, \"quiet_ms\": 1000,"
@@ -340,6 +356,7 @@ engine_tls_suite(void)
 
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_engine_tls_session);
+	tcase_add_test(tc, test_engine_tls_large_write);
 	tcase_add_test(tc, test_engine_tls_injected_reply_is_a_finding);
 	tcase_add_test(tc, test_engine_tls_garbage_is_error_with_text);
 	tcase_add_test(tc, test_engine_tls_silent_server_meets_the_deadline);
