@@ -126,6 +126,11 @@ struct eng_client {
 	etls *tls;
 	int tls_up;		/* handshake complete */
 	vbuf tls_buf;		/* scratch: records drained, plaintext read */
+	/* With a capture directory: the bytes as they crossed the wire (the
+	 * TLS records after STARTTLS) for the pcap, and the TLS secrets that
+	 * decrypt them. */
+	cap_transcript *wire;
+	vbuf keylog;
 };
 
 typedef struct ecl_write_req {
@@ -367,6 +372,18 @@ ecl_write_cb(uv_write_t *req, int status)
 	xfree(wr);
 }
 
+/* Records a connection event in the transcript and, when capturing, in
+ * the wire record; returns the transcript's segment index. */
+static long
+ecl_event(eng_client *c, cap_kind kind, cap_dir dir)
+{
+	uint64_t now = cap_now_us();
+
+	if (c->wire != NULL)
+		cap_transcript_add_event(c->wire, kind, dir, now);
+	return cap_transcript_add_event(c->t, kind, dir, now);
+}
+
 /* Writes bytes to the socket as they are (plaintext, or TLS records). */
 static void
 ecl_wire(eng_client *c, const char *data, size_t len)
@@ -376,6 +393,8 @@ ecl_wire(eng_client *c, const char *data, size_t len)
 
 	if (len == 0)
 		return;
+	if (c->wire != NULL)
+		cap_transcript_add_data(c->wire, CAP_C2S, cap_now_us(), data, len);
 	wr = xmalloc(sizeof(*wr) + len);
 	wr->c = c;
 	wr->len = len;
@@ -867,6 +886,8 @@ ecl_tls_start(eng_client *c, const scn_step *st)
 		return -1;
 	}
 	c->tls_ctx = etls_client_ctx_new(err, sizeof(err));
+	if (c->tls_ctx != NULL && c->wire != NULL)
+		etls_ctx_keylog(c->tls_ctx, &c->keylog);
 	if (c->tls_ctx != NULL)
 		c->tls = etls_new(c->tls_ctx, 0, sni.len ? vbuf_str(&sni) : NULL, err, sizeof(err));
 	vbuf_free(&sni);
@@ -875,7 +896,7 @@ ecl_tls_start(eng_client *c, const scn_step *st)
 		return -1;
 	}
 	c->t->tls_plaintext = 1;
-	cap_transcript_add_event(c->t, CAP_TLS_START, CAP_C2S, cap_now_us());
+	ecl_event(c, CAP_TLS_START, CAP_C2S);
 	if (s2c_len > c->last_reply_end) {
 		char *note = xasprintf("%zu plaintext byte%s after the 220 set aside",
 		    s2c_len - c->last_reply_end, s2c_len - c->last_reply_end == 1 ? "" : "s");
@@ -1061,7 +1082,7 @@ ecl_peer_gone(eng_client *c, cap_kind kind)
 		return;
 	c->peer_closed = 1;
 	c->peer_reset = (kind == CAP_RST);
-	c->peer_close_seg = cap_transcript_add_event(c->t, kind, CAP_S2C, cap_now_us());
+	c->peer_close_seg = ecl_event(c, kind, CAP_S2C);
 	uv_read_stop((uv_stream_t *)&c->tcp);
 }
 
@@ -1138,6 +1159,8 @@ ecl_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 	if (c->finishing)
 		return;
+	if (nread > 0 && c->wire != NULL)
+		cap_transcript_add_data(c->wire, CAP_S2C, cap_now_us(), buf->base, (size_t)nread);
 	if (nread > 0 && c->tls != NULL) {
 		int was_up = c->tls_up;
 
@@ -1225,7 +1248,10 @@ ecl_connect_cb(uv_connect_t *req, int status)
 	len = sizeof(peer);
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &len);
 	cap_transcript_set_endpoints(c->t, (struct sockaddr *)&local, (struct sockaddr *)&peer);
-	cap_transcript_add_event(c->t, CAP_OPEN, CAP_C2S, cap_now_us());
+	if (c->wire != NULL)
+		cap_transcript_set_endpoints(c->wire, (struct sockaddr *)&local,
+		    (struct sockaddr *)&peer);
+	ecl_event(c, CAP_OPEN, CAP_C2S);
 	uv_read_start((uv_stream_t *)&c->tcp, ecl_alloc_cb, ecl_read_cb);
 	ecl_advance(c);
 }
@@ -1262,12 +1288,21 @@ ecl_capture(eng_client *c)
 		return;
 	}
 	path = xasprintf("%s/%s.pcap", c->cfg->capture_dir, c->s->id);
-	if (cap_pcap_write(c->t, path, err, sizeof(err)) != 0) {
+	/* The bytes as they crossed the wire: after STARTTLS, TLS records,
+	 * with the secrets beside them in <id>.keys (NSS key log format). */
+	if (cap_pcap_write(c->wire != NULL ? c->wire : c->t, path, err, sizeof(err)) != 0) {
 		fprintf(stderr, "smtp-harness: %s\n", err);
 		xfree(path);
 		return;
 	}
 	c->res->capture_path = path;
+	if (c->keylog.len > 0) {
+		char *keys = xasprintf("%s/%s.keys", c->cfg->capture_dir, c->s->id);
+
+		if (atomic_file_write(keys, c->keylog.data, c->keylog.len, err, sizeof(err)) != 0)
+			fprintf(stderr, "smtp-harness: %s\n", err);
+		xfree(keys);
+	}
 }
 
 static void
@@ -1278,6 +1313,8 @@ ecl_free(eng_client *c)
 	etls_free(c->tls);
 	SSL_CTX_free(c->tls_ctx);
 	vbuf_free(&c->tls_buf);
+	cap_transcript_free(c->wire);
+	vbuf_free(&c->keylog);
 	for (size_t i = 0; i < c->qlen; i++)
 		smtp_reply_free(c->q[c->qhead + i].r);
 	xfree(c->q);
@@ -1326,7 +1363,7 @@ ecl_finish(eng_client *c)
 	if (c->connected) {
 		uv_read_stop((uv_stream_t *)&c->tcp);
 		if (c->reset_sent) {
-			cap_transcript_add_event(c->t, CAP_RST, CAP_C2S, cap_now_us());
+			ecl_event(c, CAP_RST, CAP_C2S);
 			uv_tcp_close_reset(&c->tcp, ecl_closed_cb);
 		} else {
 			/* A courtesy close_notify; the TCP close follows anyway. */
@@ -1335,7 +1372,7 @@ ecl_finish(eng_client *c)
 				ecl_tls_flush(c);
 			}
 			if (!c->peer_reset)
-				cap_transcript_add_event(c->t, CAP_FIN, CAP_C2S, cap_now_us());
+				ecl_event(c, CAP_FIN, CAP_C2S);
 			uv_close((uv_handle_t *)&c->tcp, ecl_closed_cb);
 		}
 	} else {
@@ -1361,6 +1398,8 @@ eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *
 	c->rbuf = xmalloc(ECL_READ_BUF);
 	c->rp = smtp_reply_parser_new();
 	c->t = cap_transcript_new(NULL, NULL);
+	if (cfg->capture_dir != NULL)
+		c->wire = cap_transcript_new(NULL, NULL);
 	c->res = rpt_scenario_new(s->id, s->summary, s->file);
 	c->res->started_us = cap_now_us();
 	for (size_t i = 0; i < s->nrefs; i++)

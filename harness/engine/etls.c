@@ -54,6 +54,24 @@ etls_client_ctx_new(char *err, size_t errlen)
 	return ctx;
 }
 
+static void
+etls_keylog_cb(const SSL *ssl, const char *line)
+{
+	vbuf *out = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+
+	if (out != NULL) {
+		vbuf_append_str(out, line);
+		vbuf_append_byte(out, '\n');
+	}
+}
+
+void
+etls_ctx_keylog(SSL_CTX *ctx, vbuf *out)
+{
+	SSL_CTX_set_app_data(ctx, out);
+	SSL_CTX_set_keylog_callback(ctx, etls_keylog_cb);
+}
+
 etls *
 etls_new(SSL_CTX *ctx, int server, const char *sni, char *err, size_t errlen)
 {

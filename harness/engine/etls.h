@@ -46,6 +46,11 @@ typedef enum etls_status {
  * system's OpenSSL allows. NULL with err set on failure; SSL_CTX_free. */
 SSL_CTX *etls_client_ctx_new(char *err, size_t errlen);
 
+/* Has every TLS secret of ctx's sessions appended to out as one line of
+ * the NSS key log format (what SSLKEYLOGFILE holds), so a capture of the
+ * records can be decrypted afterwards. out must outlive ctx. */
+void etls_ctx_keylog(SSL_CTX *ctx, vbuf *out);
+
 /* A session on ctx, client or server side. sni (client side only) may be
  * NULL or empty for none. Returns NULL with err set on failure. The etls
  * takes its own reference to ctx. */

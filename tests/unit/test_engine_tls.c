@@ -205,7 +205,7 @@ fake_stop(fake *f)
 
 /* Runs one scenario (steps given) against a fake server in `mode`. */
 static rpt_run *
-run_one(fake_mode mode, const char *steps)
+run_in(fake_mode mode, const char *steps, const char *capture_dir)
 {
 	scn_list list = { 0 };
 	scn_vars defaults = { 0 };
@@ -230,12 +230,45 @@ run_one(fake_mode mode, const char *steps)
 	cfg.connect_timeout_ms = 2000;
 	cfg.defaults = &defaults;
 	cfg.jobs = 1;
+	cfg.capture_dir = capture_dir;
 	ck_assert_int_eq(eng_run(&list, &cfg, run, NULL, NULL, err, sizeof(err)), ENG_OK);
 	fake_stop(&f);
 	scn_vars_free(&defaults);
 	scn_list_free(&list);
 	ck_assert_uint_eq(run->nscenarios, 1);
 	return run;
+}
+
+static rpt_run *
+run_one(fake_mode mode, const char *steps)
+{
+	return run_in(mode, steps, NULL);
+}
+
+/* 1 if the bytes hold s. */
+static int
+holds_bytes(const char *p, size_t len, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; len >= n && i <= len - n; i++)
+		if (memcmp(p + i, s, n) == 0)
+			return 1;
+	return 0;
+}
+
+/* The whole of a file (NUL-terminated); the caller frees it. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *fp = fopen(path, "rb");
+	char *buf = xmalloc(4 * 1024 * 1024 + 1);
+
+	ck_assert_msg(fp != NULL, "%s", path);
+	*len = fread(buf, 1, 4 * 1024 * 1024, fp);
+	buf[*len] = '\0';
+	fclose(fp);
+	return buf;
 }
 
 /* 1 if the stream holds the bytes of s. */
@@ -293,6 +326,40 @@ START_TEST(test_engine_tls_large_write)
 	ck_assert_msg(sc->verdict == RPT_PASS, "%s: %s", rpt_verdict_str(sc->verdict),
 	    sc->reason ? sc->reason : "");
 	ck_assert_uint_gt(sc->transcript->stream[CAP_C2S].len, 3000000);
+	rpt_run_free(run);
+}
+END_TEST
+
+START_TEST(test_engine_tls_capture_is_the_wire)
+{
+	char dir[] = "/tmp/test_engine_tls.XXXXXX";
+	char *path, *pcap, *keys;
+	size_t plen, klen;
+	rpt_run *run;
+
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	run = run_in(FAKE_TLS, "{\"starttls\": true}, {\"send\": \"EHLO x.test\", \"recv\": 250},"
+	    " {\"send\": \"QUIT\", \"recv\": 221}", dir);
+	ck_assert_int_eq(run->scenarios[0]->verdict, RPT_PASS);
+	/* The pcap has the plaintext up to STARTTLS, then records only; the
+	 * transcript has the plaintext throughout. */
+	pcap = slurp(run->scenarios[0]->capture_path, &plen);
+	ck_assert(holds_bytes(pcap, plen, "STARTTLS\r\n"));
+	ck_assert(holds_bytes(pcap, plen, "220 go ahead\r\n"));
+	ck_assert(!holds_bytes(pcap, plen, "EHLO x.test"));
+	ck_assert(!holds_bytes(pcap, plen, "250-fake.test"));
+	ck_assert(holds(&run->scenarios[0]->transcript->stream[CAP_C2S], "EHLO x.test"));
+	/* ... and the secrets to read them are beside it. */
+	path = xasprintf("%s/t.tls.keys", dir);
+	keys = slurp(path, &klen);
+	ck_assert_msg(strstr(keys, "CLIENT_TRAFFIC_SECRET_0 ") != NULL, "%s", keys);
+	ck_assert_msg(strstr(keys, "SERVER_TRAFFIC_SECRET_0 ") != NULL, "%s", keys);
+	unlink(path);
+	unlink(run->scenarios[0]->capture_path);
+	rmdir(dir);
+	xfree(path);
+	xfree(pcap);
+	xfree(keys);
 	rpt_run_free(run);
 }
 END_TEST
@@ -357,6 +424,7 @@ engine_tls_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_engine_tls_session);
 	tcase_add_test(tc, test_engine_tls_large_write);
+	tcase_add_test(tc, test_engine_tls_capture_is_the_wire);
 	tcase_add_test(tc, test_engine_tls_injected_reply_is_a_finding);
 	tcase_add_test(tc, test_engine_tls_garbage_is_error_with_text);
 	tcase_add_test(tc, test_engine_tls_silent_server_meets_the_deadline);
