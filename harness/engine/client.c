@@ -29,7 +29,7 @@
 #include "harness/util/xalloc.h"
 
 #define ECL_READ_BUF	(64 * 1024)
-#define ECL_TLS_SLICE	(ETLS_OUT_MAX / 4)	/* plaintext encrypted at a time */
+#define ECL_TLS_SLICE	(HARNESS_TLS_OUT_MAX / 4)	/* plaintext encrypted at a time */
 #define ECL_QUIT_WAIT_MS 2000	/* reply to a courtesy QUIT when skipping */
 #define ECL_ONE_REPLY	"rfc5321.4.2.one-reply-per-command"
 #define ECL_GREETING	"rfc5321.3.1.greeting"
@@ -446,7 +446,7 @@ ecl_write(eng_client *c, const char *data, size_t len, smtp_verb verb)
 		c->quit_sent = 1;
 	if (c->tls != NULL) {
 		/* In slices, each drained to the socket at once, so a large
-		 * message never piles up more than ETLS_OUT_MAX in OpenSSL. */
+		 * message never piles up more than HARNESS_TLS_OUT_MAX in OpenSSL. */
 		for (size_t off = 0; off < len; off += ECL_TLS_SLICE) {
 			size_t n = len - off < ECL_TLS_SLICE ? len - off : ECL_TLS_SLICE;
 

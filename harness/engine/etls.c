@@ -98,7 +98,7 @@ etls_new(SSL_CTX *ctx, int server, const char *sni, char *err, size_t errlen)
 	} else {
 		SSL_set_connect_state(t->ssl);
 		if (sni != NULL && *sni != '\0' &&
-		    (strlen(sni) > ETLS_SNI_MAX || SSL_set_tlsext_host_name(t->ssl, sni) != 1)) {
+		    (strlen(sni) > HARNESS_TLS_SNI_MAX || SSL_set_tlsext_host_name(t->ssl, sni) != 1)) {
 			etls_set_err(err, errlen, "cannot use the SNI name");
 			etls_free(t);
 			return NULL;
@@ -121,9 +121,9 @@ etls_feed(etls *t, const void *buf, size_t len)
 {
 	if (len == 0)
 		return 0;
-	if (len > ETLS_IN_MAX || (size_t)BIO_ctrl_pending(t->rbio) > ETLS_IN_MAX - len) {
+	if (len > HARNESS_TLS_IN_MAX || (size_t)BIO_ctrl_pending(t->rbio) > HARNESS_TLS_IN_MAX - len) {
 		snprintf(t->err, sizeof(t->err), "more than %d bytes of TLS input pending",
-		    ETLS_IN_MAX);
+		    HARNESS_TLS_IN_MAX);
 		return -1;
 	}
 	if (BIO_write(t->rbio, buf, (int)len) != (int)len) {
@@ -196,9 +196,9 @@ etls_write(etls *t, const void *buf, size_t len)
 		size_t n = len - off > ETLS_CHUNK ? ETLS_CHUNK : len - off;
 		int r;
 
-		if ((size_t)BIO_ctrl_pending(t->wbio) > ETLS_OUT_MAX) {
+		if ((size_t)BIO_ctrl_pending(t->wbio) > HARNESS_TLS_OUT_MAX) {
 			snprintf(t->err, sizeof(t->err), "more than %d bytes of TLS output pending",
-			    ETLS_OUT_MAX);
+			    HARNESS_TLS_OUT_MAX);
 			return ETLS_ERROR;
 		}
 		ERR_clear_error();

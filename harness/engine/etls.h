@@ -14,8 +14,9 @@
  * protocol version, cipher, certificate subject, issuer and SHA-256
  * fingerprint (etls_peer_describe).
  *
- * Limits: ETLS_IN_MAX ciphertext bytes fed and not yet consumed by
- * OpenSSL, ETLS_OUT_MAX bytes waiting to be drained; past them the
+ * Limits: HARNESS_TLS_IN_MAX ciphertext bytes fed and not yet consumed
+ * by OpenSSL, HARNESS_TLS_OUT_MAX bytes waiting to be drained, a server
+ * name of HARNESS_TLS_SNI_MAX bytes (harness_limits.h); past them the
  * operation fails with an error text instead of growing. Errors are one
  * line of OpenSSL's error queue text (ERR_error_string_n).
  */
@@ -26,12 +27,10 @@
 
 #include <openssl/ssl.h>
 
+#include "harness/util/harness_limits.h"
 #include "harness/util/vbuf.h"
 
-#define ETLS_IN_MAX	(1024 * 1024)	/* fed ciphertext not yet consumed */
-#define ETLS_OUT_MAX	(1024 * 1024)	/* ciphertext waiting to be drained */
 #define ETLS_ERR_MAX	256		/* one error line */
-#define ETLS_SNI_MAX	255		/* a host name (RFC 6066 §3) */
 
 typedef struct etls etls;
 
@@ -57,7 +56,8 @@ void etls_ctx_keylog(SSL_CTX *ctx, vbuf *out);
 etls *etls_new(SSL_CTX *ctx, int server, const char *sni, char *err, size_t errlen);
 void etls_free(etls *t);
 
-/* Gives OpenSSL bytes read from the wire. -1 (and an error) past ETLS_IN_MAX. */
+/* Gives OpenSSL bytes read from the wire. -1 (and an error) past
+ * HARNESS_TLS_IN_MAX. */
 int etls_feed(etls *t, const void *buf, size_t len);
 
 /* Advances the handshake: OK when complete, WANT when it needs more
@@ -66,7 +66,7 @@ etls_status etls_handshake(etls *t);
 int etls_established(const etls *t);
 
 /* Encrypts plaintext; the records are then to be drained. ERROR past
- * ETLS_OUT_MAX or before the handshake is complete. */
+ * HARNESS_TLS_OUT_MAX or before the handshake is complete. */
 etls_status etls_write(etls *t, const void *buf, size_t len);
 
 /* Decrypts every whole record fed so far, appending the plaintext to out.

@@ -316,7 +316,7 @@ END_TEST
 
 START_TEST(test_engine_tls_large_write)
 {
-	/* 3 MB in one write: more than ETLS_OUT_MAX of records, so it only
+	/* 3 MB in one write: more than HARNESS_TLS_OUT_MAX of records, so it only
 	 * goes through when the engine encrypts and drains it in slices. */
 	rpt_run *run = run_one(FAKE_TLS, "{\"starttls\": true, \"timeout_ms\": 20000},"
 	    " {\"raw\": \"${repeat:xyz:1000000}\\\\r\\\\n\", \"recv\": 250, \"timeout_ms\": 20000},"

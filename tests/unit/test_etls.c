@@ -197,10 +197,10 @@ START_TEST(test_etls_input_limit)
 	char err[ETLS_ERR_MAX];
 	SSL_CTX *cctx = etls_client_ctx_new(err, sizeof(err));
 	etls *c = etls_new(cctx, 0, NULL, err, sizeof(err));
-	char *big = calloc(1, ETLS_IN_MAX);
+	char *big = calloc(1, HARNESS_TLS_IN_MAX);
 
 	ck_assert_ptr_nonnull(big);
-	ck_assert_int_eq(etls_feed(c, big, ETLS_IN_MAX), 0);
+	ck_assert_int_eq(etls_feed(c, big, HARNESS_TLS_IN_MAX), 0);
 	ck_assert_int_eq(etls_feed(c, big, 1), -1);
 	ck_assert_msg(strstr(etls_error(c), "TLS input pending") != NULL, "%s", etls_error(c));
 	ck_assert_int_eq(etls_write(c, "x", 1), ETLS_ERROR);
@@ -215,7 +215,7 @@ START_TEST(test_etls_sni_too_long)
 {
 	char err[ETLS_ERR_MAX] = "";
 	SSL_CTX *cctx = etls_client_ctx_new(err, sizeof(err));
-	char name[ETLS_SNI_MAX + 2];
+	char name[HARNESS_TLS_SNI_MAX + 2];
 
 	memset(name, 'a', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
