@@ -419,15 +419,16 @@ ecl_tls_flush(eng_client *c)
 static void
 ecl_tls_error(eng_client *c, const char *what, const char *detail)
 {
-	rpt_scenario_set(c->res, RPT_ERROR, "step %zu: %s%s%s", c->step + 1, what,
-	    detail && *detail ? ": " : "", detail ? detail : "");
-	if (c->t->tls_note == NULL) {
-		char *note = xasprintf("%s%s%s", what, detail && *detail ? ": " : "",
-		    detail ? detail : "");
+	const char *sep = detail && *detail ? ": " : "";
+	char *note;
 
-		cap_transcript_set_tls_note(c->t, note);
-		xfree(note);
-	}
+	rpt_scenario_set(c->res, RPT_ERROR, "step %zu: %s%s%s", c->step + 1, what, sep,
+	    detail ? detail : "");
+	/* The transcript's note says why, before anything noted at the start. */
+	note = xasprintf("%s%s%s%s%s", what, sep, detail ? detail : "",
+	    c->t->tls_note ? "; " : "", c->t->tls_note ? c->t->tls_note : "");
+	cap_transcript_set_tls_note(c->t, note);
+	xfree(note);
 	ecl_finish(c);
 }
 
@@ -1102,8 +1103,8 @@ ecl_took(eng_client *c, const char *data, size_t len)
 	ecl_parse_replies(c);
 }
 
-/* Decrypts what has arrived. A close_notify is left to the FIN that
- * follows; a broken record ends the scenario as an ERROR. */
+/* Decrypts what has arrived. A close_notify is answered (the FIN that
+ * follows is the close); a broken record ends the scenario as an ERROR. */
 static void
 ecl_tls_read(eng_client *c)
 {

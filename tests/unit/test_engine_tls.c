@@ -25,6 +25,7 @@
 typedef enum fake_mode {
 	FAKE_TLS,		/* a real handshake, then EHLO and QUIT answered */
 	FAKE_TLS_INJECT,	/* ... and a reply nobody asked for right after it */
+	FAKE_PLAIN_AFTER_220,	/* plaintext lines behind its 220, then FAKE_TLS */
 	FAKE_GARBAGE,		/* plaintext instead of a ServerHello */
 	FAKE_SILENT		/* never answers the ClientHello */
 } fake_mode;
@@ -157,8 +158,12 @@ fake_main(void *arg)
 		return NULL;
 	put(fd, "220 fake.test ESMTP\r\n", 21);
 	if (get_line(fd, line, sizeof(line)) == 0 && strncmp(line, "STARTTLS", 8) == 0) {
-		put(fd, "220 go ahead\r\n", 14);
+		if (f->mode == FAKE_PLAIN_AFTER_220)
+			put(fd, "220 go ahead\r\n250-fake\r\n250 AUTH PLAIN\r\n", 40);
+		else
+			put(fd, "220 go ahead\r\n", 14);
 		switch (f->mode) {
+		case FAKE_PLAIN_AFTER_220:
 		case FAKE_TLS:
 		case FAKE_TLS_INJECT:
 			serve_tls(fd, f->mode == FAKE_TLS_INJECT);
@@ -364,6 +369,36 @@ START_TEST(test_engine_tls_capture_is_the_wire)
 }
 END_TEST
 
+START_TEST(test_engine_tls_plaintext_after_220_is_set_aside)
+{
+	/* RFC 3207 §4.2 (the client side of CVE-2011-0411): lines the server
+	 * wrote behind its 220 are never read as the reply to the EHLO sent
+	 * inside TLS. */
+	rpt_run *run = run_one(FAKE_PLAIN_AFTER_220, "{\"starttls\": true},"
+	    " {\"send\": \"EHLO x.test\", \"recv\": {\"code\": 250, \"keyword\": \"SIZE\"}},"
+	    " {\"send\": \"QUIT\", \"recv\": 221}");
+	const rpt_scenario *sc = run->scenarios[0];
+	const cap_transcript *t = sc->transcript;
+	int unsolicited = 0;
+
+	/* Every step passed: the EHLO got its own reply, with SIZE. The
+	 * passive checks still blame the server for the lines it sent
+	 * unasked, which is right. */
+	for (size_t i = 0; i < sc->nfindings; i++) {
+		ck_assert_msg(sc->findings[i].step == 0, "step %d: %s", sc->findings[i].step,
+		    sc->findings[i].message);
+		if (strcmp(sc->findings[i].check, "rfc5321.4.2.one-reply-per-command") == 0 &&
+		    strstr(sc->findings[i].message, "250-fake / 250 AUTH PLAIN") != NULL)
+			unsolicited = 1;
+	}
+	ck_assert(unsolicited);
+	ck_assert_ptr_nonnull(t->tls_note);
+	ck_assert_msg(strstr(t->tls_note, "; 26 plaintext bytes after the 220 set aside") != NULL,
+	    "%s", t->tls_note);
+	rpt_run_free(run);
+}
+END_TEST
+
 START_TEST(test_engine_tls_injected_reply_is_a_finding)
 {
 	rpt_run *run = run_one(FAKE_TLS_INJECT, "{\"starttls\": true, \"quiet_ms\": 1000,"
@@ -425,6 +460,7 @@ engine_tls_suite(void)
 	tcase_add_test(tc, test_engine_tls_session);
 	tcase_add_test(tc, test_engine_tls_large_write);
 	tcase_add_test(tc, test_engine_tls_capture_is_the_wire);
+	tcase_add_test(tc, test_engine_tls_plaintext_after_220_is_set_aside);
 	tcase_add_test(tc, test_engine_tls_injected_reply_is_a_finding);
 	tcase_add_test(tc, test_engine_tls_garbage_is_error_with_text);
 	tcase_add_test(tc, test_engine_tls_silent_server_meets_the_deadline);
