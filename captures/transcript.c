@@ -58,7 +58,15 @@ cap_transcript_free(cap_transcript *t)
 		xfree(t->dsegs[d]);
 	}
 	xfree(t->segs);
+	xfree(t->tls_note);
 	xfree(t);
+}
+
+void
+cap_transcript_set_tls_note(cap_transcript *t, const char *note)
+{
+	xfree(t->tls_note);
+	t->tls_note = note ? xstrdup(note) : NULL;
 }
 
 void

@@ -5,7 +5,7 @@
  * A data segment is a run of bytes that crossed the connection in one
  * direction at one moment (one read or one write); an event segment marks
  * the connection being opened, a FIN or RST from one side, or the start of
- * TLS. The bytes of each direction are kept contiguous in a stream buffer,
+ * TLS (see tls_plaintext for what follows it). The bytes of each direction are kept contiguous in a stream buffer,
  * so a segment is (direction, offset into that stream, length) and checks
  * can parse a whole direction at once and still point at "segment 12,
  * byte 40" as evidence.
@@ -60,6 +60,12 @@ typedef struct cap_transcript {
 	size_t segs_cap;
 	vbuf stream[2];			/* indexed by cap_dir */
 	int truncated[2];		/* a limit dropped bytes in that direction */
+	/* After CAP_TLS_START the data segments hold either the records as
+	 * they crossed the wire (pcap imports: 0) or the plaintext TLS
+	 * carried, decrypted by the harness (live runs: 1). tls_note says
+	 * what the handshake settled or why it failed; NULL when unknown. */
+	int tls_plaintext;
+	char *tls_note;
 	/* Private to transcript.c: the indices of each direction's data
 	 * segments in order, so cap_transcript_locate() can bisect. */
 	size_t *dsegs[2];
@@ -73,6 +79,9 @@ void cap_transcript_free(cap_transcript *t);
 /* Sets the endpoints; a NULL one is left as it was. */
 void cap_transcript_set_endpoints(cap_transcript *t, const struct sockaddr *client,
     const struct sockaddr *server);
+
+/* Sets (replaces) tls_note, a copy of note. */
+void cap_transcript_set_tls_note(cap_transcript *t, const char *note);
 
 /* Appends bytes; returns the segment index, or -1 when a limit dropped
  * them (t->truncated[dir] is then set). len 0 adds nothing and returns -1. */

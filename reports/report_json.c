@@ -103,6 +103,15 @@ transcript_json(const cap_transcript *t)
 			cJSON_AddStringToObject(j, "data", esc);
 			xfree(esc);
 		}
+		if (s->kind == CAP_TLS_START) {
+			cJSON_AddBoolToObject(j, "tls_plaintext", t->tls_plaintext != 0);
+			if (t->tls_note != NULL) {
+				char *esc = rpt_escape(t->tls_note, strlen(t->tls_note));
+
+				cJSON_AddStringToObject(j, "tls", esc);
+				xfree(esc);
+			}
+		}
 		cJSON_AddItemToArray(segs, j);
 	}
 	return o;

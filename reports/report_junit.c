@@ -232,7 +232,12 @@ transcript_text(vbuf *b, const cap_transcript *t)
 			vbuf_printf(b, "-- RST from %s --\n", side);
 			break;
 		case CAP_TLS_START:
-			vbuf_append_str(b, "-- TLS start --\n");
+			if (t->tls_note != NULL) {
+				vbuf_append_str(b, "-- TLS start: ");
+				xml_put(b, t->tls_note);
+				vbuf_append_str(b, " --\n");
+			} else
+				vbuf_append_str(b, "-- TLS start --\n");
 			break;
 		case CAP_GAP:
 			vbuf_printf(b, "-- %zu byte(s) from %s missing from the capture --\n",

@@ -45,6 +45,7 @@ typedef struct walk {
 	int s2c_stopped;	/* parser error, TLS or a limit: no more S2C */
 	int c2s_stopped;	/* TLS or a limit: no more C2S */
 	size_t s2c_start;	/* S2C offset where the reply being parsed began */
+	size_t s2c_seen;	/* S2C bytes walked so far */
 	size_t c2s_avail;	/* C2S bytes that have arrived so far */
 	size_t c2s_pos;		/* C2S bytes read by the client machine */
 	size_t item_start;	/* C2S offset of the command/content being read */
@@ -470,6 +471,42 @@ walk_s2c(walk *w, const cap_segment *s)
 		if (used == 0)
 			break;
 	}
+	w->s2c_seen = end;
+}
+
+/*
+ * TLS started and the transcript holds what it carried, in plaintext.
+ * Both sides start over (RFC 3207 §4.2): replies owed from before are
+ * not coming, partial lines and replies are dropped, the extensions are
+ * forgotten until the next EHLO.
+ */
+static void
+walk_tls_restart(walk *w)
+{
+	dlg *d = w->d;
+
+	if (w->wait.reply != NULL) {
+		walk_extra(w, w->wait.reply, w->wait.s2c_off, w->wait.seg_first);
+		w->wait.reply = NULL;
+	}
+	for (; w->owed < d->nex; w->owed++)
+		d->ex[w->owed].tls_dropped = 1;
+	w->hold = 0;
+	w->mode = WALK_COMMAND;
+	xfree(w->bdat_line);
+	w->bdat_line = NULL;
+	w->bdat_left = 0;
+	w->long_line = 0;
+	smtp_line_reader_free(&w->lr);
+	smtp_line_reader_init(&w->lr, HARNESS_LINE_HARD_MAX);
+	smtp_reply_parser_free(w->rp);
+	w->rp = smtp_reply_parser_new();
+	w->c2s_pos = w->item_start = w->c2s_avail;
+	w->s2c_start = w->s2c_seen;
+	if (d->have_ehlo)
+		smtp_ehlo_clear(&d->ehlo);
+	d->have_ehlo = 0;
+	d->exts = 0;
 }
 
 static void
@@ -494,6 +531,10 @@ walk_event(walk *w, size_t i, const cap_segment *s)
 	case CAP_TLS_START:
 		if (d->tls_start < 0)
 			d->tls_start = (long)i;
+		if (w->t->tls_plaintext && !w->s2c_stopped && !w->c2s_stopped) {
+			walk_tls_restart(w);
+			return;
+		}
 		/* What follows is ciphertext. */
 		w->s2c_stopped = 1;
 		w->c2s_stopped = 1;
@@ -574,5 +615,5 @@ dlg_free(dlg *d)
 int
 dlg_unanswered(const dlg *d, size_t i)
 {
-	return i < d->nex && d->ex[i].reply == NULL;
+	return i < d->nex && d->ex[i].reply == NULL && !d->ex[i].tls_dropped;
 }

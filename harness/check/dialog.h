@@ -14,9 +14,10 @@
  * if the reply to DATA was 354; content runs to the first CRLF.CRLF (the
  * CRLF that ends the last line counts, RFC 5321 §4.1.1.4) and is answered
  * by one reply. "BDAT n" is followed by exactly n octets of chunk. After
- * CAP_TLS_START the rest of each stream is left unread (issue: TLS), and
- * after a CAP_GAP (bytes a capture lost) too, so no command or reply is
- * ever pieced together across a hole. A line sent after a 334 to AUTH is
+ * CAP_TLS_START reading goes on only when the transcript holds the
+ * plaintext TLS carried (a live run; an imported capture has only the
+ * records, left unread), and after a CAP_GAP (bytes a capture lost) it
+ * stops, so no command or reply is ever pieced together across a hole. A line sent after a 334 to AUTH is
  * the client's SASL response (RFC 4954 §4): its cmd.verb is
  * SMTP_VERB_AUTH, so it is judged as part of AUTH.
  *
@@ -66,6 +67,8 @@ typedef struct dlg_exchange {
 	size_t s2c_seg_last;
 	int premature;		/* the reply's first byte came before the last command byte */
 	unsigned exts;		/* SMTP_EXT_* in force when the command was sent */
+	int tls_dropped;	/* owed a reply when TLS started: none is due
+				 * (RFC 3207 §4.2, the server forgets it) */
 } dlg_exchange;
 
 /* A reply that answers no command. */
@@ -90,7 +93,8 @@ typedef struct dlg {
 	long server_fin;
 	long client_rst;
 	long server_rst;
-	long tls_start;
+	long tls_start;		/* after it the dialog goes on only when the
+				 * transcript holds TLS's plaintext */
 	long gap;		/* the first CAP_GAP: nothing after it was read */
 	int reply_error;	/* the reply parser passed a hard limit ... */
 	char *reply_error_msg;	/* ... with this message ... */

@@ -12,7 +12,8 @@
  * Verdicts: FAIL comes from findings; ERROR when the session could not
  * take place (connection refused, timed out, a local failure); SKIP when
  * the target refuses service with a 554 greeting or lacks an EHLO keyword
- * the scenario requires.
+ * the scenario requires (the passive checks then do not run: the scenario
+ * did not take place).
  */
 #ifndef HARNESS_ENGINE_ENGINE_H
 #define HARNESS_ENGINE_ENGINE_H

@@ -851,8 +851,9 @@ out:
 
 static const char *const step_keys[] = {
 	"send", "raw", "pipeline", "pause_ms", "data", "recv", "closed", "drop",
-	"delay_ms", "timeout_ms", "quiet_ms", "check", "comment", NULL
+	"delay_ms", "timeout_ms", "quiet_ms", "check", "starttls", "comment", NULL
 };
+static const char *const starttls_keys[] = { "raw", "sni", "comment", NULL };
 static const char *const data_keys[] = { "lines", "raw", "generate", "comment", NULL };
 static const char *const closed_keys[] = { "within_ms", "check", "comment", NULL };
 
@@ -910,6 +911,45 @@ ld_data(ld *l, const cJSON *v, const char *path, scn_step *st)
 	return rc;
 }
 
+/* "starttls": true, or {"raw": BYTES, "sni": NAME}: the command to send
+ * (default "STARTTLS" and CRLF) and the TLS server name, both templates. */
+static int
+ld_starttls(ld *l, const cJSON *v, const char *path, scn_step *st)
+{
+	const cJSON *raw = NULL, *sni = NULL;
+	char *p;
+	int rc = 0;
+
+	st->starttls = 1;
+	if (cJSON_IsObject(v)) {
+		if (ld_keys(l, v, path, starttls_keys) != 0 || ld_comment(l, v, path) != 0)
+			return -1;
+		raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
+		sni = cJSON_GetObjectItemCaseSensitive(v, "sni");
+	} else if (!cJSON_IsTrue(v)) {
+		return ld_expected(l, path, "true or an object {\"raw\": BYTES, \"sni\": NAME}", v);
+	}
+	st->sends = xcalloc(1, sizeof(char *));
+	st->nsends = 1;
+	if (raw) {
+		p = ld_key(path, "raw");
+		st->send_kind = SCN_SEND_RAW;
+		rc = ld_template(l, raw, p, 1, 0, &st->sends[0]);
+		xfree(p);
+		if (rc != 0)
+			return rc;
+	} else {
+		st->send_kind = SCN_SEND_LINES;
+		st->sends[0] = xstrdup("STARTTLS");
+	}
+	if (sni) {
+		p = ld_key(path, "sni");
+		rc = ld_template(l, sni, p, 0, 1, &st->sni);
+		xfree(p);
+	}
+	return rc;
+}
+
 /* What every step of either role begins with: its position, the
  * scenario's timeout, nothing after a step that ends the session, an
  * object of known keys. */
@@ -933,11 +973,13 @@ static int
 ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stopper)
 {
 	const cJSON *send, *raw, *data, *recv, *closed, *drop, *pipe, *pause, *delay, *check;
+	const cJSON *tls;
 	char *p = NULL;
 	int rc = -1;
 
 	if (ld_step_open(l, v, path, *stopper, step_keys, &st->where, &st->timeout_ms) != 0)
 		return -1;
+	tls = cJSON_GetObjectItemCaseSensitive(v, "starttls");
 	send = cJSON_GetObjectItemCaseSensitive(v, "send");
 	raw = cJSON_GetObjectItemCaseSensitive(v, "raw");
 	data = cJSON_GetObjectItemCaseSensitive(v, "data");
@@ -951,7 +993,17 @@ ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stop
 
 	if ((send != NULL) + (raw != NULL) + (data != NULL) > 1)
 		return ld_fail(l, path, "expected at most one of \"send\", \"raw\", \"data\" in a step");
-	if (!send && !raw && !data && !recv && !closed && !drop && !delay &&
+	if (tls && (send || raw || data || pipe || pause || closed || drop))
+		return ld_fail(l, path, "expected no \"send\", \"raw\", \"data\", \"pipeline\", "
+		    "\"pause_ms\", \"closed\" or \"drop\" beside \"starttls\" (it sends its own "
+		    "command; use \"starttls\": {\"raw\": ...} for other bytes)");
+	if (tls && recv && cJSON_IsArray(recv) && cJSON_GetArraySize(recv) != 1) {
+		p = ld_key(path, "recv");
+		rc = ld_fail(l, p, "expected one reply expectation for \"starttls\" (the reply to "
+		    "STARTTLS), got %d", cJSON_GetArraySize(recv));
+		goto out;
+	}
+	if (!tls && !send && !raw && !data && !recv && !closed && !drop && !delay &&
 	    !cJSON_GetObjectItemCaseSensitive(v, "quiet_ms"))
 		return ld_fail(l, path, "expected a step that does something: one of \"send\", "
 		    "\"raw\", \"data\", \"recv\", \"closed\", \"drop\", \"delay_ms\", "
@@ -983,6 +1035,24 @@ ld_step(ld *l, const cJSON *v, const char *path, scn_step *st, const char **stop
 			goto out;
 		}
 		st->pipeline = cJSON_IsTrue(pipe);
+	}
+	if (tls) {
+		xfree(p);
+		p = ld_key(path, "starttls");
+		if ((rc = ld_starttls(l, tls, p, st)) != 0)
+			goto out;
+		if (!recv) {
+			/* The reply to STARTTLS is 220 unless the step says
+			 * otherwise (RFC 3207 §4). */
+			cJSON *def = cJSON_CreateNumber(220);
+
+			st->expects = xcalloc(1, sizeof(scn_expect));
+			st->nexpects = 1;
+			rc = ld_expect(l, def, p, st, &st->expects[0]);
+			cJSON_Delete(def);
+			if (rc != 0)
+				goto out;
+		}
 	}
 	if (send) {
 		xfree(p);
@@ -1999,6 +2069,7 @@ ld_scenario(ld *l, const cJSON *root)
 	s->steps = xcalloc((size_t)cJSON_GetArraySize(v), sizeof(scn_step));
 	{
 		const char *stopper = NULL;
+		size_t tls_step = 0;
 
 		for (const cJSON *st = v->child; st; st = st->next) {
 			scn_step *step = &s->steps[s->nsteps];
@@ -2008,6 +2079,18 @@ ld_scenario(ld *l, const cJSON *root)
 			step->index = s->nsteps;
 			if ((rc = ld_step(l, st, p, step, &stopper)) != 0)
 				goto out;
+			/* RFC 3207 §4.2: no STARTTLS once TLS is up; a second
+			 * STARTTLS is tested as a plain "send". */
+			if (step->starttls && tls_step) {
+				char *q = ld_key(p, "starttls");
+
+				rc = ld_fail(l, q, "expected one \"starttls\" step per scenario, "
+				    "got a second (the first is step %zu)", tls_step);
+				xfree(q);
+				goto out;
+			}
+			if (step->starttls)
+				tls_step = step->index;
 			xfree(p);
 			p = NULL;
 		}
@@ -2325,6 +2408,7 @@ scn_free(scn_scenario *s)
 		xfree(st->expects);
 		xfree(st->closed_check);
 		xfree(st->check);
+		xfree(st->sni);
 	}
 	xfree(s->steps);
 	for (size_t i = 0; i < s->nrefs; i++)

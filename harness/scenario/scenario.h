@@ -92,6 +92,11 @@ typedef struct scn_step {
 	uint32_t quiet_ms;	/* after its replies, none more may come within this */
 	scn_drop drop;
 	char *check;		/* default catalog id for the step, or NULL */
+	int starttls;		/* after the reply (220), a TLS handshake within
+				 * timeout_ms; sends is "STARTTLS" (LINES) or
+				 * the "raw" bytes (RAW); quiet_ms counts from
+				 * the end of the handshake */
+	char *sni;		/* template of the TLS server name, or NULL */
 } scn_step;
 
 /* ---- server role (docs/scenarios.md, "Server-role scenarios") ---------- */

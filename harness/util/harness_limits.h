@@ -79,6 +79,9 @@
 #define HARNESS_STEP_WAIT_MAX	3600000		/* ms: longest timeout, delay or pause a scenario may ask */
 #define HARNESS_DIALOG_ITEMS_MAX 100000		/* exchanges plus extra replies in one dialog */
 #define HARNESS_DIALOG_LINES_MAX 1000000	/* reply lines kept in one dialog */
+#define HARNESS_TLS_IN_MAX	(1024 * 1024)	/* TLS bytes read and not yet consumed by OpenSSL */
+#define HARNESS_TLS_OUT_MAX	(1024 * 1024)	/* TLS bytes waiting to be written */
+#define HARNESS_TLS_SNI_MAX	255		/* a TLS server name (RFC 6066 §3) */
 
 /*
  * The built-in reference server (harness/smtp/server.c, harness/engine/serve.c).

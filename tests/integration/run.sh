@@ -11,7 +11,8 @@
 #   a. the suite scenarios/conformance against Postfix (+ smtp-sink relay),
 #      aiosmtpd and a standalone smtp-sink: exit status, every verdict and
 #      finding against expected/<target>.json, no ERROR, the JUnit report,
-#      one pcap per scenario (tshark follows one);
+#      one pcap per scenario (tshark follows one, and decrypts a STARTTLS one
+#      with the key log beside it);
 #   b. an unreachable target (refused, and a listener that never answers
 #      the SYN): exit 3, ERROR, within the connect timeout;
 #   c. a target that stops answering mid-session (smtp-sink -w) and one
@@ -275,7 +276,19 @@ def mode_pcaps(label, capdir, r):
         caps[s["id"]] = c
     files = sorted(os.listdir(capdir)) if os.path.isdir(capdir) else []
     pcaps = [f for f in files if f.endswith(".pcap")]
-    others = [f for f in files if not f.endswith(".pcap")]
+    # A session that got through a TLS handshake leaves its secrets in
+    # <id>.keys beside the pcap; no other session leaves one.
+    tls_ids = set(s["id"] for s in r["scenarios"]
+                  if any(g["kind"] == "tls-start" and g.get("tls", "").startswith("TLS")
+                         for g in (s.get("transcript") or {}).get("segments", [])))
+    keys = [f for f in files if f.endswith(".keys")]
+    if sorted(keys) != sorted(i + ".keys" for i in tls_ids):
+        problems.append("key logs %s for TLS sessions %s" % (keys[:5], sorted(tls_ids)[:5]))
+    for k in keys:
+        with open(os.path.join(capdir, k), encoding="ascii", errors="replace") as f:
+            if "CLIENT_TRAFFIC_SECRET_0 " not in f.read():
+                problems.append("%s holds no CLIENT_TRAFFIC_SECRET_0" % k)
+    others = [f for f in files if not f.endswith(".pcap") and not f.endswith(".keys")]
     if len(set(caps.values())) != len(caps):
         problems.append("two scenarios share a capture file")
     if len(pcaps) != len(r["scenarios"]):
@@ -314,6 +327,18 @@ def mode_follow(label, path):
            % (label, len(client), len(server)))
     else:
         bad("%s: tshark follow: server bytes %r..., client has QUIT: %s" % (label, server[:20], b"QUIT" in client))
+
+def mode_tls_fields(label, path):
+    """tshark -T fields -e smtp.req.command over a decrypted STARTTLS pcap."""
+    try:
+        cmds = [l.strip() for l in open(path, encoding="ascii", errors="replace") if l.strip()]
+    except OSError as e:
+        bad("%s: %s" % (label, e)); return
+    # STARTTLS shows as "STAR" (tshark cuts the verb at four letters).
+    if cmds.count("EHLO") == 2 and "QUIT" in cmds and cmds.index("QUIT") > cmds.index("STAR"):
+        ok("%s: tshark decrypts the records with the key log: %s" % (label, " ".join(cmds)))
+    else:
+        bad("%s: tshark with the key log shows commands %s" % (label, cmds))
 
 def mode_all_error(label, report, n, reason_re):
     r = load(report, label)
@@ -374,7 +399,8 @@ def mode_verdicts(label, report, expected):
         return
     compare_verdicts(label, verdicts(r), exp["verdicts"])
 
-modes = {"suite": mode_suite, "follow": mode_follow, "all-error": mode_all_error,
+modes = {"suite": mode_suite, "follow": mode_follow, "tls-fields": mode_tls_fields,
+         "all-error": mode_all_error,
          "junit-errors": mode_junit_errors, "one": mode_one, "same": mode_same,
          "verdicts": mode_verdicts}
 modes[sys.argv[1]](*sys.argv[2:])
@@ -531,6 +557,17 @@ suite_run() {
 		pycheck follow "$label: transaction.basic.pcap" "$d/follow.txt"
 	else
 		not_ok "$label: tshark cannot read $pcap: $(tail -n 1 "$d/follow.err")"
+	fi
+	# After STARTTLS the pcap holds TLS records; the key log beside it
+	# must let tshark read the SMTP inside.
+	pcap=$d/captures/starttls.handshake.pcap
+	if [ -e "${pcap%.pcap}.keys" ]; then
+		if tshark -r "$pcap" -o "tls.keylog_file:${pcap%.pcap}.keys" -d "tcp.port==$port,smtp" \
+		    -Y smtp.req -T fields -e smtp.req.command >"$d/tls.txt" 2>"$d/tls.err"; then
+			pycheck tls-fields "$label: starttls.handshake.pcap" "$d/tls.txt"
+		else
+			not_ok "$label: tshark cannot read $pcap: $(tail -n 1 "$d/tls.err")"
+		fi
 	fi
 }
 

@@ -428,6 +428,45 @@ START_TEST(test_dialog_tls_stops_reading)
 }
 END_TEST
 
+START_TEST(test_dialog_tls_plaintext_goes_on)
+{
+	cap_transcript *t = tx_new();
+	dlg *d;
+
+	/* A live run keeps what TLS carried: the dialog starts over after
+	 * the event. The NOOP written with STARTTLS is owed nothing, a stray
+	 * plaintext line after the 220 is no reply, and the extensions are
+	 * those of the EHLO inside TLS. */
+	t->tls_plaintext = 1;
+	tx_s(t, "220 mx.test\r\n");
+	tx_c(t, "EHLO a.test\r\n");
+	tx_s(t, "250-mx.test\r\n250-PIPELINING\r\n250 STARTTLS\r\n");
+	tx_c(t, "STARTTLS\r\nNOOP\r\n");
+	tx_s(t, "220 go ahead\r\n250-fa");
+	ck_assert_int_eq(tx_ev(t, CAP_TLS_START, CAP_C2S), 6);
+	tx_c(t, "EHLO a.test\r\n");
+	tx_s(t, "250-mx.test\r\n250 SIZE 100\r\n");
+	tx_c(t, "QUIT\r\n");
+	tx_s(t, "221 bye\r\n");
+	d = dlg_build(t);
+	ck_assert_uint_eq(d->nex, 6);	/* greeting, EHLO, STARTTLS, NOOP, EHLO, QUIT */
+	ck_assert_uint_eq(d->nextra, 0);
+	ck_assert_int_eq(d->tls_start, 6);
+	ck_assert_int_eq(d->ex[2].reply->code, 220);
+	ck_assert_ptr_null(d->ex[3].reply);
+	ck_assert_int_eq(d->ex[3].tls_dropped, 1);
+	ck_assert_int_eq(dlg_unanswered(d, 3), 0);
+	ck_assert_int_eq(d->ex[4].cmd.verb, SMTP_VERB_EHLO);
+	ck_assert_int_eq(d->ex[4].reply->code, 250);
+	ck_assert_uint_eq(d->ex[4].s2c_off, 13 + 43 + 20);
+	ck_assert_int_eq(d->ex[5].reply->code, 221);
+	ck_assert_int_eq(d->have_ehlo, 1);
+	ck_assert_uint_eq(d->exts & SMTP_EXT_PIPELINING, 0);
+	dlg_free(d);
+	cap_transcript_free(t);
+}
+END_TEST
+
 START_TEST(test_dialog_reply_hard_limit)
 {
 	cap_transcript *t = tx_new();
@@ -640,6 +679,7 @@ dialog_suite(void)
 	tcase_add_test(tc, test_dialog_item_limit);
 	tcase_add_test(tc, test_dialog_gap_stops_reading);
 	tcase_add_test(tc, test_dialog_auth_exchange);
+	tcase_add_test(tc, test_dialog_tls_plaintext_goes_on);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -462,7 +462,7 @@ static const err_case err_cases[] = {
 	{ STEPS("{\"recv\": 220, \"re cv\": 1}"),
 	  "t.json:2:34: $.steps[0][\"re cv\"]: unknown key \"re cv\" (expected one of \"send\", \"raw\", "
 	  "\"pipeline\", \"pause_ms\", \"data\", \"recv\", \"closed\", \"drop\", \"delay_ms\", "
-	  "\"timeout_ms\", \"quiet_ms\", \"check\", \"comment\")" },
+	  "\"timeout_ms\", \"quiet_ms\", \"check\", \"starttls\", \"comment\")" },
 	{ STEPS("{\"recv\": 220, \"recv\": 250}"),	/* the first of the two is named */
 	  "t.json:2:20: $.steps[0].recv: key \"recv\" appears twice in one object" },
 	{ "{\"summary\": \"s\", \"refs\": [\"RFC 1\"], \"steps\": [{\"recv\": 220}]}",
@@ -674,6 +674,89 @@ START_TEST(test_scenario_errors)
 	for (size_t i = 0; i < sizeof(err_cases) / sizeof(err_cases[0]); i++) {
 		if (load_err(err_cases[i].text, strlen(err_cases[i].text), err_cases[i].want)) {
 			fprintf(stderr, "  (case %zu)\n", i);
+			bad++;
+		}
+	}
+	ck_assert_int_eq(bad, 0);
+}
+END_TEST
+
+/* ---- starttls --------------------------------------------------------------- */
+
+START_TEST(test_scenario_starttls)
+{
+	scn_scenario *s;
+
+	/* Bare: the command is STARTTLS and the reply must be 220. */
+	s = load_ok(STEPS("{\"recv\": 220}, {\"starttls\": true, \"timeout_ms\": 700}"));
+	ck_assert_int_eq(s->steps[1].starttls, 1);
+	ck_assert_int_eq(s->steps[1].send_kind, SCN_SEND_LINES);
+	ck_assert_uint_eq(s->steps[1].nsends, 1);
+	ck_assert_str_eq(s->steps[1].sends[0], "STARTTLS");
+	ck_assert_uint_eq(s->steps[1].nexpects, 1);
+	ck_assert_uint_eq(s->steps[1].expects[0].ncodes, 1);
+	ck_assert_int_eq(s->steps[1].expects[0].codes[0], 220);
+	ck_assert_str_eq(s->steps[1].expects[0].where.path, "$.steps[1].starttls");
+	ck_assert_uint_eq(s->steps[1].timeout_ms, 700);
+	ck_assert_ptr_null(s->steps[1].sni);
+	scn_free(s);
+
+	/* Raw bytes, a server name from a variable, an own expectation and
+	 * silence after the handshake. */
+	s = load_ok(HEAD "\"vars\": {\"name\": \"mx.test\"}, \"steps\": ["
+	    "{\"starttls\": {\"raw\": \"STARTTLS\\\\r\\\\nNOOP\\\\r\\\\n\", \"sni\": \"${name}\", "
+	    "\"comment\": \"c\"}, \"recv\": {\"class\": [2, 5]}, \"quiet_ms\": 300, "
+	    "\"check\": \"rfc3207.6.cve-2011-0411-server\"}]}");
+	ck_assert_int_eq(s->steps[0].send_kind, SCN_SEND_RAW);
+	ck_assert_str_eq(s->steps[0].sends[0], "STARTTLS\\r\\nNOOP\\r\\n");
+	ck_assert_str_eq(s->steps[0].sni, "${name}");
+	ck_assert_uint_eq(s->steps[0].expects[0].nclasses, 2);
+	ck_assert_str_eq(s->steps[0].expects[0].check, "rfc3207.6.cve-2011-0411-server");
+	ck_assert_uint_eq(s->steps[0].quiet_ms, 300);
+	scn_free(s);
+}
+END_TEST
+
+static const err_case tls_err_cases[] = {
+	{ STEPS("{\"starttls\": false}"),
+	  "t.json:2:24: $.steps[0].starttls: expected true or an object {\"raw\": BYTES, \"sni\": "
+	  "NAME}, got false" },
+	{ STEPS("{\"starttls\": {\"sni\": 5}}"),
+	  "t.json:2:32: $.steps[0].starttls.sni: expected a string, got 5" },
+	{ STEPS("{\"starttls\": {\"sni\": \"${nope}\"}}"),
+	  "t.json:2:32: $.steps[0].starttls.sni: unknown variable \"nope\" (built-in: helo, from, "
+	  "rcpt, rcpt2, bad_rcpt, domain, target_host, target_port; declare others in \"vars\" or "
+	  "capture them in an earlier step)" },
+	{ STEPS("{\"starttls\": {\"raw\": \"\\\\q\"}}"),
+	  "t.json:2:32: $.steps[0].starttls.raw: expected a string with valid escapes: bad escape "
+	  "\\q at offset 0" },
+	{ STEPS("{\"starttls\": {\"send\": \"X\"}}"),
+	  "t.json:2:33: $.steps[0].starttls.send: unknown key \"send\" (expected one of \"raw\", "
+	  "\"sni\", \"comment\")" },
+	{ STEPS("{\"starttls\": true, \"send\": \"STARTTLS\"}"),
+	  "t.json:2:11: $.steps[0]: expected no \"send\", \"raw\", \"data\", \"pipeline\", "
+	  "\"pause_ms\", \"closed\" or \"drop\" beside \"starttls\" (it sends its own command; use "
+	  "\"starttls\": {\"raw\": ...} for other bytes)" },
+	{ STEPS("{\"starttls\": true, \"drop\": \"close\"}"),
+	  "t.json:2:11: $.steps[0]: expected no \"send\", \"raw\", \"data\", \"pipeline\", "
+	  "\"pause_ms\", \"closed\" or \"drop\" beside \"starttls\" (it sends its own command; use "
+	  "\"starttls\": {\"raw\": ...} for other bytes)" },
+	{ STEPS("{\"starttls\": true, \"recv\": [220, 220]}"),
+	  "t.json:2:38: $.steps[0].recv: expected one reply expectation for \"starttls\" (the reply "
+	  "to STARTTLS), got 2" },
+	{ STEPS("{\"starttls\": true}, {\"send\": \"EHLO x\"}, {\"starttls\": true}"),
+	  "t.json:2:64: $.steps[2].starttls: expected one \"starttls\" step per scenario, got a "
+	  "second (the first is step 1)" },
+};
+
+START_TEST(test_scenario_starttls_errors)
+{
+	int bad = 0;
+
+	for (size_t i = 0; i < sizeof(tls_err_cases) / sizeof(tls_err_cases[0]); i++) {
+		if (load_err(tls_err_cases[i].text, strlen(tls_err_cases[i].text),
+		    tls_err_cases[i].want)) {
+			fprintf(stderr, "  (starttls case %zu)\n", i);
 			bad++;
 		}
 	}
@@ -1004,6 +1087,8 @@ main(void)
 	tcase_add_test(tc, test_scenario_load_path);
 	tcase_add_test(tc, test_scenario_shipped);
 	tcase_add_test(tc, test_scenario_expand);
+	tcase_add_test(tc, test_scenario_starttls);
+	tcase_add_test(tc, test_scenario_starttls_errors);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
