@@ -26,14 +26,14 @@ failed=0
 failed_names=()
 
 phase() {
-	local name=$1
+	local name=$1 t0=$SECONDS
 	shift
 	echo "=== $name"
 	if "$@"; then
-		echo "=== $name: ok"
+		echo "=== $name: ok ($((SECONDS - t0)) s)"
 		passed=$((passed + 1))
 	else
-		echo "=== $name: FAILED"
+		echo "=== $name: FAILED ($((SECONDS - t0)) s)"
 		failed=$((failed + 1))
 		failed_names+=("$name")
 	fi
@@ -56,25 +56,41 @@ unit_sanitized() {
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 unit "$@"
 }
 
+# One fuzz target on a copy of its seed corpus; its log in build-fuzz/.
+fuzz_one() {
+	local t=$1 name=${1##*/fuzz_} work rc
+	local corpus="$top/tests/fuzz/corpus/$name"
+	[ -d "$corpus" ] || { echo "fuzz_$name: no seed corpus at $corpus"; return 1; }
+	work=$(mktemp -d)
+	cp -r "$corpus/." "$work/"
+	"$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
+		-artifact_prefix="$top/build-fuzz/crash-$name-" "$work" >"$top/build-fuzz/fuzz-$name.log" 2>&1
+	rc=$?
+	rm -rf "$work"
+	if [ "$rc" -ne 0 ]; then
+		echo "fuzz_$name: FAILED (see build-fuzz/fuzz-$name.log)"
+		tail -n 30 "$top/build-fuzz/fuzz-$name.log"
+		return 1
+	fi
+	echo "fuzz_$name: ${fuzz_seconds}s, no crash"
+}
+
+# Every target for FUZZ_SECONDS each, as many at once as there are CPUs.
 fuzz_all() {
-	local ok=0 t name corpus work
+	local ok=0 t pids=() names=() i
+	ls "$top"/build-fuzz/tests/fuzz_* >/dev/null 2>&1 || { echo "no fuzz targets were built"; return 1; }
 	for t in "$top"/build-fuzz/tests/fuzz_*; do
 		[ -x "$t" ] || continue
-		name=${t##*/fuzz_}
-		corpus="$top/tests/fuzz/corpus/$name"
-		[ -d "$corpus" ] || { echo "fuzz_$name: no seed corpus at $corpus"; ok=1; continue; }
-		work=$(mktemp -d)
-		cp -r "$corpus/." "$work/"
-		echo "fuzz_$name: ${fuzz_seconds}s"
-		if ! "$t" -max_total_time="$fuzz_seconds" -timeout=10 -rss_limit_mb=2048 \
-			-artifact_prefix="$top/build-fuzz/crash-$name-" "$work" >"$top/build-fuzz/fuzz-$name.log" 2>&1; then
-			echo "fuzz_$name: FAILED (see build-fuzz/fuzz-$name.log)"
-			tail -n 30 "$top/build-fuzz/fuzz-$name.log"
-			ok=1
-		fi
-		rm -rf "$work"
+		while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do
+			wait -n
+		done
+		fuzz_one "$t" &
+		pids+=($!)
+		names+=("${t##*/}")
 	done
-	ls "$top"/build-fuzz/tests/fuzz_* >/dev/null 2>&1 || { echo "no fuzz targets were built"; ok=1; }
+	for i in "${!pids[@]}"; do
+		wait "${pids[$i]}" || { echo "${names[$i]}: failed"; ok=1; }
+	done
 	return $ok
 }
 
