@@ -548,40 +548,41 @@ ecl_has_number(const smtp_ehlo *e, const char *kw)
 
 /* Whether the EHLO reply meets every `requires` entry: "KW" advertised,
  * "!KW" not advertised, "KW PARAM" advertised with that parameter ("#": a
- * number other than 0). What is unmet goes into why. */
+ * number other than 0). What is unmet goes into why: "target does not
+ * advertise A, B; advertises C, which the scenario requires absent". */
 static int
 ecl_requires_met(eng_client *c, const smtp_reply *r, vbuf *why)
 {
 	smtp_ehlo ehlo;
+	vbuf absent = VBUF_INIT, present = VBUF_INIT;
 
 	smtp_ehlo_parse(r, &ehlo);
 	for (size_t i = 0; i < c->s->nrequires; i++) {
 		const char *req = c->s->requires[i];
 		const char *sp = strchr(req, ' ');
-		int met;
 
 		if (req[0] == '!') {
-			met = smtp_ehlo_find(&ehlo, req + 1) == NULL;
+			if (smtp_ehlo_find(&ehlo, req + 1) != NULL)
+				vbuf_printf(&present, "%s%s", present.len ? ", " : "", req + 1);
 		} else if (sp != NULL) {
 			char *kw = xstrndup(req, (size_t)(sp - req));
+			int number = strcmp(sp + 1, "#") == 0;
 
-			met = strcmp(sp + 1, "#") == 0 ? ecl_has_number(&ehlo, kw) :
-			    smtp_ehlo_has_param(&ehlo, kw, sp + 1);
+			if (!(number ? ecl_has_number(&ehlo, kw) : smtp_ehlo_has_param(&ehlo, kw, sp + 1)))
+				vbuf_printf(&absent, "%s%s%s", absent.len ? ", " : "",
+				    number ? kw : req, number ? " with a number other than 0" : "");
 			xfree(kw);
-		} else {
-			met = smtp_ehlo_find(&ehlo, req) != NULL;
+		} else if (smtp_ehlo_find(&ehlo, req) == NULL) {
+			vbuf_printf(&absent, "%s%s", absent.len ? ", " : "", req);
 		}
-		if (met)
-			continue;
-		vbuf_append_str(why, why->len ? "; " : "target ");
-		if (req[0] == '!')
-			vbuf_printf(why, "advertises %s, which the scenario requires absent", req + 1);
-		else if (sp != NULL && strcmp(sp + 1, "#") == 0)
-			vbuf_printf(why, "does not advertise %.*s with a number other than 0",
-			    (int)(sp - req), req);
-		else
-			vbuf_printf(why, "does not advertise %s", req);
 	}
+	if (absent.len)
+		vbuf_printf(why, "target does not advertise %s", vbuf_str(&absent));
+	if (present.len)
+		vbuf_printf(why, "%s %s, which the scenario requires absent",
+		    why->len ? "; advertises" : "target advertises", vbuf_str(&present));
+	vbuf_free(&absent);
+	vbuf_free(&present);
 	smtp_ehlo_clear(&ehlo);
 	return why->len == 0;
 }
