@@ -39,6 +39,14 @@
 #define ID_ORDER	"rfc2920.3.2.reply-order"
 #define ID_QUIT		"rfc5321.4.1.1.10.quit-221-close"
 
+/* Every id above: what `smtp-harness coverage` counts as exercised by the
+ * server-side checks (test_coverage keeps it equal to the ids in this file). */
+const char *const chk_passive_server_ids[] = {
+	ID_CODE_SYNTAX, ID_MULTILINE, ID_LINE_512, ID_ESC_SYNTAX, ID_ESC_CLASS,
+	ID_ESC_PRESENT, ID_TABLE, ID_EHLO_SYNTAX, ID_GREETING, ID_554_QUIT,
+	ID_ONE_REPLY, ID_ORDER, ID_QUIT, NULL
+};
+
 /* ---- findings ------------------------------------------------------ */
 
 static const chk_entry *

@@ -31,6 +31,11 @@ void chk_passive_server(const cap_transcript *t, const dlg *d, rpt_scenario *sc)
  * the client is under test); findings go into sc (passive_client.c). */
 void chk_passive_client(const cap_transcript *t, const dlg *d, rpt_scenario *sc);
 
+/* The catalog ids each side's checks may emit, NULL-terminated: the
+ * passive share of `smtp-harness coverage`. */
+extern const char *const chk_passive_server_ids[];
+extern const char *const chk_passive_client_ids[];
+
 /* Adds a finding for catalog id with the keyword's verdict (or `verdict`
  * when it is not RPT_PASS), the catalog's refs, and marks the id
  * exercised. Used by the passive checks and the engine alike. */

@@ -45,6 +45,15 @@
 #define ID_EXACT_SYNTAX	"rfc5321.4.1.1.client-exact-syntax"
 #define ID_BDAT		"rfc3030.2.client-bdat-discipline"
 
+/* Every id above: what `smtp-harness coverage` counts as exercised by the
+ * client-side checks (test_coverage keeps it equal to the ids in
+ * this file). */
+const char *const chk_passive_client_ids[] = {
+	ID_OPEN, ID_LOCKSTEP, ID_ENDERS, ID_AFTER_354, ID_STUFFING, ID_BARE,
+	ID_CANONICAL, ID_LINE_998, ID_QUIT, ID_EVERY_STATUS, ID_PARAMS, ID_EHLO_ARG,
+	ID_SIZE, ID_8BIT, ID_DOUBLE_MAIL, ID_EXACT_SYNTAX, ID_BDAT, NULL
+};
+
 /* Bytes of a client line quoted in a message. */
 #define PC_QUOTE_MAX	80
 /* A QUIT sent this long after an unanswered command is a client giving

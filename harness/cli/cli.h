@@ -18,6 +18,7 @@
 int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
+int cli_coverage(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 int cli_dns(int argc, char **argv);
 int cli_diff(int argc, char **argv);

@@ -30,6 +30,9 @@ static const char usage_text[] =
     "  diff OLD.json NEW.json                     what regressed between two JSON reports\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
+    "  coverage [--markdown] [--untestable FILE] PATH...\n"
+    "                                             which catalog rows the scenarios and the\n"
+    "                                             passive checks exercise\n"
     "  version                                    print the version\n"
     "\n"
     "`smtp-harness COMMAND --help` describes a command's options.\n"
@@ -147,6 +150,8 @@ main(int argc, char **argv)
 		return cli_validate(argc - 1, argv + 1);
 	if (strcmp(cmd, "catalog") == 0)
 		return cli_catalog(argc - 1, argv + 1);
+	if (strcmp(cmd, "coverage") == 0)
+		return cli_coverage(argc - 1, argv + 1);
 	if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
 		printf("smtp-harness %s\n", HARNESS_VERSION);
 		return CLI_OK;

@@ -614,17 +614,64 @@ ecl_judge(eng_client *c, const scn_expect *e, const ecl_reply *er, vbuf *why)
 	return bad;
 }
 
+/* 1 if keyword kw is advertised with a parameter that is a decimal
+ * number other than 0 ("SIZE 10240000", not "SIZE" or "SIZE 0"). */
 static int
-ecl_requires_met(eng_client *c, const smtp_reply *r, vbuf *missing)
+ecl_has_number(const smtp_ehlo *e, const char *kw)
+{
+	for (size_t i = 0; i < e->nkw; i++) {
+		const char *p = e->kw[i].params;
+		int digits = 0, nonzero = 0;
+
+		if (strcmp(e->kw[i].keyword, kw) != 0)
+			continue;
+		for (; *p >= '0' && *p <= '9'; p++, digits++)
+			nonzero |= *p != '0';
+		if (digits > 0 && nonzero && (*p == '\0' || *p == ' '))
+			return 1;
+	}
+	return 0;
+}
+
+/* Whether the EHLO reply meets every `requires` entry: "KW" advertised,
+ * "!KW" not advertised, "KW PARAM" advertised with that parameter ("#": a
+ * number other than 0). What is unmet goes into why: "target does not
+ * advertise A, B; advertises C, which the scenario requires absent". */
+static int
+ecl_requires_met(eng_client *c, const smtp_reply *r, vbuf *why)
 {
 	smtp_ehlo ehlo;
+	vbuf absent = VBUF_INIT, present = VBUF_INIT;
 
 	smtp_ehlo_parse(r, &ehlo);
-	for (size_t i = 0; i < c->s->nrequires; i++)
-		if (smtp_ehlo_find(&ehlo, c->s->requires[i]) == NULL)
-			vbuf_printf(missing, "%s%s", missing->len ? ", " : "", c->s->requires[i]);
+	for (size_t i = 0; i < c->s->nrequires; i++) {
+		const char *req = c->s->requires[i];
+		const char *sp = strchr(req, ' ');
+
+		if (req[0] == '!') {
+			if (smtp_ehlo_find(&ehlo, req + 1) != NULL)
+				vbuf_printf(&present, "%s%s", present.len ? ", " : "", req + 1);
+		} else if (sp != NULL) {
+			char *kw = xstrndup(req, (size_t)(sp - req));
+			int number = strcmp(sp + 1, "#") == 0;
+
+			if (!(number ? ecl_has_number(&ehlo, kw) : smtp_ehlo_has_param(&ehlo, kw, sp + 1)))
+				vbuf_printf(&absent, "%s%s%s", absent.len ? ", " : "",
+				    number ? kw : req, number ? " with a number other than 0" : "");
+			xfree(kw);
+		} else if (smtp_ehlo_find(&ehlo, req) == NULL) {
+			vbuf_printf(&absent, "%s%s", absent.len ? ", " : "", req);
+		}
+	}
+	if (absent.len)
+		vbuf_printf(why, "target does not advertise %s", vbuf_str(&absent));
+	if (present.len)
+		vbuf_printf(why, "%s %s, which the scenario requires absent",
+		    why->len ? "; advertises" : "target advertises", vbuf_str(&present));
+	vbuf_free(&absent);
+	vbuf_free(&present);
 	smtp_ehlo_clear(&ehlo);
-	return missing->len == 0;
+	return why->len == 0;
 }
 
 static void
@@ -678,8 +725,7 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 		vbuf missing = VBUF_INIT;
 
 		if (!ecl_requires_met(c, er.r, &missing)) {
-			rpt_scenario_set(c->res, RPT_SKIP, "target does not advertise %s",
-			    vbuf_str(&missing));
+			rpt_scenario_set(c->res, RPT_SKIP, "%s", vbuf_str(&missing));
 			vbuf_free(&missing);
 			vbuf_free(&why);
 			smtp_reply_free(er.r);

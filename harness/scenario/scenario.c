@@ -305,11 +305,49 @@ ld_keyword_ok(const char *s)
 	return 1;
 }
 
-/* A keyword or list of keywords, upper-cased. */
+/* A `requires` entry: "KEYWORD", "!KEYWORD" (must not be advertised), or
+ * "KEYWORD PARAM" (advertised with PARAM among its parameters; "#" is any
+ * decimal number other than 0). */
+static int
+ld_requirement_ok(const char *s)
+{
+	const char *sp;
+	char kw[128];
+
+	if (*s == '!')
+		return strchr(s, ' ') == NULL && ld_keyword_ok(s + 1);
+	sp = strchr(s, ' ');
+	if (sp == NULL)
+		return ld_keyword_ok(s);
+	if ((size_t)(sp - s) >= sizeof(kw) || sp[1] == '\0')
+		return 0;
+	memcpy(kw, s, (size_t)(sp - s));
+	kw[sp - s] = '\0';
+	for (const char *p = sp + 1; *p; p++)
+		if (*p <= ' ' || *p > '~')
+			return 0;
+	return ld_keyword_ok(kw);
+}
+
+/* A keyword or list of keywords, upper-cased; with `requirements`, the
+ * forms of ld_requirement_ok. */
+static int
+ld_keywords_as(ld *l, const cJSON *v, const char *path, char ***out, size_t *nout,
+    int requirements);
+
 static int
 ld_keywords(ld *l, const cJSON *v, const char *path, char ***out, size_t *nout)
 {
-	const char *what = "an EHLO keyword such as \"PIPELINING\", or an array of them";
+	return ld_keywords_as(l, v, path, out, nout, 0);
+}
+
+static int
+ld_keywords_as(ld *l, const cJSON *v, const char *path, char ***out, size_t *nout,
+    int requirements)
+{
+	const char *what = requirements ? "an EHLO keyword such as \"PIPELINING\" (or \"!KEYWORD\", "
+	    "\"KEYWORD PARAM\"), or an array of them" :
+	    "an EHLO keyword such as \"PIPELINING\", or an array of them";
 	size_t n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 1;
 	/* Walk the children: cJSON_GetArrayItem is linear, so indexing each
 	 * element would be quadratic on a long array. */
@@ -323,10 +361,13 @@ ld_keywords(ld *l, const cJSON *v, const char *path, char ***out, size_t *nout)
 	*nout = 0;
 	for (size_t i = 0; i < n; i++, k = k->next) {
 		char *p = cJSON_IsArray(v) ? ld_index(path, i) : xstrdup(path);
-		int bad = !cJSON_IsString(k) || !ld_keyword_ok(k->valuestring);
+		int bad = !cJSON_IsString(k) || !(requirements ? ld_requirement_ok(k->valuestring) :
+		    ld_keyword_ok(k->valuestring));
 
 		if (bad) {
-			ld_expected(l, p, "an EHLO keyword (letters, digits and '-')", k);
+			ld_expected(l, p, requirements ? "an EHLO keyword (letters, digits and '-'), "
+			    "\"!KEYWORD\", or \"KEYWORD PARAM\"" :
+			    "an EHLO keyword (letters, digits and '-')", k);
 			xfree(p);
 			return -1;
 		}
@@ -2002,7 +2043,7 @@ ld_scenario(ld *l, const cJSON *root)
 	}
 
 	v = cJSON_GetObjectItemCaseSensitive(root, "requires");
-	if (v && ld_keywords(l, v, "$.requires", &s->requires, &s->nrequires) != 0)
+	if (v && ld_keywords_as(l, v, "$.requires", &s->requires, &s->nrequires, 1) != 0)
 		goto fail;
 
 	for (size_t i = 0; scn_builtin_vars[i]; i++)

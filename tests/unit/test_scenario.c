@@ -236,6 +236,33 @@ START_TEST(test_scenario_defaults)
 	ck_assert_str_eq(s->steps[0].expects[0].esc, "5");
 	ck_assert_str_eq(s->steps[1].expects[0].esc, "4.7.123");
 	scn_free(s);
+
+	/* ... or say a keyword must be absent, or carry a parameter */
+	s = load_ok(HEAD "\"requires\": [\"!auth\", \"size #\", \"AUTH plain\"], \"steps\": "
+	    "[{\"recv\": 220}]}");
+	ck_assert_uint_eq(s->nrequires, 3);
+	ck_assert_str_eq(s->requires[0], "!AUTH");
+	ck_assert_str_eq(s->requires[1], "SIZE #");
+	ck_assert_str_eq(s->requires[2], "AUTH PLAIN");
+	scn_free(s);
+}
+END_TEST
+
+START_TEST(test_scenario_requires_refused)
+{
+	static const char *const bad[] = { "\"!\"", "\"! AUTH\"", "\"!AUTH PLAIN\"", "\"SIZE \"",
+		"\"AUTH PLAIN LOGIN\"", "\"-SIZE\"", "\"SIZE\\t1\"", "\" SIZE\"" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *text = xasprintf(HEAD "\"requires\": %s, \"steps\": [{\"recv\": 220}]}", bad[i]);
+		scn_scenario *s = NULL;
+		char err[512] = "";
+
+		ck_assert_msg(scn_load_buffer("x.json", text, strlen(text), &s, err, sizeof(err)) != 0,
+		    "accepted %s", bad[i]);
+		ck_assert_msg(strstr(err, "$.requires") != NULL, "%s", err);
+		xfree(text);
+	}
 }
 END_TEST
 
@@ -493,8 +520,8 @@ static const err_case err_cases[] = {
 	{ HEAD "\"steps\": []}",
 	  "t.json:2:10: $.steps: expected a non-empty array of steps, got an array" },
 	{ HEAD "\"requires\": [], \"steps\": [{\"recv\": 220}]}",
-	  "t.json:2:13: $.requires: expected an EHLO keyword such as \"PIPELINING\", or an array "
-	  "of them, got an array" },
+	  "t.json:2:13: $.requires: expected an EHLO keyword such as \"PIPELINING\" (or "
+	  "\"!KEYWORD\", \"KEYWORD PARAM\"), or an array of them, got an array" },
 	{ HEAD "\"vars\": {\"1x\": \"v\"}, \"steps\": [{\"recv\": 220}]}",
 	  "t.json:2:16: $.vars.1x: expected a variable name ([A-Za-z_][A-Za-z0-9_]*, under 64 bytes), "
 	  "got \"1x\"" },
@@ -1075,6 +1102,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_scenario_full_fields);
 	tcase_add_test(tc, test_scenario_defaults);
+	tcase_add_test(tc, test_scenario_requires_refused);
 	tcase_add_test(tc, test_scenario_verdict_resolution);
 	tcase_add_test(tc, test_scenario_closed_and_drop);
 	tcase_add_test(tc, test_scenario_data_forms);

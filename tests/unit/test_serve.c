@@ -248,6 +248,62 @@ START_TEST(test_serve_run_builtin)
 }
 END_TEST
 
+/* "requires": a keyword, "!KEYWORD" absent, "KEYWORD PARAM" ("#": a
+ * number other than 0); what is unmet SKIPs with the reason. */
+START_TEST(test_serve_requires_forms)
+{
+	static const char *const req[] = {
+		"[\"!AUTH\", \"SIZE #\", \"chunking\"]",
+		"[\"SIZE 10485760\"]",
+		"\"!SIZE\"",
+		"[\"AUTH PLAIN\", \"8BITMIME\"]",
+		"[\"DSN #\"]",
+	};
+	static const rpt_verdict want[] = { RPT_PASS, RPT_PASS, RPT_SKIP, RPT_SKIP, RPT_SKIP };
+	static const char *const why[] = { NULL, NULL,
+		"target advertises SIZE, which the scenario requires absent",
+		"target does not advertise AUTH PLAIN",
+		"target does not advertise DSN with a number other than 0" };
+	scn_list list = { 0 };
+	scn_vars defaults = { 0 };
+	eng_config cfg;
+	rpt_run *run = rpt_run_new("built-in reference server");
+	char err[512] = "";
+
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++) {
+		char *text = xasprintf("{\"id\": \"t.req%zu\", \"summary\": \"s\", \"refs\": "
+		    "[\"rfc5321.3.1.greeting\"], \"requires\": %s, \"steps\": [{\"recv\": 220},"
+		    " {\"send\": \"EHLO ${helo}\", \"recv\": 250}, {\"send\": \"QUIT\", \"recv\": 221}]}",
+		    i, req[i]);
+		scn_scenario *s;
+
+		ck_assert_msg(scn_load_buffer("t.json", text, strlen(text), &s, err, sizeof(err)) == 0,
+		    "%s", err);
+		xfree(text);
+		list.items = xgrow(list.items, &list.cap, list.n + 1, sizeof(*list.items));
+		list.items[list.n++] = s;
+	}
+	eng_default_vars(&defaults, "127.0.0.1", "0");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.builtin_server = 1;
+	cfg.connect_timeout_ms = 2000;
+	cfg.defaults = &defaults;
+	cfg.jobs = 1;
+	ck_assert_int_eq(eng_run(&list, &cfg, run, NULL, NULL, err, sizeof(err)), ENG_OK);
+	ck_assert_uint_eq(run->nscenarios, list.n);
+	for (size_t i = 0; i < run->nscenarios; i++) {
+		const rpt_scenario *sc = run->scenarios[i];
+
+		ck_assert_msg(sc->verdict == want[i], "%s: %s", sc->id, rpt_verdict_str(sc->verdict));
+		if (why[i] != NULL)
+			ck_assert_str_eq(sc->reason, why[i]);
+	}
+	rpt_run_free(run);
+	scn_vars_free(&defaults);
+	scn_list_free(&list);
+}
+END_TEST
+
 static Suite *
 serve_suite(void)
 {
@@ -259,6 +315,7 @@ serve_suite(void)
 	tcase_add_test(tc, test_serve_idle_timeout_421);
 	tcase_add_test(tc, test_serve_port_in_use);
 	tcase_add_test(tc, test_serve_run_builtin);
+	tcase_add_test(tc, test_serve_requires_forms);
 	suite_add_tcase(s, tc);
 	return s;
 }
