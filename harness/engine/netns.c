@@ -297,7 +297,17 @@ eng_netns_create(char *err, size_t errlen)
 	(void)snprintf(ns->name, sizeof(ns->name), ENG_NETNS_PREFIX "%ld", (long)getpid());
 	{
 		char *argv[] = { (char *)ip, "netns", "add", ns->name, NULL };
+		char run_path[PATH_MAX];
+		struct stat st;
 
+		/* One with our PID in its name was left by an earlier process
+		 * that had it: ours cannot be running yet, so it is stale. */
+		(void)snprintf(run_path, sizeof(run_path), NETNS_RUN_DIR "/%s", ns->name);
+		if (stat(run_path, &st) == 0) {
+			fprintf(stderr, "smtp-harness: removing %s, left by an earlier process\n",
+			    ns->name);
+			(void)eng_netns_remove(ns->name, getpid(), stderr);
+		}
 		if (netns_run(argv, 1) != 0) {
 			netns_err(err, errlen, "--netns: `ip netns add %s` failed (a stale one? "
 			    "see smtp-harness netns --cleanup)", ns->name);

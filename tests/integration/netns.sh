@@ -21,8 +21,10 @@
 # no process of the instance is left. Then the same run interrupted by
 # SIGINT, and one killed by SIGKILL, while the harness waits for a
 # client: everything is removed all the same (by the namespace's
-# watchdog). Last, `smtp-harness netns --cleanup` removes a namespace
-# named after a harness that no longer runs, with a process inside.
+# watchdog). A failing target command is exit 3 and leaves nothing; a
+# bad zone is exit 2 before any namespace exists. Last, `smtp-harness
+# netns --cleanup` removes a namespace named after a harness that no
+# longer runs, with a process inside.
 #
 # Usage: netns.sh                   run the checks (needs root)
 #        netns.sh --submit DIR MSG  (the client command, internal)
@@ -231,7 +233,35 @@ for sig in INT KILL; do
 	nothing_left "$ns" "SIG$sig"
 done
 
-# 4. A stale namespace: named after a harness PID that no longer runs,
+# 4. Runs that cannot happen: a target command that fails (exit 3, the
+# namespace made and removed), a zone with an error and --zone without
+# --netns (exit 2, no namespace at all).
+"$bin" run --netns --target-cmd 'echo starting; exit 7' --listen 127.0.0.2:25 \
+    "$here/netns/mx-receives.json" >"$work/fail.out" 2>"$work/fail.err"
+status=$?
+ns=$(ns_name "$work/fail.err")
+if [ "$status" -eq 3 ] && grep -q 'target-cmd exited with status 7' "$work/fail.err"; then
+	ok "netns target-cmd failing: exit 3, with its status"
+else
+	not_ok "netns target-cmd failing: exit $status: $(tail -n 2 "$work/fail.err" | tr '\n' ' ')"
+fi
+nothing_left "$ns" "target-cmd failing"
+printf '{"zone": "example.test", "records": [{"name": "x", "type": "MX"}]}\n' >"$work/bad-zone.json"
+"$bin" run --netns --zone "$work/bad-zone.json" --listen 127.0.0.2:25 \
+    "$here/netns/mx-receives.json" >"$work/badzone.out" 2>"$work/badzone.err"
+status=$?
+"$bin" run --zone "$here/netns/zone.json" --listen 127.0.0.2:25 \
+    "$here/netns/mx-receives.json" >"$work/nonetns.out" 2>"$work/nonetns.err"
+status2=$?
+if [ "$status" -eq 2 ] && grep -q 'bad-zone.json:1:' "$work/badzone.err" &&
+    ! grep -q 'in network namespace' "$work/badzone.err" && [ "$status2" -eq 2 ] &&
+    ! ip netns list | grep -q '^smtp-harness-'; then
+	ok "netns: a bad zone, and --zone without --netns, exit 2 before any namespace"
+else
+	not_ok "netns: bad zone exit $status, no --netns exit $status2: $(cat "$work/badzone.err" "$work/nonetns.err" | tr '\n' ' ')"
+fi
+
+# 5. A stale namespace: named after a harness PID that no longer runs,
 # with a process inside; `netns --cleanup` removes all of it.
 sh -c 'exit 0' &
 dead=$!

@@ -129,6 +129,23 @@ START_TEST(test_netns_watchdog_after_death)
 }
 END_TEST
 
+/* A namespace with our PID in its name can only be a stale one. */
+START_TEST(test_netns_replaces_stale_own_name)
+{
+	char err[256], cmd[128];
+	eng_netns *ns;
+
+	if (!can_live())
+		return;
+	snprintf(cmd, sizeof(cmd), "ip netns add " ENG_NETNS_PREFIX "%ld", (long)getpid());
+	ck_assert_int_eq(system(cmd), 0);
+	ns = eng_netns_create(err, sizeof(err));
+	ck_assert_msg(ns != NULL, "%s", err);
+	ck_assert_int_eq(eng_netns_destroy(ns), 0);
+	ck_assert(!exists("/var/run/netns", cmd + strlen("ip netns add ")));
+}
+END_TEST
+
 static Suite *
 netns_suite(void)
 {
@@ -139,6 +156,7 @@ netns_suite(void)
 	tcase_add_test(tc, test_netns_owner);
 	tcase_add_test(tc, test_netns_create_enter_destroy);
 	tcase_add_test(tc, test_netns_watchdog_after_death);
+	tcase_add_test(tc, test_netns_replaces_stale_own_name);
 	suite_add_tcase(s, tc);
 	return s;
 }
