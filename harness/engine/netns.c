@@ -59,9 +59,10 @@ netns_sleep_ms(long ms)
 
 /* fork(), with the child's signal handlers back to their defaults before
  * any signal can reach it: a SIGTERM between fork and exec must end the
- * child, not run a handler of the parent's in it. */
+ * child, not run a handler of the parent's in it. With `blocked` the
+ * child starts with every signal blocked, to choose its own first. */
 static pid_t
-netns_fork(void)
+netns_fork(int blocked)
 {
 	sigset_t all, old;
 	pid_t pid;
@@ -81,6 +82,8 @@ netns_fork(void)
 				(void)sigaction(sig, &sa, NULL);
 			}
 		}
+		if (blocked)
+			return 0;
 		sigemptyset(&old);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
@@ -92,7 +95,7 @@ netns_fork(void)
 static int
 netns_run(char *const argv[], int loud)
 {
-	pid_t pid = netns_fork();
+	pid_t pid = netns_fork(0);
 	int st;
 
 	if (pid < 0)
@@ -254,12 +257,17 @@ netns_watchdog(const char *name, int rfd, pid_t harness)
 	char b;
 	ssize_t r;
 	int fd;
+	sigset_t none;
 
+	/* Started with every signal blocked, so that a Ctrl-C aimed at the
+	 * harness cannot end us before we ignore it. */
 	(void)setsid();
 	signal(SIGINT, SIG_IGN);
 	signal(SIGTERM, SIG_IGN);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	fd = open("/dev/null", O_RDWR);
 	if (fd >= 0) {
 		dup2(fd, STDIN_FILENO);
@@ -322,7 +330,7 @@ eng_netns_create(char *err, size_t errlen)
 		xfree(ns);
 		return NULL;
 	}
-	ns->watchdog = netns_fork();
+	ns->watchdog = netns_fork(1);
 	if (ns->watchdog < 0) {
 		netns_err(err, errlen, "--netns: fork: %s", strerror(errno));
 		close(pfd[0]);
@@ -418,7 +426,7 @@ eng_netns_spawn(eng_netns *ns, char *const argv[], char *err, size_t errlen)
 		netns_err(err, errlen, "--netns: more than %d processes started", NETNS_MAX_CHILDREN);
 		return -1;
 	}
-	pid = netns_fork();
+	pid = netns_fork(0);
 	if (pid < 0) {
 		netns_err(err, errlen, "--netns: fork: %s", strerror(errno));
 		return -1;
