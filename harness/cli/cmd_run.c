@@ -3,16 +3,18 @@
  *
  * run: load every scenario first (any error stops here with exit 2 and
  * no traffic), run them against the target, print a line per scenario as
- * it finishes and the summary, then write the reports asked for.
+ * it finishes and the summary, then write the reports asked for. With
+ * --netns, between loading and running: make the namespace, move inside,
+ * start the fake DNS and the target there (netns.h); it is removed after
+ * the reports, or by its watchdog if the harness dies first.
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <signal.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -21,9 +23,9 @@
 #include <sys/wait.h>
 
 #include "captures/transcript.h"
+#include "fake-dns/dns_zone.h"
 #include "harness/check/catalog.h"
 #include "harness/cli/cli.h"
-#include "fake-dns/dns_zone.h"
 #include "harness/engine/engine.h"
 #include "harness/engine/netns.h"
 #include "harness/scenario/scenario.h"
