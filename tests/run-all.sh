@@ -8,8 +8,10 @@
 #      server-role scenarios against real clients (swaks, smtplib, curl,
 #      msmtp, the harness itself misbehaving, and Postfix's own SMTP client
 #      in a private instance); random faults repeated by seed; the fake DNS
-#      against dig; baselines and diff against smtp-sink and the reference
-#      server; HTML reports rendered by headless Chromium (the screenshot is
+#      against dig; a private Postfix relaying through the fake DNS to the
+#      server role, all in a network namespace the harness makes and
+#      removes (also on SIGINT and SIGKILL); baselines and diff against
+#      smtp-sink and the reference server; HTML reports rendered by headless Chromium (the screenshot is
 #      kept as build-asan/html-report.png); progress and colour on a
 #      terminal; `audit` of a tcpdump capture of a live run and of the
 #      harness's own captures, against the live run's verdicts; the probe
@@ -117,6 +119,9 @@ phase "integration: Postfix's SMTP client against the server role (asan+ubsan)" 
 phase "integration: fake DNS against dig (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/dns.sh
+phase "integration: relay through a fake MX in a network namespace, with Postfix (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/netns.sh
 phase "integration: baselines and diff (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/reports.sh

@@ -3,21 +3,31 @@
  *
  * run: load every scenario first (any error stops here with exit 2 and
  * no traffic), run them against the target, print a line per scenario as
- * it finishes and the summary, then write the reports asked for.
+ * it finishes and the summary, then write the reports asked for. With
+ * --netns, between loading and running: make the namespace, move inside,
+ * start the fake DNS and the target there (netns.h); it is removed after
+ * the reports, or by its watchdog if the harness dies first.
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "captures/transcript.h"
+#include "fake-dns/dns_zone.h"
 #include "harness/check/catalog.h"
 #include "harness/cli/cli.h"
 #include "harness/engine/engine.h"
+#include "harness/engine/netns.h"
 #include "harness/scenario/scenario.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
@@ -58,6 +68,17 @@ static const char run_usage[] =
     "                          started by hand\n"
     "  --seed N                the seed of rules with a \"chance\" (0-4294967295);\n"
     "                          without it one is chosen and printed, to repeat\n"
+    "\n"
+    "Relay runs, in a network namespace of the harness's own (needs root; see\n"
+    "docs/relay.md); everything in it is removed at the end, on failure and on\n"
+    "SIGINT or SIGTERM:\n"
+    "  --netns                 create the namespace (smtp-harness-PID), with lo up and\n"
+    "                          /etc/netns/NAME/resolv.conf naming 127.0.0.1, and run\n"
+    "                          inside it: listeners, client and target commands\n"
+    "  --zone FILE             serve this fake DNS zone (docs/dns.md) on 127.0.0.1:53\n"
+    "                          inside the namespace\n"
+    "  --target-cmd CMD        start the MTA under test inside it with /bin/sh -c, and\n"
+    "                          wait up to 3 s for CMD to exit (a daemon's starter) first\n"
     "\n"
     "exit status: 0 all passed (or failed only as the baseline expects), 1 a\n"
     "conformance failure, 2 usage, scenario or baseline error, 3 target unreachable\n"
@@ -122,6 +143,83 @@ load_paths(int n, char **paths, scn_list *list)
 	return 0;
 }
 
+/* 1 once something accepts TCP on 127.0.0.1:53 (the fake DNS serves TCP
+ * and UDP on one port, binding both before it says it listens). */
+static int
+dns_listening(void)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), ok;
+
+	if (fd < 0)
+		return 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons(53);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	close(fd);
+	return ok;
+}
+
+/* --netns: the namespace, the harness inside it, the fake DNS and the
+ * target started in it. NULL with err when any of it failed; then
+ * nothing is left behind. */
+static eng_netns *
+run_netns_setup(const char *zone_file, const char *target_cmd, char *err, size_t errlen)
+{
+	eng_netns *ns = eng_netns_create(err, errlen);
+	int status;
+
+	if (ns == NULL)
+		return NULL;
+	/* A signal ends the run; the namespace's watchdog then removes it all.
+	 * Reset, as a shell starts background commands with SIGINT ignored. */
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	if (eng_netns_enter(ns, err, errlen) != 0)
+		goto fail;
+	fprintf(stderr, "smtp-harness: in network namespace %s\n", eng_netns_name(ns));
+	if (zone_file != NULL) {
+		char *argv[] = { "/proc/self/exe", "dns", "--zone", (char *)zone_file, "--listen",
+			"127.0.0.1:53", NULL };
+		pid_t pid = eng_netns_spawn(ns, argv, err, errlen);
+		long waited = 0;
+
+		if (pid < 0)
+			goto fail;
+		while (!dns_listening()) {
+			if (eng_netns_wait(ns, pid, 50, &status) != 0 ||
+			    (waited += 50) >= HARNESS_NETNS_DNS_READY_MS) {
+				snprintf(err, errlen, "--zone: the fake DNS did not start on 127.0.0.1:53 "
+				    "in %s", eng_netns_name(ns));
+				goto fail;
+			}
+		}
+	}
+	if (target_cmd != NULL) {
+		char *argv[] = { "/bin/sh", "-c", (char *)target_cmd, NULL };
+		pid_t pid = eng_netns_spawn(ns, argv, err, errlen);
+
+		if (pid < 0)
+			goto fail;
+		if (eng_netns_wait(ns, pid, HARNESS_NETNS_TARGET_SETTLE_MS, &status) == 1 &&
+		    !(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+			if (WIFEXITED(status))
+				snprintf(err, errlen, "--target-cmd exited with status %d",
+				    WEXITSTATUS(status));
+			else
+				snprintf(err, errlen, "--target-cmd ended by signal %d",
+				    WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+			goto fail;
+		}
+	}
+	return ns;
+fail:
+	(void)eng_netns_destroy(ns);
+	return NULL;
+}
+
 int
 cli_run(int argc, char **argv)
 {
@@ -139,6 +237,9 @@ cli_run(int argc, char **argv)
 		{ "seed", required_argument, NULL, 'E' },
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "write-baseline", required_argument, NULL, 'W' },
+		{ "netns", no_argument, NULL, 'N' },
+		{ "zone", required_argument, NULL, 'Z' },
+		{ "target-cmd", required_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -160,6 +261,9 @@ cli_run(int argc, char **argv)
 	rpt_summary sum;
 	char err[1024];
 	int quiet = 0;
+	int use_netns = 0;
+	const char *zone_file = NULL, *target_cmd = NULL;
+	eng_netns *ns = NULL;
 	int rc = CLI_USAGE;
 	int ch;
 	eng_status st;
@@ -259,6 +363,19 @@ cli_run(int argc, char **argv)
 		case 'W':
 			write_baseline = optarg;
 			break;
+		case 'N':
+			use_netns = 1;
+			break;
+		case 'Z':
+			zone_file = optarg;
+			break;
+		case 'T':
+			if (*optarg == '\0') {
+				cli_usage_error("--target-cmd: expected a command, got \"\"");
+				goto out;
+			}
+			target_cmd = optarg;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			rc = CLI_OK;
@@ -282,8 +399,22 @@ cli_run(int argc, char **argv)
 		cli_usage_error("run: no scenario PATH given (e.g. scenarios/conformance)");
 		goto out;
 	}
+	if (!use_netns && (zone_file != NULL || target_cmd != NULL)) {
+		cli_usage_error("run: --zone and --target-cmd run inside the namespace: add --netns");
+		goto out;
+	}
 	if (load_paths(argc - optind, argv + optind, &list) != 0)
 		goto out;
+	if (zone_file != NULL) {
+		dns_zone *zone = NULL;
+
+		/* A bad zone stops the run before a namespace exists. */
+		if (dns_zone_load_file(zone_file, &zone, err, sizeof(err)) != 0) {
+			fprintf(stderr, "%s\n", err);
+			goto out;
+		}
+		dns_zone_free(zone);
+	}
 	/* A bad baseline stops the run before any traffic, like a bad scenario. */
 	if (baseline_path != NULL &&
 	    rpt_baseline_load_file(baseline_path, &baseline, err, sizeof(err)) != 0) {
@@ -315,6 +446,14 @@ cli_run(int argc, char **argv)
 		cfg.jobs = 1;	/* one listener at a time on a fixed address */
 	}
 
+	if (use_netns) {
+		ns = run_netns_setup(zone_file, target_cmd, err, sizeof(err));
+		if (ns == NULL) {
+			fprintf(stderr, "smtp-harness: %s\n", err);
+			rc = CLI_UNREACHABLE;
+			goto out;
+		}
+	}
 	eng_default_vars(&defaults, host, port);
 	cfg.host = host;
 	cfg.port = port;
@@ -404,6 +543,17 @@ cli_run(int argc, char **argv)
 			rc = CLI_UNREACHABLE;
 	}
 out:
+	if (ns != NULL) {
+		char name[64];
+
+		(void)snprintf(name, sizeof(name), "%s", eng_netns_name(ns));
+		if (eng_netns_destroy(ns) != 0) {
+			fprintf(stderr, "smtp-harness: namespace %s: not everything could be removed "
+			    "(see above; smtp-harness netns --cleanup retries)\n", name);
+			if (rc == CLI_OK || rc == CLI_FAIL)
+				rc = CLI_UNREACHABLE;
+		}
+	}
 	for (size_t i = 0; i < nreports; i++) {
 		xfree(reports[i].format);
 		xfree(reports[i].path);

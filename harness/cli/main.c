@@ -24,6 +24,7 @@ static const char usage_text[] =
     "                                             (without --target: the built-in one)\n"
     "  serve [--listen HOST:PORT] [--spool DIR]   the built-in reference SMTP server\n"
     "  dns --zone FILE [--listen HOST:PORT]       the fake DNS alone, UDP and TCP\n"
+    "  netns --list | --cleanup [--all]           the network namespaces of run --netns\n"
     "  audit FILE.pcap [--report FORMAT:FILE]... the passive checks on every SMTP session\n"
     "                                             of a capture\n"
     "  probe HOST:PORT [--save F] [--capture F]  an SMTP console that explains each reply\n"
@@ -138,6 +139,8 @@ main(int argc, char **argv)
 		return cli_serve(argc - 1, argv + 1);
 	if (strcmp(cmd, "dns") == 0)
 		return cli_dns(argc - 1, argv + 1);
+	if (strcmp(cmd, "netns") == 0)
+		return cli_netns(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)

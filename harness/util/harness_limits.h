@@ -100,6 +100,10 @@
 #define HARNESS_CLIENT_OUTPUT_MAX (64 * 1024)	/* stdout, and stderr, kept of the client command */
 #define HARNESS_CLIENT_TIMEOUT_MS 30000		/* the client connects; the client command runs */
 #define HARNESS_CLIENT_KILL_GRACE_MS 2000	/* SIGTERM, then SIGKILL this much later */
+#define HARNESS_NETNS_KILL_GRACE_MS 3000	/* processes in a namespace: SIGTERM, then SIGKILL */
+#define HARNESS_NETNS_TARGET_SETTLE_MS 3000	/* --target-cmd: wait this long for it to exit (a
+						 * daemon starter) before running anyway */
+#define HARNESS_NETNS_DNS_READY_MS 3000		/* --zone: the fake DNS binds 127.0.0.1:53 */
 #define HARNESS_SROLE_MESSAGE_MAX (HARNESS_STREAM_MAX / 2) /* one received message */
 
 /*
