@@ -27,6 +27,7 @@ static const char usage_text[] =
     "  audit FILE.pcap [--report FORMAT:FILE]... the passive checks on every SMTP session\n"
     "                                             of a capture\n"
     "  diff OLD.json NEW.json                     what regressed between two JSON reports\n"
+    "  load --target HOST:PORT [options]          many sessions at once, checks on, statistics\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
     "  version                                    print the version\n"
@@ -140,6 +141,8 @@ main(int argc, char **argv)
 		return cli_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "load") == 0)
+		return cli_load(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)
 		return cli_validate(argc - 1, argv + 1);
 	if (strcmp(cmd, "catalog") == 0)
