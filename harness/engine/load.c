@@ -79,8 +79,8 @@ load_done(void *arg, rpt_scenario *res, int unreachable)
 	}
 	if (ls->probing) {
 		ls->probing = 0;
-		if (res->verdict == RPT_SKIP && res->reason != NULL &&
-		    strstr(res->reason, "does not advertise") != NULL) {
+		/* The reason stays when findings turned the SKIP into a FAIL. */
+		if (res->reason != NULL && strstr(res->reason, "does not advertise") != NULL) {
 			/* Not a load session: the probe of what the target offers. */
 			ls->s = ls->cfg->fallback;
 			ls->out->fell_back = 1;
