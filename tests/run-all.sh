@@ -12,7 +12,8 @@
 #      server; HTML reports rendered by headless Chromium (the screenshot is
 #      kept as build-asan/html-report.png); `audit` of a tcpdump capture of
 #      a live run and of the
-#      harness's own captures, against the live run's verdicts
+#      harness's own captures, against the live run's verdicts; `load`
+#      against smtp-sink and the reference server, counted on both sides
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -112,6 +113,9 @@ phase "integration: progress and colour on a terminal (asan+ubsan)" env HARNESS_
 phase "integration: audit of tcpdump's and the harness's captures (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/audit.sh
+phase "integration: load counts what smtp-sink and the reference server counted (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/load.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 
