@@ -9,6 +9,7 @@
  */
 #include "harness/engine/load.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,8 @@ typedef struct load_state {
 	char unreachable_msg[256];
 	uv_timer_t pace;		/* --rate */
 	uv_timer_t tick;		/* progress; also ends the duration */
+	uv_signal_t sigint;		/* the first SIGINT or SIGTERM stops starting */
+	uv_signal_t sigterm;
 	int timers_closed;
 } load_state;
 
@@ -57,6 +60,8 @@ load_close_timers(load_state *ls)
 	ls->timers_closed = 1;
 	uv_close((uv_handle_t *)&ls->pace, NULL);
 	uv_close((uv_handle_t *)&ls->tick, NULL);
+	uv_close((uv_handle_t *)&ls->sigint, NULL);
+	uv_close((uv_handle_t *)&ls->sigterm, NULL);
 }
 
 static void
@@ -155,6 +160,20 @@ load_tick_cb(uv_timer_t *h)
 		ls->cfg->tick(ls->cfg->arg, ls->st, ls->open, elapsed, 0);
 }
 
+/* Interrupted: start nothing more and let the open sessions end, so the
+ * summary still comes. A second signal gets the default action. */
+static void
+load_signal_cb(uv_signal_t *h, int signum)
+{
+	load_state *ls = h->data;
+
+	(void)signum;
+	ls->stop = 1;
+	uv_signal_stop(&ls->sigint);
+	uv_signal_stop(&ls->sigterm);
+	load_maybe_end(ls);
+}
+
 static int
 load_resolve(load_state *ls, char *err, size_t errlen)
 {
@@ -203,7 +222,11 @@ eng_load(const eng_load_config *cfg, lst_stats *st, eng_load_result *out, char *
 	ls.t0_us = out->started_us = cap_now_us();
 	uv_timer_init(&ls.loop, &ls.pace);
 	uv_timer_init(&ls.loop, &ls.tick);
-	ls.pace.data = ls.tick.data = &ls;
+	uv_signal_init(&ls.loop, &ls.sigint);
+	uv_signal_init(&ls.loop, &ls.sigterm);
+	ls.pace.data = ls.tick.data = ls.sigint.data = ls.sigterm.data = &ls;
+	uv_signal_start(&ls.sigint, load_signal_cb, SIGINT);
+	uv_signal_start(&ls.sigterm, load_signal_cb, SIGTERM);
 	if (cfg->rate > 0)
 		uv_timer_start(&ls.pace, load_pace_cb, LOAD_PACE_MS, LOAD_PACE_MS);
 	if (cfg->duration_ms != 0 && cfg->duration_ms < tick_ms)

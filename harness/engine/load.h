@@ -9,6 +9,10 @@
  * folded into the statistics (loadstat.h) and freed, so memory depends on
  * the sessions open at once, not on how many ran.
  *
+ * SIGINT or SIGTERM stops starting sessions; the open ones end within
+ * their deadlines and the run returns as usual. A second signal gets the
+ * default action.
+ *
  * With `fallback` set (pipelining "auto"), the first session runs alone:
  * when the target turns out not to advertise what `scenario` requires,
  * that session is not counted and `fallback` is played instead.

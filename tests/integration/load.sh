@@ -5,8 +5,8 @@
 # `smtp-harness serve --spool DIR` (one Maildir file per message), checks
 # that N messages sent is N in the server's own count and N accepted in
 # the load report; pipelined, lock-step, several recipients, 100 KB
-# messages, --duration and --rate; an unreachable target exits 3 and a bad
-# option 2. Every run must end cleanly: no sanitizer report (run it with
+# messages, --duration, --rate, --scenario and SIGINT (the summary still
+# comes); an unreachable target exits 3 and a bad option 2. Every run must end cleanly: no sanitizer report (run it with
 # HARNESS_BIN=build-asan/smtp-harness ASAN_OPTIONS=detect_leaks=1) and no
 # abort (the load aborts when handles are left open on its loop).
 # Loopback only, free ports; the servers are stopped by pid.
@@ -139,6 +139,27 @@ load serve-duration "0" --target "127.0.0.1:$serve_port" --duration 1 --concurre
 n=$(field "$work/serve-duration.json" messages accepted)
 if [ "$n" -gt 0 ] 2>/dev/null; then ok "serve, --duration 1: $n messages"; else notok "serve, --duration 1: no messages ($n)"; fi
 expect "serve, --duration 1: the spool grew by what the report says" "$(spooled)" "$((100 + n))"
+# SIGINT: no new session, the open ones end, and the summary still comes.
+before=$(spooled)
+"$bin" load --no-progress --report "json:$work/serve-sigint.json" --target "127.0.0.1:$serve_port" \
+	--duration 60 --concurrency 4 --rate 200 >"$work/serve-sigint.out" 2>"$work/serve-sigint.err" &
+load_pid=$!
+sleep 1.5
+kill -INT "$load_pid"
+wait "$load_pid"
+rc=$?
+if [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error\|internal error' "$work/serve-sigint.err"; then
+	ok "serve, SIGINT: exit 0, clean end"
+else
+	notok "serve, SIGINT: exit $rc: $(tail -n 3 "$work/serve-sigint.err")"
+fi
+n=$(field "$work/serve-sigint.json" messages accepted 2>/dev/null)
+if [ -n "$n" ] && [ "$(spooled)" -eq "$((before + n))" ] 2>/dev/null; then
+	ok "serve, SIGINT: the report ($n accepted) matches the spool"
+else
+	notok "serve, SIGINT: report says '$n' accepted, the spool grew by $(($(spooled) - before))"
+fi
+
 before=$(spooled)
 load serve-scenario "0" --target "127.0.0.1:$serve_port" --sessions 6 --concurrency 3 \
 	--scenario "$top/scenarios/conformance/pipelining/mail-rcpt-data.json"
