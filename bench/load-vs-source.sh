@@ -10,9 +10,12 @@
 #                    load --sessions C --messages-per-session N/C)
 #   100k             as per-session, with 100 KB messages
 # and, for per-session, load with --pipelining off too (smtp-source does
-# not pipeline; load pipelines when the server offers it).
+# not pipeline; load pipelines when the server offers it). Last, the peak
+# RSS of load holding IDLE sessions open at once (bench/idle-session.json:
+# EHLO, 5 s idle, NOOP, QUIT; default 10000, skipped when `ulimit -n` is
+# too low for both ends).
 #
-# Usage: bench/load-vs-source.sh [MESSAGES [CONCURRENCY]]
+# Usage: bench/load-vs-source.sh [MESSAGES [CONCURRENCY [IDLE]]]
 #        (defaults 20000 20; the 100k case sends MESSAGES/10)
 # Environment: HARNESS_BIN (default build/smtp-harness; build it with
 # -DCMAKE_BUILD_TYPE=RelWithDebInfo or Release).
@@ -28,6 +31,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 messages=${1:-20000}
 conc=${2:-20}
+idle=${3:-10000}
 bin=${HARNESS_BIN:-$top/build/smtp-harness}
 source_bin=/usr/sbin/smtp-source
 sink_bin=/usr/sbin/smtp-sink
@@ -53,7 +57,8 @@ free_port() {
 sink_port=$(free_port)
 user=()
 [ "$(id -u)" -eq 0 ] && user=(-u nobody)
-spawn "$work/sink.pid" "$work/sink.log" "$sink_bin" "${user[@]}" -m 1024 "127.0.0.1:$sink_port" 1024 ||
+sink_max=$((idle > 1024 ? idle + 100 : 1024))
+spawn "$work/sink.pid" "$work/sink.log" "$sink_bin" "${user[@]}" -m "$sink_max" "127.0.0.1:$sink_port" "$sink_max" ||
 	harness_die "could not start smtp-sink"
 wait_port 127.0.0.1 "$sink_port" 10 || harness_die "smtp-sink did not listen"
 target=127.0.0.1:$sink_port
@@ -119,3 +124,14 @@ r_src=$rate
 timed "load --sessions $conc --messages-per-session $per" "$n" \
 	"${load[@]}" --sessions "$conc" --concurrency "$conc" --messages-per-session "$per" --size 102400
 ratio "$rate" "$r_src"
+
+if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((idle + 200)) ]; then
+	echo "idle: skipped, ulimit -n is $(ulimit -n), $idle sessions need more"
+	exit 0
+fi
+echo "idle: $idle sessions open at once (EHLO, 5 s idle, NOOP, QUIT)"
+"$timev" -v -o "$work/time" "${load[@]}" --sessions "$idle" --concurrency "$idle" \
+	--scenario "$top/bench/idle-session.json" >"$work/out" 2>&1
+peak=$(sed -n 's/^sessions: .* at most \([0-9]*\) open at once/\1/p' "$work/out")
+printf '  %-44s %8d KiB, %s open at once at most\n' "load, peak RSS" \
+	"$(sed -n 's/^\s*Maximum resident set size (kbytes): //p' "$work/time")" "$peak"
