@@ -14,6 +14,8 @@
 #      a live run and of the
 #      harness's own captures, against the live run's verdicts; `load`
 #      against smtp-sink and the reference server, counted on both sides
+#      (LOAD_SOAK_SECONDS, default 0, adds a soak of the load against
+#      smtp-sink, for nightly runs)
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail

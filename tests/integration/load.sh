@@ -12,7 +12,8 @@
 # Loopback only, free ports; the servers are stopped by pid.
 #
 # One line per check ("ok - ..." / "not ok - ..."), then "N passed, M failed".
-# Environment: HARNESS_BIN (default build/smtp-harness).
+# Environment: HARNESS_BIN (default build/smtp-harness); LOAD_SOAK_SECONDS
+# (default 0: no soak) adds a soak of that many seconds against smtp-sink.
 set -uo pipefail
 harness_prog=load.sh
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -166,6 +167,23 @@ load serve-scenario "0" --target "127.0.0.1:$serve_port" --sessions 6 --concurre
 expect "serve, --scenario: sessions passed" "$(field "$work/serve-scenario.json" sessions pass)" 6
 expect "serve, --scenario: files in the spool" "$(spooled)" "$((before + $(field "$work/serve-scenario.json" messages accepted)))"
 stop_pid "$work/serve.pid" 5 || notok "smtp-harness serve did not stop"
+
+# ---- soak (only when LOAD_SOAK_SECONDS is set, e.g. a nightly run under
+# ASan): smtp-sink for that long, 100 sessions open, mixed sizes through
+# the session's messages; its count must still be the report's.
+soak=${LOAD_SOAK_SECONDS:-0}
+if [ "$soak" -gt 0 ] 2>/dev/null; then
+	sink_port=$(free_port)
+	spawn "$work/sink.pid" "$work/sinks.log" "$sink_bin" -c "${user[@]}" -m 512 "127.0.0.1:$sink_port" 512 ||
+		harness_die "could not start smtp-sink for the soak"
+	wait_port 127.0.0.1 "$sink_port" 10 || harness_die "smtp-sink did not listen on 127.0.0.1:$sink_port"
+	load soak "1" --target "127.0.0.1:$sink_port" --duration "$soak" --concurrency 100 \
+		--messages-per-session 5 --recipients 2 --size 20000
+	stop_pid "$work/sink.pid" 5 || notok "smtp-sink (soak) did not stop"
+	n=$(field "$work/soak.json" messages accepted)
+	sink_count=$(tr '\r' '\n' <"$work/sinks.log" | grep '^sess=' | tail -n 1 | sed 's/^sess=[0-9]* quit=[0-9]* //')
+	expect "soak of $soak s: smtp-sink's count is the report's" "$sink_count" "mesg=$n"
+fi
 
 # ---- nothing listening, and usage errors
 dead_port=$(free_port)
