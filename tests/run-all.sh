@@ -11,11 +11,14 @@
 #      against dig; a private Postfix relaying through the fake DNS to the
 #      server role, all in a network namespace the harness makes and
 #      removes (also on SIGINT and SIGKILL); baselines and diff against
-#      smtp-sink and the reference server; HTML reports rendered by headless Chromium (the screenshot is
-#      kept as build-asan/html-report.png); progress and colour on a
-#      terminal; `audit` of a tcpdump capture of a live run and of the
-#      harness's own captures, against the live run's verdicts; the probe
-#      console against the reference server and smtp-sink
+#      smtp-sink and the reference server; HTML reports rendered by headless
+#      Chromium (the screenshot is kept as build-asan/html-report.png);
+#      progress and colour on a terminal; `audit` of a tcpdump capture of a
+#      live run and of the harness's own captures, against the live run's
+#      verdicts; the probe console against the reference server and
+#      smtp-sink; `load` against smtp-sink and the reference server,
+#      counted on both sides (LOAD_SOAK_SECONDS, default 0, adds a soak of
+#      the load against smtp-sink, for nightly runs)
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -137,6 +140,9 @@ phase "integration: audit of tcpdump's and the harness's captures (asan+ubsan)" 
 phase "integration: the probe console (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/console.sh
+phase "integration: load counts what smtp-sink and the reference server counted (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/load.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 

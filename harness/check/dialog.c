@@ -316,12 +316,46 @@ walk_line(walk *w, const smtp_line *ln, int replay)
  * bytes used and sets *done at the end. Line flags of the content (bare
  * CR or LF, NUL, 8-bit) are gathered on the way for the client checks.
  */
+static inline int
+walk_plain(unsigned char c)
+{
+	return c != '\r' && c != '\n' && c != '\0' && c < 0x80;
+}
+
+/* 1 when none of the 8 bytes at p is CR, LF, NUL or 8-bit: a zero
+ * byte shows in (v - 0x01..) & ~v & 0x80.., and CR and LF as a zero
+ * byte of v ^ 0x0d.. and v ^ 0x0a.. */
+static inline int
+walk_plain8(const char *p)
+{
+	const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+	uint64_t v, cr, lf;
+
+	memcpy(&v, p, 8);
+	cr = v ^ (ones * '\r');
+	lf = v ^ (ones * '\n');
+	return (((v - ones) & ~v) | ((cr - ones) & ~cr) | ((lf - ones) & ~lf) | v) & highs ?
+	    0 : 1;
+}
+
 static size_t
 walk_content_scan(walk *w, const char *p, size_t n, int *done)
 {
 	/* States: 0 none, 1 "\r", 2 "\r\n", 3 "\r\n.", 4 "\r\n.\r". */
 	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)p[i];
+		unsigned char c;
+
+		/* Most content is plain text in the middle of a line, which
+		 * changes neither the state nor the flags: skip it quickly. */
+		if (w->dot_state == 0 && !w->content_prev_cr) {
+			while (i + 8 <= n && walk_plain8(p + i))
+				i += 8;
+			while (i < n && walk_plain((unsigned char)p[i]))
+				i++;
+			if (i == n)
+				break;
+		}
+		c = (unsigned char)p[i];
 
 		if (w->content_prev_cr && c != '\n')
 			w->content_flags |= SMTP_LINE_BARE_CR;

@@ -29,6 +29,7 @@ static const char usage_text[] =
     "                                             of a capture\n"
     "  probe HOST:PORT [--save F] [--capture F]  an SMTP console that explains each reply\n"
     "  diff OLD.json NEW.json                     what regressed between two JSON reports\n"
+    "  load --target HOST:PORT [options]          many sessions at once, checks on, statistics\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
     "  coverage [--markdown] [--untestable FILE] PATH...\n"
@@ -149,6 +150,8 @@ main(int argc, char **argv)
 		return cli_probe(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(argc - 1, argv + 1);
+	if (strcmp(cmd, "load") == 0)
+		return cli_load(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)
 		return cli_validate(argc - 1, argv + 1);
 	if (strcmp(cmd, "catalog") == 0)

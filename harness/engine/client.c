@@ -238,6 +238,9 @@ ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out)
 static void
 ecl_generate(vbuf *out, uint64_t octets)
 {
+	/* Line n is 76 letters from the alphabet's (n mod 26)th on. */
+	static const char ecl_letters[] = "abcdefghijklmnopqrstuvwxyz"
+	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
 	vbuf content = VBUF_INIT;
 	size_t line = 0;
 
@@ -246,8 +249,7 @@ ecl_generate(vbuf *out, uint64_t octets)
 		size_t room = (size_t)(octets - content.len - 2);
 		size_t width = room < 76 ? room : 76;
 
-		for (size_t i = 0; i < width; i++)
-			vbuf_append_byte(&content, (char)('a' + (line + i) % 26));
+		vbuf_append(&content, ecl_letters + line % 26, width);
 		vbuf_append(&content, "\r\n", 2);
 		line++;
 	}
@@ -1290,6 +1292,9 @@ ecl_connect_cb(uv_connect_t *req, int status)
 	}
 	ecl_wait_done(c);
 	c->connected = 1;
+	/* A command written while the end of a large message is still
+	 * unacknowledged must not wait for the peer's delayed ACK (Nagle). */
+	uv_tcp_nodelay(&c->tcp, 1);
 	len = sizeof(local);
 	uv_tcp_getsockname(&c->tcp, (struct sockaddr *)&local, &len);
 	len = sizeof(peer);

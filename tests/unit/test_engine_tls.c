@@ -120,10 +120,16 @@ serve_tls(int fd, int inject)
 		etls_write(t, "250 injected\r\n", 14);
 		tls_flush(t, fd);
 	}
-	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+	/* What came with the handshake's last flight (a client that writes
+	 * EHLO at once, unhindered by Nagle) is already fed: read it first. */
+	for (int first = 1;; first = 0) {
 		char *nl;
 
-		etls_feed(t, buf, (size_t)n);
+		if (!first) {
+			if ((n = read(fd, buf, sizeof(buf))) <= 0)
+				break;
+			etls_feed(t, buf, (size_t)n);
+		}
 		if (etls_read(t, &plain) == ETLS_ERROR)
 			break;
 		while (plain.len && (nl = memchr(plain.data, '\n', plain.len)) != NULL) {
