@@ -22,6 +22,8 @@ int cli_serve(int argc, char **argv);
 int cli_dns(int argc, char **argv);
 int cli_diff(int argc, char **argv);
 int cli_audit(int argc, char **argv);
+int cli_import(int argc, char **argv);
+int cli_replay(int argc, char **argv);
 
 /* Prints "smtp-harness: <message>" on stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

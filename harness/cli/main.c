@@ -26,6 +26,9 @@ static const char usage_text[] =
     "  dns --zone FILE [--listen HOST:PORT]       the fake DNS alone, UDP and TCP\n"
     "  audit FILE.pcap [--report FORMAT:FILE]... the passive checks on every SMTP session\n"
     "                                             of a capture\n"
+    "  import FILE.pcap -o DIR [--redact]         each SMTP session of a capture as a\n"
+    "                                             client-role and a server-role scenario\n"
+    "  replay FILE.pcap --target HOST:PORT        replay a capture's sessions, diff the replies\n"
     "  diff OLD.json NEW.json                     what regressed between two JSON reports\n"
     "  validate PATH...                           load scenarios and report the first error\n"
     "  catalog                                    list the conformance requirements (check ids)\n"
@@ -138,6 +141,10 @@ main(int argc, char **argv)
 		return cli_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)
 		return cli_audit(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cli_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "replay") == 0)
+		return cli_replay(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "validate") == 0)
