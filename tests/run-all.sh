@@ -12,7 +12,9 @@
 #      server; HTML reports rendered by headless Chromium (the screenshot is
 #      kept as build-asan/html-report.png); `audit` of a tcpdump capture of
 #      a live run and of the
-#      harness's own captures, against the live run's verdicts
+#      harness's own captures, against the live run's verdicts; `import`
+#      and `replay` of tcpdump captures against the same and a differently
+#      configured server
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -109,6 +111,9 @@ phase "integration: HTML reports in headless Chromium (asan+ubsan)" env HARNESS_
 phase "integration: audit of tcpdump's and the harness's captures (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/audit.sh
+phase "integration: import and replay of tcpdump's captures (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/replay.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 
