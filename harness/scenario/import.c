@@ -24,6 +24,12 @@
  * scenario file itself is bounded (HARNESS_SCENARIO_FILE_MAX). */
 #define IMPORT_CONTENT_MAX	(1024 * 1024)
 
+/* A session longer than this is imported up to here: the loader takes
+ * at most HARNESS_STEPS_MAX steps (and lines in one step), and files of
+ * HARNESS_SCENARIO_FILE_MAX; escapes can quadruple a byte. */
+#define IMPORT_STEPS_MAX	(HARNESS_STEPS_MAX - 10)
+#define IMPORT_BYTES_MAX	(HARNESS_SCENARIO_FILE_MAX / 8)
+
 static const char *const import_date_words[] = {
 	"mon", "tue", "wed", "thu", "fri", "sat", "sun",
 	"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
@@ -407,13 +413,23 @@ note_stop(const dlg *d, cJSON *s)
 	}
 }
 
+/* The session is imported only up to here: the scenario says so. */
+static void
+cut_note(cJSON *s)
+{
+	cJSON_DeleteItemFromObject(s, "comment");
+	cJSON_AddStringToObject(s, "comment", "imported only in part: the session is longer "
+	    "than a scenario may be");
+}
+
 /* The last exchange of the group that begins at i. */
 static size_t
 group_end(const dlg *d, size_t i)
 {
 	size_t j = i;
 
-	while (j + 1 < d->nex && d->ex[j + 1].group == d->ex[i].group && d->ex[j + 1].pipelined)
+	while (j + 1 < d->nex && d->ex[j + 1].group == d->ex[i].group && d->ex[j + 1].pipelined &&
+	    j - i + 1 < IMPORT_STEPS_MAX)
 		j++;
 	return j;
 }
@@ -424,13 +440,13 @@ import_client(const dlg *d, const char *id, const char *summary, const import_op
 	cJSON *s = new_scenario(id, summary, "client");
 	cJSON *steps = cJSON_CreateArray();
 	imp_budget budget = { 0 };
-	size_t i = 0;
+	size_t i = 0, bytes = 0;
 
 	note_stop(d, s);
 	if (d->nex > 0 && d->ex[0].kind == DLG_GREETING) {
 		cJSON *step = cJSON_CreateObject();
 
-		if (d->ex[0].reply != NULL && d->ex[0].reply->code == 554)
+		if (d->ex[0].reply != NULL && d->ex[0].reply->code == 554 && !o->replay)
 			cJSON_AddBoolToObject(s, "refuse_ok", 1);
 		cJSON_AddItemToObject(step, "recv", expectation(d, 0, o, &budget));
 		cJSON_AddItemToArray(steps, step);
@@ -443,13 +459,25 @@ import_client(const dlg *d, const char *id, const char *summary, const import_op
 		cJSON_AddItemToObject(step, "recv", cJSON_CreateObject());
 		cJSON_AddItemToArray(steps, step);
 	}
-	if (o->replay)
+	if (o->replay)	/* any greeting is compared, never a SKIP */
 		cJSON_AddBoolToObject(s, "refuse_ok", 1);
 	while (i < d->nex) {
 		size_t j = group_end(d, i), nlines = j - i + 1, answered = 0;
-		cJSON *step = cJSON_CreateObject(), *recv;
-		char **lines = xcalloc(nlines, sizeof(*lines));
-		int all_send = 1;
+		cJSON *step, *recv;
+		char **lines;
+		int all_send;
+
+		for (size_t k = i; k <= j; k++)
+			bytes += d->ex[k].c2s_len > IMPORT_CONTENT_MAX ? IMPORT_CONTENT_MAX :
+			    d->ex[k].c2s_len;
+		if (cJSON_GetArraySize(steps) >= IMPORT_STEPS_MAX || (bytes > IMPORT_BYTES_MAX &&
+		    cJSON_GetArraySize(steps) > 1)) {
+			cut_note(s);
+			break;
+		}
+		step = cJSON_CreateObject();
+		lines = xcalloc(nlines, sizeof(*lines));
+		all_send = 1;
 
 		for (size_t k = i; k <= j; k++) {
 			int auth_data;
@@ -590,7 +618,8 @@ ehlo_line_ok(const char *s, size_t n)
 
 	while (i < n && (isalnum((unsigned char)s[i]) || (i > 0 && s[i] == '-')))
 		i++;
-	return i > 0 && (i == n || s[i] == ' ') && plain_text(s, n);
+	/* The loader's bounds: a keyword under 64 bytes, a line of 500. */
+	return i > 0 && i < 64 && n <= 500 && (i == n || s[i] == ' ') && plain_text(s, n);
 }
 
 cJSON *
@@ -598,8 +627,8 @@ import_server(const dlg *d, const char *id, const char *summary, const import_op
 {
 	cJSON *s = new_scenario(id, summary, "server");
 	cJSON *steps = cJSON_CreateArray(), *ehlo = cJSON_CreateArray(), *client;
-	size_t i = 0;
-	int quit = 0;
+	size_t i = 0, bytes = 0;
+	int quit = 0, cut = 0;
 
 	(void)o;
 	note_stop(d, s);
@@ -638,7 +667,15 @@ import_server(const dlg *d, const char *id, const char *summary, const import_op
 	}
 	for (; i < d->nex; i++) {
 		const dlg_exchange *e = &d->ex[i];
-		cJSON *step = cJSON_CreateObject();
+		cJSON *step;
+
+		bytes += e->reply != NULL ? e->reply->raw_len : 0;
+		if (cJSON_GetArraySize(steps) >= IMPORT_STEPS_MAX || bytes > IMPORT_BYTES_MAX) {
+			cut_note(s);
+			cut = 1;
+			break;
+		}
+		step = cJSON_CreateObject();
 
 		if (e->kind == DLG_CONTENT) {
 			cJSON_AddStringToObject(step, "expect", "content");
@@ -671,7 +708,7 @@ import_server(const dlg *d, const char *id, const char *summary, const import_op
 		add_reply(step, "reply", e->reply);
 		cJSON_AddItemToArray(steps, step);
 	}
-	if (!quit && d->tls_start < 0 && d->gap < 0 && !d->cut) {
+	if (!quit && !cut && d->tls_start < 0 && d->gap < 0 && !d->cut) {
 		cJSON *step = cJSON_CreateObject();
 
 		/* Who ended it: the recorded server, or its client. */

@@ -285,6 +285,33 @@ START_TEST(test_import_replay_asserts_354_only)
 }
 END_TEST
 
+/* A session longer than a scenario may be is imported in part, and
+ * still loads. */
+START_TEST(test_import_long_session_cut)
+{
+	cap_transcript *t = tx_new();
+	import_opts o = { 0 };
+	cJSON *s;
+	char *text;
+
+	S(t, "220 mx\r\n");
+	for (int i = 0; i < 10050; i++) {
+		C(t, "NOOP\r\n");
+		S(t, "250 2.0.0 Ok\r\n");
+	}
+	text = make(t, 0, &o, &s);
+	ck_assert_int_le(cJSON_GetArraySize(cJSON_GetObjectItem(s, "steps")), 10000);
+	ck_assert_ptr_nonnull(strstr(cJSON_GetObjectItem(s, "comment")->valuestring, "in part"));
+	cJSON_Delete(s);
+	xfree(text);
+	text = make(t, 1, &o, &s);
+	ck_assert_int_le(cJSON_GetArraySize(cJSON_GetObjectItem(s, "steps")), 10000);
+	cJSON_Delete(s);
+	xfree(text);
+	cap_transcript_free(t);
+}
+END_TEST
+
 static Suite *
 import_suite(void)
 {
@@ -299,6 +326,7 @@ import_suite(void)
 	tcase_add_test(tc, test_import_raw_bytes);
 	tcase_add_test(tc, test_import_server_role);
 	tcase_add_test(tc, test_import_replay_asserts_354_only);
+	tcase_add_test(tc, test_import_long_session_cut);
 	suite_add_tcase(s, tc);
 	return s;
 }
