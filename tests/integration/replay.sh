@@ -6,7 +6,9 @@
 #    port: tcpdump on lo, that port only, records a run of
 #    scenarios/conformance/transaction and pipelining; the capture is
 #    imported (every scenario validates, and holds to the JSON Schema);
-#    the client-role scenarios run against the same server and pass; the
+#    the client-role scenarios run against the same server and pass, and
+#    against their own server-role scenarios (the recorded client meets
+#    the recorded server: no finding of a step, client exit 0); the
 #    capture replays against it with no regression (exit 0); --redact
 #    leaves no message text behind and still validates.
 # 2. Postfix's smtp-sink: a capture of the transaction suite replays
@@ -155,6 +157,33 @@ print("; ".join(errs[:3])); sys.exit(1 if errs else 0)' "$top/scenarios/scenario
 	else
 		notok "import: the client-role scenarios against the same server: exit $rc"
 		grep -E "^(FAIL|ERROR)|expected" "$work/rerun.out" | head -n 5 | sed 's/^/# /'
+	fi
+	# The server-role scenarios, played to the client-role ones: each
+	# recorded client meets its recorded server. Passive findings on the
+	# client are what the recorded client did (some scenarios misbehave
+	# on purpose); a finding of a step, or a client that failed, is not.
+	bad=0
+	n=0
+	for f in "$work/imported"/*.server.json; do
+		c=${f%.server.json}.client.json
+		n=$((n + 1))
+		"$bin" run --quiet --client-cmd "$bin run --quiet --target {host}:{port} $c" \
+			--report "json:$f.report" "$f" >/dev/null 2>&1
+		if ! out=$("$py" -c '
+import json, sys
+s = json.load(open(sys.argv[1]))["scenarios"][0]
+bad = [f["check"] + ": " + f["message"] for f in s["findings"] if f["step"] != 0]
+if (s.get("client") or {}).get("exit_status") != 0:
+    bad.append("the client-role scenario exited %s" % (s.get("client") or {}).get("exit_status"))
+print("; ".join(bad)[:300]); sys.exit(1 if bad else 0)' "$f.report" 2>&1); then
+			echo "# $(basename "$f"): $out"
+			bad=$((bad + 1))
+		fi
+	done
+	if [ "$bad" -eq 0 ] && [ "$n" -gt 0 ]; then
+		ok "import: each of the $n server-role scenarios plays its session to its client-role one"
+	else
+		notok "import: $bad of $n server-role scenarios differ from their sessions"
 	fi
 	"$bin" replay "$work/reference.pcap" --target "127.0.0.1:$serve_port" \
 		--report "json:$work/replay-same.json" >"$work/replay-same.out" 2>&1
