@@ -302,12 +302,16 @@ replay_diff(const dlg *old, const cap_transcript *nt, rpt_scenario *sc, int quie
 {
 	dlg *nd = nt != NULL ? dlg_build(nt) : NULL;
 	size_t regressions = 0;
+	int header = 0;
+	/* A capture that missed the opening has no greeting exchange; the
+	 * replayed session always has one. Exchanges pair after it. */
+	size_t shift = nd != NULL && nd->nex > 0 && nd->ex[0].kind == DLG_GREETING &&
+	    (old->nex == 0 || old->ex[0].kind != DLG_GREETING);
 
-	printf("%s:\n", sc->id);
 	for (size_t i = 0; i < old->nex; i++) {
 		const dlg_exchange *e = &old->ex[i];
-		const dlg_exchange *n = nd != NULL && i < nd->nex && nd->ex[i].kind == e->kind ?
-		    &nd->ex[i] : NULL;
+		const dlg_exchange *n = nd != NULL && i + shift < nd->nex &&
+		    nd->ex[i + shift].kind == e->kind ? &nd->ex[i + shift] : NULL;
 		int credential = i >= 2 && old->ex[i - 1].reply != NULL &&
 		    old->ex[i - 1].reply->code == 334 && e->kind == DLG_COMMAND;
 		const smtp_reply *r0 = e->reply, *r1 = n != NULL ? n->reply : NULL;
@@ -342,6 +346,11 @@ replay_diff(const dlg *old, const cap_transcript *nt, rpt_scenario *sc, int quie
 			    "%s: the reply's text changed: recorded %s, got %s", label, was, now);
 		} else {
 			mark = "same";
+		}
+		if (!header && (!quiet || strcmp(mark, "REGRESSION") == 0)) {
+			/* --quiet: a session's name only above a regression. */
+			printf("%s:\n", sc->id);
+			header = 1;
 		}
 		if (strcmp(mark, "same") == 0) {
 			if (!quiet)
