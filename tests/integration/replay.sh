@@ -9,7 +9,10 @@
 #    the client-role scenarios run against the same server and pass, and
 #    against their own server-role scenarios (the recorded client meets
 #    the recorded server: no finding of a step, client exit 0); the
-#    capture replays against it with no regression (exit 0); --redact
+#    capture replays against it with no regression (exit 0), and against
+#    the same server with a smaller message size limit (`serve --size-max
+#    100`) with exit 1 and exactly that difference: one regression per
+#    message, each a 552 to its content, nothing else; --redact
 #    leaves no message text behind and still validates.
 # 2. Postfix's smtp-sink: a capture of the transaction suite replays
 #    against the same sink with no regression (exit 0), and against a
@@ -25,7 +28,7 @@
 # Stops what it started (tcpdump, the sinks, the server) by pid.
 # Environment: HARNESS_BIN (default build/smtp-harness);
 # HARNESS_REPLAY_SERVE_PORT (default 2557), HARNESS_REPLAY_SINK_PORT
-# (2558), HARNESS_REPLAY_ALT_PORT (2559).
+# (2558), HARNESS_REPLAY_ALT_PORT (2559), HARNESS_REPLAY_SMALL_PORT (2560).
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -33,6 +36,7 @@ bin=${HARNESS_BIN:-$top/build/smtp-harness}
 serve_port=${HARNESS_REPLAY_SERVE_PORT:-2557}
 sink_port=${HARNESS_REPLAY_SINK_PORT:-2558}
 alt_port=${HARNESS_REPLAY_ALT_PORT:-2559}
+small_port=${HARNESS_REPLAY_SMALL_PORT:-2560}
 sink=/usr/sbin/smtp-sink
 py=/usr/bin/python3
 [ -x "$bin" ] || { echo "replay.sh: error: no harness binary $bin (set HARNESS_BIN)" >&2; exit 1; }
@@ -43,10 +47,12 @@ export HARNESS_STATE_DIR=$work/state
 tcpdump_pid=
 serve_pid=
 alt_pid=
+small_pid=
 cleanup() {
 	[ -n "$tcpdump_pid" ] && kill -INT "$tcpdump_pid" 2>/dev/null && wait "$tcpdump_pid" 2>/dev/null
 	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
 	[ -n "$alt_pid" ] && kill "$alt_pid" 2>/dev/null && wait "$alt_pid" 2>/dev/null
+	[ -n "$small_pid" ] && kill "$small_pid" 2>/dev/null && wait "$small_pid" 2>/dev/null
 	bash "$here/target-smtp-sink.sh" stop "$sink_port" >/dev/null 2>&1
 	rm -rf -- "$work"
 }
@@ -194,6 +200,29 @@ print("; ".join(bad)[:300]); sys.exit(1 if bad else 0)' "$f.report" 2>&1); then
 		notok "replay against the same server: exit $rc"
 		grep -A2 REGRESSION "$work/replay-same.out" | head -n 6 | sed 's/^/# /'
 	fi
+	# The same capture against the same server with a smaller message
+	# size limit: exactly that difference.
+	"$bin" serve --listen "127.0.0.1:$small_port" --size-max 100 --quiet >"$work/small.out" 2>&1 &
+	small_pid=$!
+	if ! wait_port "$small_port"; then
+		notok "serve --size-max 100 did not listen on 127.0.0.1:$small_port"
+	else
+		"$bin" replay "$work/reference.pcap" --target "127.0.0.1:$small_port" --quiet \
+			--report "json:$work/replay-small.json" >"$work/replay-small.out" 2>&1
+		rc=$?
+		nmsg=$(grep -c '^  same        (message content' "$work/replay-same.out")
+		set -- $(regressions "$work/replay-small.json")
+		if [ "$rc" -eq 1 ] && [ "${1:-0}" -gt 0 ] && [ "${1:-0}" -eq "$nmsg" ] && [ "${2:-1}" -eq 0 ] &&
+			grep -q "now      552 5.3.4" "$work/replay-small.out"; then
+			ok "replay against serve --size-max 100: exit 1, $1 regression(s), each a 552 to one of the $nmsg messages, nothing else"
+		else
+			notok "replay against serve --size-max 100: exit $rc, regressions ${1:-?} (${2:-?} not about content), $nmsg messages"
+			grep -A2 REGRESSION "$work/replay-small.out" | head -n 9 | sed 's/^/# /'
+		fi
+	fi
+	kill "$small_pid" 2>/dev/null
+	wait "$small_pid" 2>/dev/null
+	small_pid=
 	"$bin" import "$work/reference.pcap" -o "$work/redacted" --redact >/dev/null 2>&1
 	rc=$?
 	if [ "$rc" -eq 0 ] && "$bin" validate "$work/redacted" >/dev/null 2>&1 &&
