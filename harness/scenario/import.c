@@ -285,10 +285,11 @@ expectation(const dlg *d, size_t i, const import_opts *o, imp_budget *b)
 	{
 		size_t tlen;
 		const char *text = smtp_reply_text(r, 0, &tlen);
-		/* A greeting and an EHLO/HELO reply open with the server's
-		 * name (RFC 5321 §4.1.1.1, §4.2). */
-		int domain = e->kind == DLG_GREETING || (r->code == 250 &&
-		    (e->cmd.verb == SMTP_VERB_EHLO || e->cmd.verb == SMTP_VERB_HELO));
+		/* A greeting, an EHLO/HELO reply, a 221 and a 421 open with
+		 * the server's name (RFC 5321 §4.1.1.1, §4.2, §4.2.2). */
+		int domain = e->kind == DLG_GREETING || r->code == 221 || r->code == 421 ||
+		    (r->code == 250 && (e->cmd.verb == SMTP_VERB_EHLO ||
+		    e->cmd.verb == SMTP_VERB_HELO));
 		char *re = import_text_pattern(text, tlen, domain);
 
 		if (re != NULL) {

@@ -56,7 +56,8 @@ cJSON *import_server(const dlg *d, const char *id, const char *summary, const im
  * enhanced code): its first words, anchored at the start, with every
  * word that varies from run to run (host names, addresses, queue ids,
  * numbers, dates, message ids) as "[^ ]*", and the first word too when
- * domain_first (a greeting's or EHLO reply's domain); NULL when nothing
+ * domain_first (the server's name opening a greeting, an EHLO reply, a
+ * 221 or a 421); NULL when nothing
  * literal is left to match. The caller frees it. */
 char *import_text_pattern(const char *text, size_t len, int domain_first);
 
