@@ -8,7 +8,8 @@
 #    imported (every scenario validates, and holds to the JSON Schema);
 #    the client-role scenarios run against the same server and pass, and
 #    against their own server-role scenarios (the recorded client meets
-#    the recorded server: no finding of a step, client exit 0); the
+#    the recorded server: no finding of a step, client exit 0), and
+#    against the server renamed (`serve --hostname`); the
 #    capture replays against it with no regression (exit 0), and against
 #    the same server with a smaller message size limit (`serve --size-max
 #    100`) with exit 1 and exactly that difference: one regression per
@@ -200,6 +201,20 @@ print("; ".join(bad)[:300]); sys.exit(1 if bad else 0)' "$f.report" 2>&1); then
 		notok "replay against the same server: exit $rc"
 		grep -A2 REGRESSION "$work/replay-same.out" | head -n 6 | sed 's/^/# /'
 	fi
+	# A new build under another name: the host name in the replies is
+	# no part of what the imported scenarios assert.
+	"$bin" serve --listen "127.0.0.1:$small_port" --hostname renamed.example.test --quiet \
+		>"$work/renamed.out" 2>&1 &
+	small_pid=$!
+	if wait_port "$small_port" && "$bin" run --quiet --target "127.0.0.1:$small_port" \
+		"$work/imported"/*.client.json >"$work/renamed.run" 2>&1; then
+		ok "import: the client-role scenarios pass against the server renamed (serve --hostname)"
+	else
+		notok "import: the client-role scenarios against the server renamed"
+		grep -E "expected" "$work/renamed.run" | head -n 3 | sed 's/^/# /'
+	fi
+	kill "$small_pid" 2>/dev/null
+	wait "$small_pid" 2>/dev/null
 	# The same capture against the same server with a smaller message
 	# size limit: exactly that difference.
 	"$bin" serve --listen "127.0.0.1:$small_port" --size-max 100 --quiet >"$work/small.out" 2>&1 &
