@@ -222,8 +222,10 @@ cmd_line(const dlg *d, size_t i, const import_opts *o, int *auth_data)
 	const dlg_exchange *e = &d->ex[i];
 	const dlg_exchange *prev = i > 0 ? &d->ex[i - 1] : NULL;
 
+	/* Only AUTH is answered with 334 (RFC 4954 §4), and then the
+	 * client's next line is a credential, as is each after another 334. */
 	*auth_data = prev != NULL && prev->kind == DLG_COMMAND && prev->reply != NULL &&
-	    prev->reply->code == 334 && i >= 2;
+	    prev->reply->code == 334;
 	if (!o->redact)
 		return xstrdup(e->line);
 	if (*auth_data)
@@ -247,8 +249,8 @@ sendable(const dlg *d, const dlg_exchange *e, const char *line)
 
 	if (e->kind != DLG_COMMAND || e->line_flags != 0 || !plain_text(line, n))
 		return 0;
-	if (line != e->line && strcmp(line, e->line) != 0)
-		return 1;	/* redacted: made plain above */
+	if (strcmp(line, e->line) != 0)
+		return 1;	/* redacted: plain, as checked above */
 	return e->c2s_len == n + 2 && memcmp(c2s_bytes(d, e), line, n) == 0 &&
 	    memcmp(c2s_bytes(d, e) + n, "\r\n", 2) == 0;
 }
