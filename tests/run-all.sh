@@ -18,7 +18,9 @@
 #      verdicts; the probe console against the reference server and
 #      smtp-sink; `load` against smtp-sink and the reference server,
 #      counted on both sides (LOAD_SOAK_SECONDS, default 0, adds a soak of
-#      the load against smtp-sink, for nightly runs)
+#      the load against smtp-sink, for nightly runs); `import` and `replay`
+#      of tcpdump captures against the same and a differently configured
+#      server
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -143,6 +145,9 @@ phase "integration: the probe console (asan+ubsan)" env HARNESS_BIN="$top/build-
 phase "integration: load counts what smtp-sink and the reference server counted (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/load.sh
+phase "integration: import and replay of tcpdump's captures (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/replay.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 

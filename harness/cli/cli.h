@@ -26,6 +26,8 @@ int cli_audit(int argc, char **argv);
 int cli_probe(int argc, char **argv);
 int cli_netns(int argc, char **argv);
 int cli_load(int argc, char **argv);
+int cli_import(int argc, char **argv);
+int cli_replay(int argc, char **argv);
 
 /* Prints "smtp-harness: <message>" on stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

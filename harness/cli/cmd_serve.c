@@ -15,10 +15,12 @@
 
 #include "harness/cli/cli.h"
 #include "harness/engine/serve.h"
+#include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
 
 static const char serve_usage[] =
-    "usage: smtp-harness serve [--listen HOST:PORT] [--spool DIR] [--hostname NAME] [--quiet]\n"
+    "usage: smtp-harness serve [--listen HOST:PORT] [--spool DIR] [--hostname NAME]\n"
+    "                          [--size-max OCTETS] [--quiet]\n"
     "\n"
     "Runs the built-in reference SMTP server (PIPELINING, SIZE, 8BITMIME,\n"
     "BINARYMIME, CHUNKING, SMTPUTF8, DSN, ENHANCEDSTATUSCODES) until SIGINT\n"
@@ -31,6 +33,8 @@ static const char serve_usage[] =
     "                       without it messages are counted and dropped\n"
     "  --hostname NAME      the domain in the greeting and EHLO reply\n"
     "                       (default: this machine's name, or localhost)\n"
+    "  --size-max OCTETS    the SIZE limit advertised and enforced (1-10485760,\n"
+    "                       the default): a server configured smaller\n"
     "  --quiet              no line per connection and message\n"
     "\n"
     "exit status: 0 stopped by a signal, 2 usage or spool error,\n"
@@ -63,6 +67,7 @@ cli_serve(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "spool", required_argument, NULL, 's' },
 		{ "hostname", required_argument, NULL, 'H' },
+		{ "size-max", required_argument, NULL, 'S' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -91,6 +96,17 @@ cli_serve(int argc, char **argv)
 		case 'H':
 			cfg.hostname = optarg;
 			break;
+		case 'S': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (*optarg < '0' || *optarg > '9' || *end != '\0' || v == 0 ||
+			    v > HARNESS_SRV_SIZE_MAX)
+				return cli_usage_error("--size-max: expected octets from 1 to %d, got "
+				    "\"%s\"", HARNESS_SRV_SIZE_MAX, optarg);
+			cfg.size_max = v;
+			break;
+		}
 		case 'q':
 			quiet = 1;
 			break;

@@ -28,6 +28,9 @@ static const char usage_text[] =
     "  audit FILE.pcap [--report FORMAT:FILE]... the passive checks on every SMTP session\n"
     "                                             of a capture\n"
     "  probe HOST:PORT [--save F] [--capture F]  an SMTP console that explains each reply\n"
+    "  import FILE.pcap -o DIR [--redact]         each SMTP session of a capture as a\n"
+    "                                             client-role and a server-role scenario\n"
+    "  replay FILE.pcap --target HOST:PORT        replay a capture's sessions, diff the replies\n"
     "  diff OLD.json NEW.json                     what regressed between two JSON reports\n"
     "  load --target HOST:PORT [options]          many sessions at once, checks on, statistics\n"
     "  validate PATH...                           load scenarios and report the first error\n"
@@ -148,6 +151,10 @@ main(int argc, char **argv)
 		return cli_audit(argc - 1, argv + 1);
 	if (strcmp(cmd, "probe") == 0)
 		return cli_probe(argc - 1, argv + 1);
+	if (strcmp(cmd, "import") == 0)
+		return cli_import(argc - 1, argv + 1);
+	if (strcmp(cmd, "replay") == 0)
+		return cli_replay(argc - 1, argv + 1);
 	if (strcmp(cmd, "diff") == 0)
 		return cli_diff(argc - 1, argv + 1);
 	if (strcmp(cmd, "load") == 0)
