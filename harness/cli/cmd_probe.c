@@ -273,7 +273,7 @@ send_wire(probe *p, vbuf *wire)
 			    PROBE_TLS_SLICE;
 
 			if (etls_write(p->tls, wire->data + off, n) != ETLS_OK) {
-				tls_fail(p, "TLS write failed", etls_error(p->tls));
+				tls_fail(p, etls_error(p->tls), NULL);
 				return;
 			}
 			if (tls_flush(p) != 0)
@@ -329,7 +329,7 @@ tls_begin(probe *p)
 	if (tls_flush(p) != 0)
 		return;
 	if (hs == ETLS_ERROR) {
-		tls_fail(p, "TLS handshake failed", etls_error(p->tls));
+		tls_fail(p, etls_error(p->tls), NULL);
 		return;
 	}
 	p->deadline = now_ms() + p->wait_ms;
@@ -633,7 +633,7 @@ tls_input(probe *p, const char *buf, size_t len)
 	etls_status rs;
 
 	if (etls_feed(p->tls, buf, len) != 0) {
-		tls_fail(p, "TLS failed", etls_error(p->tls));
+		tls_fail(p, etls_error(p->tls), NULL);
 		return;
 	}
 	if (p->handshaking) {
@@ -642,7 +642,7 @@ tls_input(probe *p, const char *buf, size_t len)
 		if (tls_flush(p) != 0)
 			return;
 		if (hs == ETLS_ERROR) {
-			tls_fail(p, "TLS handshake failed", etls_error(p->tls));
+			tls_fail(p, etls_error(p->tls), NULL);
 			return;
 		}
 		if (hs == ETLS_WANT)
@@ -674,7 +674,7 @@ tls_input(probe *p, const char *buf, size_t len)
 	if (tls_flush(p) != 0)
 		return;
 	if (rs == ETLS_ERROR)
-		tls_fail(p, "TLS failed", etls_error(p->tls));
+		tls_fail(p, etls_error(p->tls), NULL);
 }
 
 static void

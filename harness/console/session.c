@@ -482,8 +482,13 @@ session_tls_wanted(const session *s)
 void
 session_tls_start(session *s, int implicit)
 {
-	cap_transcript_add_event(s->t, CAP_TLS_START, CAP_C2S, cap_now_us());
-	s->t->tls_plaintext = 1;
+	/* Implicit TLS is not marked: the passive checks would read the
+	 * greeting after the mark as a reply nobody asked for, as after
+	 * STARTTLS. The transcript is then the plaintext of the session. */
+	if (!implicit) {
+		cap_transcript_add_event(s->t, CAP_TLS_START, CAP_C2S, cap_now_us());
+		s->t->tls_plaintext = 1;
+	}
 	if (s->set_aside > 0) {
 		char *note = xasprintf("%zu plaintext byte%s after the 220 set aside", s->set_aside,
 		    s->set_aside == 1 ? "" : "s");

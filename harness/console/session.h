@@ -60,8 +60,10 @@ int session_tls_wanted(const session *s);
 /* TLS starts here: the transcript marks it (CAP_TLS_START) and holds the
  * plaintext TLS carries from now on, as the client engine's does. After
  * STARTTLS nothing is owed and the reply parser starts over; implicit
- * (probe --tls, right after connecting) keeps the greeting owed, and the
- * saved scenario says it cannot be replayed. */
+ * (probe --tls, right after connecting) keeps the greeting owed, leaves
+ * no mark (the passive checks read the greeting after a mark as
+ * unsolicited; they know no implicit TLS), and the saved scenario says
+ * it cannot be replayed. */
 void session_tls_start(session *s, int implicit);
 /* What the handshake settled, or why it failed, for the transcript's
  * tls_note (what was noted before is kept after it). */
