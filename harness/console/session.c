@@ -748,9 +748,12 @@ session_scenario(const session *s, const char *id, const char *summary)
 	if (s->server_closed) {
 		int n = cJSON_GetArraySize(steps);
 
-		if (n == 0)
+		/* A starttls step takes no "closed": the close gets a step. */
+		if (n == 0 || cJSON_GetObjectItem(cJSON_GetArrayItem(steps, n - 1), "starttls")) {
 			cJSON_AddItemToArray(steps, cJSON_CreateObject());
-		cJSON_AddBoolToObject(cJSON_GetArrayItem(steps, n ? n - 1 : 0), "closed", 1);
+			n++;
+		}
+		cJSON_AddBoolToObject(cJSON_GetArrayItem(steps, n - 1), "closed", 1);
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);

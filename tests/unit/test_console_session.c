@@ -243,6 +243,17 @@ START_TEST(test_console_session_starttls)
 	ASSERT_HAS(json, "\"send\":\t\"STARTTLS\"");
 	xfree(json);
 	ck_assert_uint_eq(load_saved(s), 5);
+	session_free(s);
+
+	/* A close right after STARTTLS's 220 gets a step of its own: a
+	 * starttls step takes no "closed". */
+	s = opened();
+	recv_str(s, "220 mx.test ESMTP\r\n", &out);
+	session_command(s, "STARTTLS", 8, &wire, &out);
+	recv_str(s, "220 go ahead\r\n", &out);
+	session_tls_start(s, 0);
+	session_server_closed(s, 0);
+	ck_assert_uint_eq(load_saved(s), 3);
 	vbuf_free(&wire);
 	vbuf_free(&out);
 	session_free(s);
