@@ -482,6 +482,13 @@ handle_line(probe *p, const char *line, size_t len)
 		input_cmd_clear(&c);
 		return;
 	}
+	/* Nothing can go through TLS before the handshake completes. */
+	if ((c.kind == INPUT_COMMAND || c.kind == INPUT_RAW || c.kind == INPUT_STARTTLS ||
+	    c.kind == INPUT_RESET || c.kind == INPUT_AUTH) && p->handshaking) {
+		say(p, "not sent: the TLS handshake is still running");
+		input_cmd_clear(&c);
+		return;
+	}
 	switch (c.kind) {
 	case INPUT_EMPTY:
 		break;
