@@ -363,6 +363,19 @@ EOF_SCRIPT
 		notok "aiosmtpd with implicit TLS did not start on 127.0.0.1:$smtps_port"
 	fi
 
+	if command -v tmux >/dev/null 2>&1; then
+		tmux -S "$work/tmux.sock" -f /dev/null new-session -d -x 220 -y 60 -s probe \
+			"env HOME=$work/home $bin probe --wait 5 --starttls 127.0.0.1:$tls_port; echo EXIT=\$?; sleep 60"
+		tpid=$(tmux -S "$work/tmux.sock" display-message -p '#{pid}' 2>/dev/null)
+		[ -n "$tpid" ] && pid_write "$work/tmux.pid" "$tpid"
+		check "terminal: --starttls shows the handshake" pane_wait "  = TLS is up: TLSv1."
+		tmux -S "$work/tmux.sock" send-keys -t probe 'EHLO tty.test' Enter
+		check "terminal: EHLO inside TLS shows its table" pane_wait "  AUTH LOGIN PLAIN  - RFC 4954"
+		tmux -S "$work/tmux.sock" send-keys -t probe ':quit' Enter
+		check "terminal: a TLS session ends with exit 0" pane_wait "EXIT=0"
+		stop_pid "$work/tmux.pid" 5 || true
+	fi
+
 	out=$work/tls-wrong.out
 	printf 'EHLO probe.test\n' | "$bin" probe --wait 5 --tls "127.0.0.1:$tls_port" >"$out" 2>&1
 	expect_exit 3 $? "--tls against a plaintext server" "$out"
