@@ -14,7 +14,12 @@
  * back. At the end (EOF, :quit, or the server closing and the input
  * ending) the passive checks run on the session and --save / --capture
  * are written. Exit status: 0 no FAIL finding, 1 a FAIL finding, 2 usage
- * or a file that could not be written, 3 no connection.
+ * or a file that could not be written, 3 no connection (or, with --tls,
+ * no TLS session).
+ *
+ * TLS (--tls at once, or after a 220 to STARTTLS) goes through etls, as
+ * in the client engine: the session's transcript keeps the plaintext,
+ * `wire` the bytes as they crossed for the pcap, `keylog` their secrets.
  */
 #include <ctype.h>
 #include <editline/readline.h>
