@@ -14,7 +14,12 @@
  * back. At the end (EOF, :quit, or the server closing and the input
  * ending) the passive checks run on the session and --save / --capture
  * are written. Exit status: 0 no FAIL finding, 1 a FAIL finding, 2 usage
- * or a file that could not be written, 3 no connection.
+ * or a file that could not be written, 3 no connection (or, with --tls,
+ * no TLS session).
+ *
+ * TLS (--tls at once, or after a 220 to STARTTLS) goes through etls, as
+ * in the client engine: the session's transcript keeps the plaintext,
+ * `wire` the bytes as they crossed for the pcap, `keylog` their secrets.
  */
 #include <ctype.h>
 #include <editline/readline.h>
@@ -36,13 +41,14 @@
 #include "harness/cli/cli.h"
 #include "harness/console/input.h"
 #include "harness/console/session.h"
+#include "harness/engine/etls.h"
 #include "harness/util/atomic_file.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
 
 static const char probe_usage[] =
-    "usage: smtp-harness probe [--wait SECONDS] [--save FILE.json] [--capture FILE.pcap]\n"
-    "                          [--id ID] HOST:PORT\n"
+    "usage: smtp-harness probe [--tls | --starttls] [--wait SECONDS] [--save FILE.json]\n"
+    "                          [--capture FILE.pcap] [--id ID] HOST:PORT\n"
     "\n"
     "An SMTP console: type commands, see each reply with what it means\n"
     "(RFC 5321 §4.2, §4.3.2, RFC 3463, the EHLO keywords) and, at the end,\n"
@@ -50,15 +56,22 @@ static const char probe_usage[] =
     "commands (:help lists them). Reads a script from stdin when it is not\n"
     "a terminal.\n"
     "\n"
-    "  --wait SECONDS     wait for the connection and for each reply\n"
+    "  --tls              TLS right after connecting (implicit TLS, RFC 8314;\n"
+    "                     port 465); such a session cannot be replayed yet\n"
+    "  --starttls         after the greeting, send EHLO and STARTTLS, then\n"
+    "                     run the TLS handshake (RFC 3207)\n"
+    "  --wait SECONDS     wait for the connection, each reply and a handshake\n"
     "                     (default 10)\n"
     "  --save FILE        at the end, write the session as a client-role\n"
     "                     scenario (the replies seen are its expectations)\n"
-    "  --capture FILE     at the end, write the session as a pcap\n"
+    "  --capture FILE     at the end, write the session as a pcap (with TLS,\n"
+    "                     the records, and their secrets in FILE.keys)\n"
     "  --id ID            the saved scenario's id (default probe.session)\n"
     "\n"
     "exit status: 0 no FAIL finding, 1 a FAIL finding, 2 usage error or a\n"
-    "file not written, 3 no connection.\n";
+    "file not written, 3 no connection (or no TLS with --tls).\n";
+
+#define PROBE_TLS_SLICE	(HARNESS_TLS_OUT_MAX / 4)	/* plaintext encrypted at a time */
 
 typedef enum probe_mode {
 	MODE_COMMAND = 0,
@@ -84,6 +97,19 @@ typedef struct probe {
 	const char *id;
 	vbuf out;
 	int files_failed;
+	/* TLS: once tls is set every byte goes through it. The session's
+	 * transcript keeps the plaintext; wire keeps the bytes as they
+	 * crossed (the records after TLS started) for the pcap, and keylog
+	 * the secrets that decrypt them. */
+	SSL_CTX *tls_ctx;
+	etls *tls;
+	int handshaking;
+	int implicit;		/* --tls */
+	int tls_lost;		/* --tls and the handshake failed */
+	cap_transcript *wire;
+	vbuf keylog;
+	const char *auto_lines[2];	/* --starttls: typed for the person */
+	size_t nauto, auto_next;
 } probe;
 
 /* The one probe of this process: libedit's line callback has no
@@ -199,27 +225,119 @@ close_conn(probe *p)
 	p->deadline = 0;
 }
 
-static void
-send_wire(probe *p, vbuf *wire)
+/* Writes bytes to the socket as they are (plaintext, or TLS records). */
+static int
+sock_write(probe *p, const char *data, size_t len)
 {
 	size_t off = 0;
 
-	while (off < wire->len) {
-		ssize_t n = write(p->fd, wire->data + off, wire->len - off);
+	if (len > 0)
+		cap_transcript_add_data(p->wire, CAP_C2S, cap_now_us(), data, len);
+	while (off < len) {
+		ssize_t n = write(p->fd, data + off, len - off);
 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
 			vbuf_printf(&p->out, "  = the write failed after %zu of %zu bytes: %s\n",
-			    off, wire->len, n < 0 ? strerror(errno) : "nothing written");
+			    off, len, n < 0 ? strerror(errno) : "nothing written");
 			p->write_failed = 1;
 			close_conn(p);
-			return;
+			return -1;
 		}
 		off += (size_t)n;
 	}
+	return 0;
+}
+
+static void tls_fail(probe *p, const char *what, const char *detail);
+
+/* Sends whatever TLS wants to send. */
+static int
+tls_flush(probe *p)
+{
+	vbuf rec = VBUF_INIT;
+	int rc = 0;
+
+	if (etls_drain(p->tls, &rec) > 0)
+		rc = sock_write(p, rec.data, rec.len);
+	vbuf_free(&rec);
+	return rc;
+}
+
+static void
+send_wire(probe *p, vbuf *wire)
+{
+	if (p->fd < 0)
+		return;
+	if (p->tls != NULL) {
+		/* In slices, each written at once, so a large message never
+		 * piles up more than HARNESS_TLS_OUT_MAX in OpenSSL. */
+		for (size_t off = 0; off < wire->len; off += PROBE_TLS_SLICE) {
+			size_t n = wire->len - off < PROBE_TLS_SLICE ? wire->len - off :
+			    PROBE_TLS_SLICE;
+
+			if (etls_write(p->tls, wire->data + off, n) != ETLS_OK) {
+				tls_fail(p, etls_error(p->tls), NULL);
+				return;
+			}
+			if (tls_flush(p) != 0)
+				return;
+		}
+	} else if (sock_write(p, wire->data, wire->len) != 0) {
+		return;
+	}
 	if (session_owed(p->s) > 0)
 		p->deadline = now_ms() + p->wait_ms;
+}
+
+/* TLS cannot go on: said with OpenSSL's text, noted in the transcript,
+ * and the connection closed (the prompt stays for :save, :capture). */
+static void
+tls_fail(probe *p, const char *what, const char *detail)
+{
+	const char *sep = detail && *detail ? ": " : "";
+	char *note = xasprintf("%s%s%s", what, sep, detail ? detail : "");
+
+	vbuf_printf(&p->out, "  = %s; the connection is closed\n", note);
+	session_tls_note(p->s, note);
+	xfree(note);
+	if (p->implicit && p->handshaking)
+		p->tls_lost = 1;
+	p->handshaking = 0;
+	session_give_up(p->s);
+	close_conn(p);
+}
+
+/* The handshake starts: after a 220 to STARTTLS, or (--tls) at once. */
+static void
+tls_begin(probe *p)
+{
+	char err[ETLS_ERR_MAX];
+	etls_status hs;
+
+	if (p->tls_ctx == NULL) {
+		p->tls_ctx = etls_client_ctx_new(err, sizeof(err));
+		if (p->tls_ctx != NULL)
+			etls_ctx_keylog(p->tls_ctx, &p->keylog);
+	}
+	if (p->tls_ctx != NULL)
+		p->tls = etls_new(p->tls_ctx, 0, NULL, err, sizeof(err));
+	p->handshaking = 1;
+	session_tls_start(p->s, p->implicit);
+	cap_transcript_add_event(p->wire, CAP_TLS_START, CAP_C2S, cap_now_us());
+	if (p->tls == NULL) {
+		tls_fail(p, "cannot start TLS", err);
+		return;
+	}
+	hs = etls_handshake(p->tls);
+	if (tls_flush(p) != 0)
+		return;
+	if (hs == ETLS_ERROR) {
+		tls_fail(p, etls_error(p->tls), NULL);
+		return;
+	}
+	p->deadline = now_ms() + p->wait_ms;
 }
 
 static void
@@ -236,14 +354,33 @@ write_files(probe *p, const char *save, const char *capture)
 			p->files_failed = 1;
 		} else {
 			vbuf_printf(&p->out, "  = scenario saved to %s\n", save);
+			if (p->implicit)
+				say(p, "it cannot be replayed yet: scenarios have no implicit TLS, "
+				    "its steps would go out in plaintext (its comment says so)");
 		}
 		xfree(json);
 		xfree(summary);
 	}
 	if (capture != NULL) {
-		if (cap_pcap_write(session_transcript(p->s), capture, err, sizeof(err)) != 0) {
+		/* The bytes as they crossed the wire: after TLS started, the
+		 * records, with the secrets beside them (NSS key log format). */
+		if (cap_pcap_write(p->wire, capture, err, sizeof(err)) != 0) {
 			vbuf_printf(&p->out, "  = capture not written: %s\n", err);
 			p->files_failed = 1;
+		} else if (p->keylog.len > 0) {
+			char *keys = xasprintf("%s.keys", capture);
+
+			if (atomic_file_write(keys, p->keylog.data, p->keylog.len, err,
+			    sizeof(err)) != 0) {
+				vbuf_printf(&p->out, "  = capture written to %s, its TLS keys not: "
+				    "%s\n", capture, err);
+				p->files_failed = 1;
+			} else {
+				vbuf_printf(&p->out, "  = capture written to %s, TLS keys to %s (e.g. "
+				    "tshark -o tls.keylog_file:%s -r %s)\n", capture, keys, keys,
+				    capture);
+			}
+			xfree(keys);
 		} else {
 			vbuf_printf(&p->out, "  = capture written to %s\n", capture);
 		}
@@ -344,8 +481,16 @@ handle_line(probe *p, const char *line, size_t len)
 	}
 	input_parse(line, len, &c);
 	if ((c.kind == INPUT_COMMAND || c.kind == INPUT_RAW || c.kind == INPUT_DATA ||
-	    c.kind == INPUT_PIPE) && p->fd < 0) {
+	    c.kind == INPUT_PIPE || c.kind == INPUT_STARTTLS || c.kind == INPUT_RESET ||
+	    c.kind == INPUT_AUTH) && p->fd < 0) {
 		say(p, "not sent: the connection is closed");
+		input_cmd_clear(&c);
+		return;
+	}
+	/* Nothing can go through TLS before the handshake completes. */
+	if ((c.kind == INPUT_COMMAND || c.kind == INPUT_RAW || c.kind == INPUT_STARTTLS ||
+	    c.kind == INPUT_RESET || c.kind == INPUT_AUTH) && p->handshaking) {
+		say(p, "not sent: the TLS handshake is still running");
 		input_cmd_clear(&c);
 		return;
 	}
@@ -382,6 +527,21 @@ handle_line(probe *p, const char *line, size_t len)
 		break;
 	case INPUT_QUIT:
 		p->quit = 1;
+		break;
+	case INPUT_STARTTLS:
+		if (p->tls != NULL)
+			say(p, "TLS is already up: STARTTLS is sent as a command, no second "
+			    "handshake");
+		session_command(p->s, "STARTTLS", 8, &wire, &p->out);
+		send_wire(p, &wire);
+		break;
+	case INPUT_RESET:
+		/* The transaction starts over on both sides (RFC 5321 §4.1.1.5);
+		 * the connection, and TLS, stay. */
+		pending_clear(p);
+		session_command(p->s, "RSET", 4, &wire, &p->out);
+		session_reset(p->s);
+		send_wire(p, &wire);
 		break;
 	case INPUT_AUTH: {
 		const char *all = vbuf_str(&c.bytes), *lf = strchr(all, '\n');
@@ -459,16 +619,95 @@ read_script_line(probe *p)
 	vbuf_free(&line);
 }
 
+/* Plaintext from the server: each complete reply shown; a 220 to a
+ * STARTTLS starts the handshake. */
+static void
+took(probe *p, const char *buf, size_t len)
+{
+	size_t owed = session_owed(p->s);
+
+	session_received(p->s, buf, len, &p->out);
+	/* Only a complete reply restarts the wait: a server that drips a
+	 * byte now and then does not hold the console forever. */
+	if (session_owed(p->s) == 0)
+		p->deadline = 0;
+	else if (session_owed(p->s) < owed)
+		p->deadline = now_ms() + p->wait_ms;
+	if (session_tls_wanted(p->s) && p->tls == NULL)
+		tls_begin(p);
+}
+
+/* Ciphertext from the server: the handshake, then records. */
+static void
+tls_input(probe *p, const char *buf, size_t len)
+{
+	vbuf plain = VBUF_INIT;
+	etls_status rs;
+
+	if (etls_feed(p->tls, buf, len) != 0) {
+		tls_fail(p, etls_error(p->tls), NULL);
+		return;
+	}
+	if (p->handshaking) {
+		etls_status hs = etls_handshake(p->tls);
+
+		if (tls_flush(p) != 0)
+			return;
+		if (hs == ETLS_ERROR) {
+			tls_fail(p, etls_error(p->tls), NULL);
+			return;
+		}
+		if (hs == ETLS_WANT)
+			return;
+		p->handshaking = 0;
+		{
+			vbuf note = VBUF_INIT;
+
+			etls_peer_describe(p->tls, &note);
+			vbuf_printf(&p->out, "  = TLS is up: %s\n", vbuf_str(&note));
+			session_tls_note(p->s, vbuf_str(&note));
+			vbuf_free(&note);
+		}
+		if (!p->implicit)
+			say(p, "the server forgot what it knew (RFC 3207 §4.2): EHLO again");
+		p->deadline = session_owed(p->s) > 0 ? now_ms() + p->wait_ms : 0;
+	}
+	rs = etls_read(p->tls, &plain);
+	if (plain.len > 0)
+		took(p, plain.data, plain.len);
+	vbuf_free(&plain);
+	if (p->fd < 0)
+		return;
+	/* The server's close_notify gets ours (RFC 8446 §6.1). */
+	if (rs == ETLS_CLOSED) {
+		say(p, "the server ended TLS (close_notify)");
+		etls_shutdown(p->tls);
+	}
+	if (tls_flush(p) != 0)
+		return;
+	if (rs == ETLS_ERROR)
+		tls_fail(p, etls_error(p->tls), NULL);
+}
+
 static void
 read_server(probe *p)
 {
 	char buf[16384];
 	ssize_t n = read(p->fd, buf, sizeof(buf));
-	size_t owed;
 
 	if (n < 0 && errno == EINTR)
 		return;
+	if (n > 0)
+		cap_transcript_add_data(p->wire, CAP_S2C, cap_now_us(), buf, (size_t)n);
 	if (n <= 0) {
+		cap_transcript_add_event(p->wire, n < 0 ? CAP_RST : CAP_FIN, CAP_S2C,
+		    cap_now_us());
+		if (p->handshaking) {
+			session_server_closed(p->s, n < 0);
+			tls_fail(p, "TLS handshake failed", n < 0 ? "the connection was reset" :
+			    "the server closed the connection");
+			return;
+		}
 		session_server_closed(p->s, n < 0);
 		say(p, n < 0 ? "the connection was reset" : "the server closed the connection");
 		if (session_owed(p->s) > 0) {
@@ -479,14 +718,10 @@ read_server(probe *p)
 		close_conn(p);
 		return;
 	}
-	owed = session_owed(p->s);
-	session_received(p->s, buf, (size_t)n, &p->out);
-	/* Only a complete reply restarts the wait: a server that drips a
-	 * byte now and then does not hold the console forever. */
-	if (session_owed(p->s) == 0)
-		p->deadline = 0;
-	else if (session_owed(p->s) < owed)
-		p->deadline = now_ms() + p->wait_ms;
+	if (p->tls != NULL)
+		tls_input(p, buf, (size_t)n);
+	else
+		took(p, buf, (size_t)n);
 }
 
 static void
@@ -498,8 +733,21 @@ loop(probe *p)
 		int sock_i = -1, in_i = -1;
 
 		pending_send(p);
+		waiting = p->fd >= 0 && (session_owed(p->s) > 0 || p->pending_next < p->npending ||
+		    p->handshaking);
+		/* --starttls types its lines first, each after the last's reply. */
+		if (!waiting && p->auto_next < p->nauto) {
+			const char *l = p->auto_lines[p->auto_next++];
+
+			if (p->fd >= 0 && !(l[0] == ':' && session_last_code(p->s) != 250)) {
+				handle_line(p, l, strlen(l));
+			} else if (p->fd >= 0) {
+				say(p, "--starttls: EHLO was not answered 250; no STARTTLS sent");
+			}
+			flush_out(p);
+			continue;
+		}
 		flush_out(p);
-		waiting = p->fd >= 0 && (session_owed(p->s) > 0 || p->pending_next < p->npending);
 		if (p->eof && !waiting)
 			break;
 		if (p->fd >= 0) {
@@ -523,6 +771,14 @@ loop(probe *p)
 			continue;
 		if (rc < 0)
 			break;
+		if (rc == 0 && p->handshaking) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "no TLS handshake within %u s", p->wait_ms / 1000);
+			tls_fail(p, why, "the server did not complete it");
+			flush_out(p);
+			continue;
+		}
 		if (rc == 0) {
 			if (session_last_code(p->s) == -1 && session_owed(p->s) == 1 &&
 			    session_transcript(p->s)->stream[CAP_S2C].len == 0 &&
@@ -584,6 +840,8 @@ cli_probe(int argc, char **argv)
 		{ "save", required_argument, NULL, 's' },
 		{ "capture", required_argument, NULL, 'c' },
 		{ "id", required_argument, NULL, 'i' },
+		{ "tls", no_argument, NULL, 'T' },
+		{ "starttls", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -624,6 +882,14 @@ cli_probe(int argc, char **argv)
 				    "digits, '.', '-' and '_', starting with a letter or digit, got "
 				    "\"%s\"", optarg);
 			break;
+		case 'T':
+			p.implicit = 1;
+			break;
+		case 'S':
+			p.auto_lines[0] = "EHLO harness.test";
+			p.auto_lines[1] = ":starttls";
+			p.nauto = 2;
+			break;
 		case 'h':
 			fputs(probe_usage, stdout);
 			return CLI_OK;
@@ -634,6 +900,8 @@ cli_probe(int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		return cli_usage_error("probe: expected one HOST:PORT (see probe --help)");
+	if (p.implicit && p.nauto > 0)
+		return cli_usage_error("probe: --tls and --starttls exclude each other");
 	if (cli_split_hostport(argv[optind], "25", &host, &port) != 0)
 		return cli_usage_error("probe: expected HOST:PORT, got \"%s\"", argv[optind]);
 	p.target = argv[optind];
@@ -650,6 +918,10 @@ cli_probe(int argc, char **argv)
 	if (getpeername(p.fd, (struct sockaddr *)&peer, &plen) != 0)
 		memset(&peer, 0, sizeof(peer));
 	session_opened(p.s, (struct sockaddr *)&local, (struct sockaddr *)&peer);
+	p.wire = cap_transcript_new(NULL, NULL);
+	cap_transcript_set_endpoints(p.wire, (struct sockaddr *)&local,
+	    (struct sockaddr *)&peer);
+	cap_transcript_add_event(p.wire, CAP_OPEN, CAP_C2S, cap_now_us());
 	p.deadline = now_ms() + p.wait_ms;
 	p.tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
 	{
@@ -663,6 +935,10 @@ cli_probe(int argc, char **argv)
 	}
 	printf("connected to %s; :help lists the console commands\n", p.target);
 	fflush(stdout);
+	if (p.implicit) {
+		tls_begin(&p);
+		flush_out(&p);
+	}
 	the_probe = &p;
 	if (p.tty) {
 		hist = history_path();
@@ -690,6 +966,8 @@ cli_probe(int argc, char **argv)
 	lines_clear(&p);
 	xfree(p.lines);
 	close_conn(&p);
+	if (p.tls_lost)
+		say(&p, "--tls: no TLS session could be set up");
 	vbuf_append_str(&p.out, "-- passive checks on the session\n");
 	fails = (int)session_check(p.s, &p.out);
 	write_files(&p, save, capture);
@@ -697,8 +975,14 @@ cli_probe(int argc, char **argv)
 	flush_out(&p);
 	vbuf_free(&p.out);
 	session_free(p.s);
+	etls_free(p.tls);
+	SSL_CTX_free(p.tls_ctx);
+	cap_transcript_free(p.wire);
+	vbuf_free(&p.keylog);
 	the_probe = NULL;
 	if (p.files_failed)
 		return CLI_USAGE;
+	if (p.tls_lost)
+		return CLI_UNREACHABLE;
 	return fails > 0 ? CLI_FAIL : CLI_OK;
 }

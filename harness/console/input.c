@@ -20,6 +20,8 @@ static const struct {
 	{ "help", INPUT_HELP, 0 },
 	{ "quit", INPUT_QUIT, 0 },
 	{ "auth", INPUT_AUTH, 3 },
+	{ "starttls", INPUT_STARTTLS, 0 },
+	{ "reset", INPUT_RESET, 0 },
 };
 
 static void
@@ -178,6 +180,8 @@ input_help(void)
 	    "  :save FILE      the session so far as a client-role scenario\n"
 	    "  :capture FILE   the session so far as a pcap\n"
 	    "  :auth plain|login USER PASSWORD   authenticate (RFC 4954), base64 done for you\n"
+	    "  :starttls       STARTTLS, then on a 220 the TLS handshake (RFC 3207)\n"
+	    "  :reset          RSET, and forget a pending AUTH exchange\n"
 	    "  :help           this list\n"
 	    "  :quit           end the session (without QUIT)\n";
 }
@@ -187,7 +191,7 @@ input_kind_str(input_kind k)
 {
 	static const char *const names[] = {
 		"empty", "command", "raw", "data", "pipe", "check", "save", "capture",
-		"help", "quit", "auth", "error",
+		"help", "quit", "auth", "starttls", "reset", "error",
 	};
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";

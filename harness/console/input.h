@@ -17,6 +17,9 @@
  *                   authenticate (RFC 4954): the lines to send, base64
  *                   encoded, one per line in `bytes`; LOGIN's second and
  *                   third go only after a 334
+ *   :starttls       send STARTTLS; on a 220 the console runs the TLS
+ *                   handshake and carries on over TLS
+ *   :reset          send RSET and forget a pending AUTH exchange
  *   :help           list these
  *   :quit           end the session (without sending QUIT)
  *
@@ -43,6 +46,8 @@ typedef enum input_kind {
 	INPUT_HELP,
 	INPUT_QUIT,
 	INPUT_AUTH,		/* bytes: command lines separated by LF */
+	INPUT_STARTTLS,
+	INPUT_RESET,
 	INPUT_ERROR		/* err says what was wrong */
 } input_kind;
 

@@ -19,7 +19,8 @@ typedef enum step_kind {
 	STEP_SEND,		/* one command line */
 	STEP_PIPE,		/* command lines in one write */
 	STEP_DATA,		/* message content */
-	STEP_RAW		/* bytes as typed */
+	STEP_RAW,		/* bytes as typed */
+	STEP_STARTTLS		/* STARTTLS on its own, the first: a "starttls" step */
 } step_kind;
 
 /* A reply as a scenario expectation: its code (-1: none, any reply will
@@ -60,6 +61,11 @@ struct session {
 	int last_code;
 	char **shown;		/* findings already shown as they happened */
 	size_t nshown, shown_cap;
+	int tls;		/* TLS started: the transcript holds its plaintext */
+	int implicit_tls;	/* ... right after connecting */
+	int starttls_step;	/* a STEP_STARTTLS exists */
+	int tls_wanted;		/* its 220 came: the console is to run the handshake */
+	size_t set_aside;	/* plaintext bytes after that 220, never read */
 };
 
 session *
@@ -199,8 +205,17 @@ session_command(session *s, const char *line, size_t len, vbuf *wire, vbuf *out)
 {
 	char *copy = xstrndup(line, len);
 
+	smtp_cmd cmd;
+
 	session_pipe(s, &copy, 1, wire, out);
 	s->steps[s->nsteps - 1].kind = STEP_SEND;
+	smtp_cmd_parse(line, len, &cmd);
+	/* The scenario language has one "starttls" step: the first STARTTLS
+	 * sent on its own, before TLS. A later one stays a plain command. */
+	if (cmd.verb == SMTP_VERB_STARTTLS && !s->tls && !s->starttls_step) {
+		s->steps[s->nsteps - 1].kind = STEP_STARTTLS;
+		s->starttls_step = 1;
+	}
 	xfree(copy);
 }
 
@@ -347,8 +362,14 @@ reply_answered(session *s, const smtp_reply *r, vbuf *out)
 	} else if (o.phase == SMTP_PHASE_COMMAND && o.verb == SMTP_VERB_HELO && r->code == 250) {
 		s->exts = 0;
 	} else if (o.verb == SMTP_VERB_STARTTLS && r->code == 220) {
-		vbuf_append_str(out, "  = this console does not speak TLS: the server now "
-		    "waits for a handshake\n");
+		if (s->steps[o.step].kind == STEP_STARTTLS && !s->tls && s->qhead == s->qn) {
+			s->tls_wanted = 1;
+			vbuf_append_str(out, "  = the TLS handshake follows\n");
+		} else {
+			vbuf_append_str(out, "  = the server now waits for a handshake; this console "
+			    "runs one only for the first STARTTLS sent on its own, before TLS, with "
+			    "nothing typed after it\n");
+		}
 	}
 }
 
@@ -427,6 +448,16 @@ session_received(session *s, const char *buf, size_t len, vbuf *out)
 		}
 		buf += used;
 		len -= used;
+		if (s->tls_wanted) {
+			/* What the server wrote after its 220 in plaintext is not
+			 * read (RFC 3207 §4.2); it stays in the transcript. */
+			s->set_aside = len + smtp_reply_parser_pending(s->p);
+			if (s->set_aside > 0)
+				vbuf_printf(out, "  = %zu plaintext byte%s after the 220 set aside, "
+				    "unread (RFC 3207 §4.2)\n", s->set_aside,
+				    s->set_aside == 1 ? "" : "s");
+			break;
+		}
 		if (st == SMTP_FEED_NEED_MORE)
 			break;
 	}
@@ -440,6 +471,63 @@ session_server_closed(session *s, int reset)
 {
 	cap_transcript_add_event(s->t, reset ? CAP_RST : CAP_FIN, CAP_S2C, cap_now_us());
 	s->server_closed = 1;
+}
+
+int
+session_tls_wanted(const session *s)
+{
+	return s->tls_wanted;
+}
+
+void
+session_tls_start(session *s, int implicit)
+{
+	/* Implicit TLS is not marked: the passive checks would read the
+	 * greeting after the mark as a reply nobody asked for, as after
+	 * STARTTLS. The transcript is then the plaintext of the session. */
+	if (!implicit) {
+		cap_transcript_add_event(s->t, CAP_TLS_START, CAP_C2S, cap_now_us());
+		s->t->tls_plaintext = 1;
+	}
+	if (s->set_aside > 0) {
+		char *note = xasprintf("%zu plaintext byte%s after the 220 set aside", s->set_aside,
+		    s->set_aside == 1 ? "" : "s");
+
+		cap_transcript_set_tls_note(s->t, note);
+		xfree(note);
+	}
+	s->tls = 1;
+	s->tls_wanted = 0;
+	s->data_ok = 0;
+	s->exts = 0;
+	if (implicit) {
+		s->implicit_tls = 1;
+	} else {
+		/* A fresh start inside TLS (RFC 3207 §4.2): nothing is owed. */
+		s->qhead = s->qn = 0;
+		smtp_reply_parser_free(s->p);
+		s->p = smtp_reply_parser_new();
+		s->parser_dead = 0;
+	}
+}
+
+void
+session_tls_note(session *s, const char *note)
+{
+	if (s->t->tls_note != NULL) {
+		char *all = xasprintf("%s; %s", note, s->t->tls_note);
+
+		cap_transcript_set_tls_note(s->t, all);
+		xfree(all);
+	} else {
+		cap_transcript_set_tls_note(s->t, note);
+	}
+}
+
+void
+session_reset(session *s)
+{
+	s->data_ok = 0;
 }
 
 size_t
@@ -617,6 +705,18 @@ step_json(const step *st, cJSON *steps)
 	case STEP_RAW:
 		add_raw(o, "raw", &st->wire);
 		break;
+	case STEP_STARTTLS:
+		/* Judges one reply (RFC 3207 §4: 220, or a refusal that leaves
+		 * the session in plaintext); a second one would be a new step. */
+		cJSON_AddBoolToObject(o, "starttls", 1);
+		add_recv(o, st->seen, st->nseen ? 1 : 0);
+		cJSON_AddItemToArray(steps, o);
+		if (st->nseen > 1) {
+			o = cJSON_CreateObject();
+			add_recv(o, st->seen + 1, st->nseen - 1);
+			cJSON_AddItemToArray(steps, o);
+		}
+		return;
 	}
 	add_recv(o, st->seen, st->nseen);
 	cJSON_AddItemToArray(steps, o);
@@ -634,17 +734,26 @@ session_scenario(const session *s, const char *id, const char *summary)
 	cJSON_AddItemToObject(root, "refs", cJSON_CreateStringArray(
 	    (const char *const[]){ "RFC 5321 §4.3.2" }, 1));
 	cJSON_AddStringToObject(root, "role", "client");
-	cJSON_AddStringToObject(root, "comment", "Saved by smtp-harness probe: the commands "
-	    "typed, with the replies seen as expectations.");
+	if (s->implicit_tls)
+		cJSON_AddStringToObject(root, "comment", "Saved by smtp-harness probe: the commands "
+		    "typed, with the replies seen as expectations. The session ran over implicit "
+		    "TLS (probe --tls), which the scenario language cannot say yet: replayed, "
+		    "these steps go out in plaintext and will not pass against that port.");
+	else
+		cJSON_AddStringToObject(root, "comment", "Saved by smtp-harness probe: the commands "
+		    "typed, with the replies seen as expectations.");
 	steps = cJSON_AddArrayToObject(root, "steps");
 	for (size_t i = 0; i < s->nsteps; i++)
 		step_json(&s->steps[i], steps);
 	if (s->server_closed) {
 		int n = cJSON_GetArraySize(steps);
 
-		if (n == 0)
+		/* A starttls step takes no "closed": the close gets a step. */
+		if (n == 0 || cJSON_GetObjectItem(cJSON_GetArrayItem(steps, n - 1), "starttls")) {
 			cJSON_AddItemToArray(steps, cJSON_CreateObject());
-		cJSON_AddBoolToObject(cJSON_GetArrayItem(steps, n ? n - 1 : 0), "closed", 1);
+			n++;
+		}
+		cJSON_AddBoolToObject(cJSON_GetArrayItem(steps, n - 1), "closed", 1);
 	}
 	text = cJSON_Print(root);
 	cJSON_Delete(root);

@@ -52,6 +52,24 @@ int session_last_code(const session *s);
 int session_received(session *s, const char *buf, size_t len, vbuf *out);
 /* The server closed its side (FIN), or reset the connection. */
 void session_server_closed(session *s, int reset);
+/* STARTTLS sent on its own (session_command; the first, before TLS)
+ * was answered 220: the console is to run the TLS handshake now and then
+ * call session_tls_start. Any bytes after that 220 are set aside, unread
+ * (RFC 3207 §4.2). */
+int session_tls_wanted(const session *s);
+/* TLS starts here: the transcript marks it (CAP_TLS_START) and holds the
+ * plaintext TLS carries from now on, as the client engine's does. After
+ * STARTTLS nothing is owed and the reply parser starts over; implicit
+ * (probe --tls, right after connecting) keeps the greeting owed, leaves
+ * no mark (the passive checks read the greeting after a mark as
+ * unsolicited; they know no implicit TLS), and the saved scenario says
+ * it cannot be replayed. */
+void session_tls_start(session *s, int implicit);
+/* What the handshake settled, or why it failed, for the transcript's
+ * tls_note (what was noted before is kept after it). */
+void session_tls_note(session *s, const char *note);
+/* :reset, after its RSET: no message content is expected any more. */
+void session_reset(session *s);
 /* Replies owed by the server right now. */
 size_t session_owed(const session *s);
 /* Forgets the replies owed (the console gave up waiting); a late reply

@@ -58,6 +58,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (smtp_unescape(p + 1, len - 1, &bytes, err, sizeof(err)) == 0) {
 				vbuf_append(&bytes, "\r\n", 2);
 				session_received(s, bytes.data, bytes.len, &out);
+				/* The console runs the handshake here. */
+				if (session_tls_wanted(s))
+					session_tls_start(s, 0);
 			}
 			vbuf_free(&bytes);
 		} else if (mode != 0) {
@@ -110,6 +113,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				}
 				break;
 			}
+			case INPUT_STARTTLS:
+				session_command(s, "STARTTLS", 8, &wire, &out);
+				sent_lines++;
+				break;
+			case INPUT_RESET:
+				session_command(s, "RSET", 4, &wire, &out);
+				session_reset(s);
+				sent_lines++;
+				break;
 			case INPUT_DATA:
 				mode = 1;
 				break;

@@ -11,7 +11,13 @@
 # the server it was typed at (against smtp-sink: every expectation holds,
 # only passive findings remain), that --capture writes a pcap, that a
 # reply that never comes is reported after --wait, and that a refused
-# connection exits 3. On a terminal (tmux with a socket of its own, where
+# connection exits 3. With TLS, against aiosmtpd (a throwaway
+# certificate): :starttls and --starttls run the handshake and say what
+# it settled, EHLO inside TLS no longer offers STARTTLS, the saved
+# scenario (a starttls step) passes with run, :capture's pcap decrypts
+# with its .keys (when tshark is installed), --tls speaks implicit TLS
+# and says its session cannot be replayed, a handshake that fails or
+# stalls says so and --tls exits 3. On a terminal (tmux with a socket of its own, where
 # tmux is installed): the annotations as a person sees them, and the
 # history file.
 #
@@ -20,7 +26,9 @@
 # Environment: HARNESS_BIN (default build/smtp-harness);
 # HARNESS_CONSOLE_SERVE_PORT (default 42581), HARNESS_CONSOLE_SINK_PORT
 # (default 42590; the next nine are tried when it is taken),
-# HARNESS_CONSOLE_SILENT_PORT (default 42583).
+# HARNESS_CONSOLE_SILENT_PORT (default 42583), HARNESS_CONSOLE_TLS_PORT
+# (default 42584: aiosmtpd with STARTTLS) and HARNESS_CONSOLE_SMTPS_PORT
+# (default 42585: aiosmtpd with implicit TLS).
 set -uo pipefail
 harness_prog=console.sh
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -29,6 +37,8 @@ bin=${HARNESS_BIN:-$top/build/smtp-harness}
 serve_port=${HARNESS_CONSOLE_SERVE_PORT:-42581}
 sink_port=${HARNESS_CONSOLE_SINK_PORT:-42590}
 silent_port=${HARNESS_CONSOLE_SILENT_PORT:-42583}
+tls_port=${HARNESS_CONSOLE_TLS_PORT:-42584}
+smtps_port=${HARNESS_CONSOLE_SMTPS_PORT:-42585}
 py=/usr/bin/python3
 [ -x "$bin" ] || { echo "console.sh: error: no harness binary $bin (set HARNESS_BIN)" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-harness-console.XXXXXX") || exit 1
@@ -40,6 +50,8 @@ export HARNESS_STATE_DIR=$work/state
 cleanup() {
 	stop_pid "$work/serve.pid" 5 || true
 	stop_pid "$work/silent.pid" 5 || true
+	stop_pid "$work/smtps.pid" 5 || true
+	bash "$here/target-aiosmtpd.sh" stop "$tls_port" >/dev/null 2>&1 || true
 	bash "$here/target-smtp-sink.sh" stop "$sink_port" >/dev/null 2>&1 || true
 	rm -rf -- "$work"
 }
@@ -271,6 +283,107 @@ else
 	notok "smtp-sink could not be started on 127.0.0.1:$sink_port: $(head -c 300 "$work/sink.out")"
 fi
 
+# ---- TLS: aiosmtpd with STARTTLS, and with implicit TLS ----------------------
+
+if bash "$here/target-aiosmtpd.sh" start "$tls_port" >"$work/aiosmtpd.out" 2>&1; then
+	out=$work/tls.out
+	"$bin" probe --wait 5 "127.0.0.1:$tls_port" >"$out" 2>&1 <<EOF_SCRIPT
+EHLO probe.test
+:starttls
+EHLO probe.test
+MAIL FROM:<a@probe.test>
+RCPT TO:<b@probe.test>
+DATA
+:data
+Subject: over TLS
+
+.dot line
+.
+:reset
+:save $work/tls.json
+:capture $work/tls.pcap
+QUIT
+EOF_SCRIPT
+	expect_exit 0 $? "aiosmtpd: a session through STARTTLS" "$out"
+	has "$out" "  = the TLS handshake follows" ":starttls: a 220 starts the handshake"
+	if grep -qE '^  = TLS is up: TLSv1\.[0-9] [A-Z0-9_-]+; peer subject=/CN=mx\.harness\.test' "$out"; then
+		ok ":starttls: the handshake line names protocol, cipher and certificate"
+	else
+		notok ":starttls: no handshake line with protocol, cipher and certificate"
+		tail -n 30 "$out" | sed 's/^/# /'
+	fi
+	n=$(grep -c -F "S: 250-STARTTLS" "$out")
+	if [ "$n" -eq 1 ]; then
+		ok "aiosmtpd: EHLO inside TLS no longer offers STARTTLS"
+	else
+		notok "aiosmtpd: STARTTLS offered $n times, expected once (before TLS)"
+	fi
+	has "$out" "C: ..dot line" "aiosmtpd: :data over TLS dot-stuffs"
+	has "$out" "allowed after the message content (RFC 5321 §4.3.2)" "aiosmtpd: the reply to the content over TLS"
+	has "$out" "C: RSET" ":reset sends RSET"
+	has "$out" "0 FAIL, 0 WARN" "aiosmtpd: the passive checks read the plaintext after TLS"
+	has "$out" "TLS keys to $work/tls.pcap.keys" ":capture writes the TLS keys beside the pcap"
+	s=$(json "$work/tls.json" "[x.get('starttls') for x in d['steps'] if 'starttls' in x]" 2>/dev/null)
+	if [ "$s" = "[True]" ]; then
+		ok ":save writes the STARTTLS exchange as a starttls step"
+	else
+		notok ":save writes a starttls step, got ${s:-nothing}"
+	fi
+	"$bin" run --target "127.0.0.1:$tls_port" "$work/tls.json" >"$work/tls.run.out" 2>&1
+	expect_exit 0 $? "the saved STARTTLS scenario passes with run against aiosmtpd" "$work/tls.run.out"
+	if command -v tshark >/dev/null 2>&1; then
+		if timeout 60 tshark -o "tls.keylog_file:$work/tls.pcap.keys" -d "tcp.port==$tls_port,smtp" \
+			-r "$work/tls.pcap" -Y smtp 2>/dev/null | grep -q "C: MAIL FROM:<a@probe.test>"; then
+			ok ":capture: tshark decrypts the session with the .keys file"
+		else
+			notok ":capture: tshark could not decrypt MAIL FROM with the .keys file"
+		fi
+	fi
+
+	out=$work/starttls.out
+	printf 'EHLO again.test\nQUIT\n' | "$bin" probe --wait 5 --starttls "127.0.0.1:$tls_port" >"$out" 2>&1
+	expect_exit 0 $? "--starttls through a pipe" "$out"
+	has "$out" "C: EHLO harness.test" "--starttls: the console sends EHLO itself"
+	has "$out" "  = TLS is up: " "--starttls: then STARTTLS and the handshake"
+	has "$out" "C: EHLO again.test" "--starttls: the script goes on inside TLS"
+
+	make_cert "$work" smtps.harness.test >/dev/null 2>&1
+	spawn "$work/smtps.pid" "$work/smtps.log" "$py" -m aiosmtpd -n -c aiosmtpd.handlers.Sink \
+		-l "127.0.0.1:$smtps_port" --smtpscert "$work/cert.pem" --smtpskey "$work/key.pem"
+	if wait_port 127.0.0.1 "$smtps_port" 15; then
+		out=$work/smtps.out
+		printf 'EHLO probe.test\n:save %s\nQUIT\n' "$work/smtps.json" |
+			"$bin" probe --wait 5 --tls "127.0.0.1:$smtps_port" >"$out" 2>&1
+		expect_exit 0 $? "--tls: implicit TLS" "$out"
+		has "$out" "peer subject=/CN=smtps.harness.test" "--tls: the handshake comes before the greeting"
+		has "$out" "S: 220 " "--tls: the greeting over TLS"
+		has "$out" "it cannot be replayed yet" "--tls: :save says the session cannot be replayed"
+		has "$work/smtps.json" "implicit TLS" "--tls: the saved file's comment says so too"
+	else
+		notok "aiosmtpd with implicit TLS did not start on 127.0.0.1:$smtps_port"
+	fi
+
+	if command -v tmux >/dev/null 2>&1; then
+		tmux -S "$work/tmux.sock" -f /dev/null new-session -d -x 220 -y 60 -s probe \
+			"env HOME=$work/home $bin probe --wait 5 --starttls 127.0.0.1:$tls_port; echo EXIT=\$?; sleep 60"
+		tpid=$(tmux -S "$work/tmux.sock" display-message -p '#{pid}' 2>/dev/null)
+		[ -n "$tpid" ] && pid_write "$work/tmux.pid" "$tpid"
+		check "terminal: --starttls shows the handshake" pane_wait "  = TLS is up: TLSv1."
+		tmux -S "$work/tmux.sock" send-keys -t probe 'EHLO tty.test' Enter
+		check "terminal: EHLO inside TLS shows its table" pane_wait "  AUTH LOGIN PLAIN  - RFC 4954"
+		tmux -S "$work/tmux.sock" send-keys -t probe ':quit' Enter
+		check "terminal: a TLS session ends with exit 0" pane_wait "EXIT=0"
+		stop_pid "$work/tmux.pid" 5 || true
+	fi
+
+	out=$work/tls-wrong.out
+	printf 'EHLO probe.test\n' | "$bin" probe --wait 5 --tls "127.0.0.1:$tls_port" >"$out" 2>&1
+	expect_exit 3 $? "--tls against a plaintext server" "$out"
+	has "$out" "  = TLS handshake failed: error:" "--tls: a failed handshake says OpenSSL's text"
+else
+	notok "aiosmtpd could not be started on 127.0.0.1:$tls_port: $(head -c 300 "$work/aiosmtpd.out")"
+fi
+
 # ---- deadlines and exit 3 ----------------------------------------------------
 
 spawn "$work/silent.pid" "$work/silent.log" "$py" -c '
@@ -297,6 +410,11 @@ if wait_port 127.0.0.1 "$silent_port" 10; then
 	fi
 	has "$out" "  = no greeting within 1 s" "a silent server: a missing greeting is said after --wait"
 	has "$out" "  = no reply within 1 s (1 owed)" "a silent server: a missing reply is said after --wait"
+	out=$work/silent-tls.out
+	printf 'EHLO probe.test\n' | "$bin" probe --wait 1 --tls "127.0.0.1:$silent_port" >"$out" 2>&1
+	expect_exit 3 $? "--tls against a silent server" "$out"
+	has "$out" "  = no TLS handshake within 1 s: the server did not complete it" \
+		"--tls: a stalled handshake is given up after --wait"
 else
 	notok "the silent listener did not start on 127.0.0.1:$silent_port"
 fi

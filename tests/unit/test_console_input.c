@@ -46,6 +46,7 @@ START_TEST(test_console_input_console_commands)
 		{ ":quit", INPUT_QUIT, "" }, { ":save /tmp/x.json", INPUT_SAVE, "/tmp/x.json" },
 		{ ":capture  a b.pcap", INPUT_CAPTURE, "a b.pcap" },
 		{ ":raw NOOP", INPUT_RAW, "NOOP" },
+		{ ":starttls", INPUT_STARTTLS, "" }, { ":reset", INPUT_RESET, "" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

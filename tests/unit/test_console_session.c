@@ -200,6 +200,87 @@ START_TEST(test_console_session_data_refused)
 }
 END_TEST
 
+/* STARTTLS on its own: its 220 asks for the handshake, the plaintext
+ * after it is set aside, the transcript marks TLS and the save has one
+ * starttls step; a second STARTTLS inside TLS stays a plain command. */
+START_TEST(test_console_session_starttls)
+{
+	session *s = opened();
+	vbuf wire = VBUF_INIT, out = VBUF_INIT;
+	const cap_transcript *t = session_transcript(s);
+	char *json;
+	size_t marks = 0;
+
+	recv_str(s, "220 mx.test ESMTP\r\n", &out);
+	session_command(s, "EHLO c.test", 11, &wire, &out);
+	recv_str(s, "250-mx.test\r\n250 STARTTLS\r\n", &out);
+	session_command(s, "STARTTLS", 8, &wire, &out);
+	ck_assert_int_eq(session_tls_wanted(s), 0);
+	vbuf_reset(&out);
+	recv_str(s, "220 go ahead\r\n250 injected\r\n", &out);
+	ck_assert_int_eq(session_tls_wanted(s), 1);
+	ASSERT_HAS(vbuf_str(&out), "  = the TLS handshake follows\n");
+	ASSERT_HAS(vbuf_str(&out), "14 plaintext bytes after the 220 set aside");
+	ck_assert_ptr_null(strstr(vbuf_str(&out), "S: 250 injected"));
+	session_tls_start(s, 0);
+	session_tls_note(s, "TLSv1.3 X");
+	ck_assert_int_eq(session_tls_wanted(s), 0);
+	ck_assert_uint_eq(session_owed(s), 0);
+	ck_assert_int_eq(t->tls_plaintext, 1);
+	ck_assert_str_eq(t->tls_note, "TLSv1.3 X; 14 plaintext bytes after the 220 set aside");
+	for (size_t i = 0; i < t->nsegs; i++)
+		marks += t->segs[i].kind == CAP_TLS_START;
+	ck_assert_uint_eq(marks, 1);
+	session_command(s, "EHLO c.test", 11, &wire, &out);
+	recv_str(s, "250 mx.test\r\n", &out);
+	session_command(s, "STARTTLS", 8, &wire, &out);
+	vbuf_reset(&out);
+	recv_str(s, "220 again\r\n", &out);
+	ck_assert_int_eq(session_tls_wanted(s), 0);
+	ASSERT_HAS(vbuf_str(&out), "runs one only for the first STARTTLS");
+	json = session_scenario(s, "probe.test", "tls");
+	ASSERT_HAS(json, "\"starttls\":\ttrue,\n\t\t\t\"recv\":\t{\n\t\t\t\t\"code\":\t220");
+	ASSERT_HAS(json, "\"send\":\t\"STARTTLS\"");
+	xfree(json);
+	ck_assert_uint_eq(load_saved(s), 5);
+	session_free(s);
+
+	/* A close right after STARTTLS's 220 gets a step of its own: a
+	 * starttls step takes no "closed". */
+	s = opened();
+	recv_str(s, "220 mx.test ESMTP\r\n", &out);
+	session_command(s, "STARTTLS", 8, &wire, &out);
+	recv_str(s, "220 go ahead\r\n", &out);
+	session_tls_start(s, 0);
+	session_server_closed(s, 0);
+	ck_assert_uint_eq(load_saved(s), 3);
+	vbuf_free(&wire);
+	vbuf_free(&out);
+	session_free(s);
+}
+END_TEST
+
+/* --tls: the greeting stays owed, no mark; the save says it cannot be
+ * replayed. */
+START_TEST(test_console_session_implicit_tls)
+{
+	session *s = opened();
+	vbuf out = VBUF_INIT;
+	char *json;
+
+	session_tls_start(s, 1);
+	ck_assert_uint_eq(session_owed(s), 1);
+	recv_str(s, "220 mx.test ESMTP\r\n", &out);
+	ASSERT_HAS(vbuf_str(&out), "allowed as a greeting");
+	ck_assert_int_eq(session_transcript(s)->tls_plaintext, 0);
+	json = session_scenario(s, "probe.test", "tls");
+	ASSERT_HAS(json, "cannot say yet");
+	xfree(json);
+	vbuf_free(&out);
+	session_free(s);
+}
+END_TEST
+
 START_TEST(test_console_session_hard_limit)
 {
 	session *s = opened();
@@ -231,6 +312,8 @@ main(void)
 	tcase_add_test(tc, test_console_session_data_raw_and_save);
 	tcase_add_test(tc, test_console_session_data_refused);
 	tcase_add_test(tc, test_console_session_hard_limit);
+	tcase_add_test(tc, test_console_session_starttls);
+	tcase_add_test(tc, test_console_session_implicit_tls);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
