@@ -49,6 +49,10 @@ static const char run_usage[] =
     "                          (repeatable)\n"
     "  --capture DIR           write one pcap per scenario into DIR (after STARTTLS\n"
     "                          the TLS records, their keys in DIR/<id>.keys)\n"
+    "  --capture-iface IFACE   with --capture: also record the run's own traffic\n"
+    "                          live on IFACE (libpcap, \"tcp port\" of the target or\n"
+    "                          the built-in server) into DIR/live.pcap; without the\n"
+    "                          privilege to capture, one line and the run goes on\n"
     "  --var NAME=VALUE        set a scenario variable (rcpt, from, helo, bad_rcpt,\n"
     "                          rcpt2, domain, ...); wins over a scenario's own vars\n"
     "  --connect-timeout MS    deadline for each connection (default 10000)\n"
@@ -228,6 +232,7 @@ cli_run(int argc, char **argv)
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "capture", required_argument, NULL, 'c' },
+		{ "capture-iface", required_argument, NULL, 'I' },
 		{ "var", required_argument, NULL, 'v' },
 		{ "connect-timeout", required_argument, NULL, 'C' },
 		{ "step-timeout", required_argument, NULL, 'S' },
@@ -309,6 +314,13 @@ cli_run(int argc, char **argv)
 		}
 		case 'c':
 			cfg.capture_dir = optarg;
+			break;
+		case 'I':
+			if (*optarg == '\0') {
+				cli_usage_error("--capture-iface: expected an interface, got \"\"");
+				goto out;
+			}
+			cfg.capture_iface = optarg;
 			break;
 		case 'v': {
 			const char *eq = strchr(optarg, '=');
@@ -397,6 +409,10 @@ cli_run(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		cli_usage_error("run: no scenario PATH given (e.g. scenarios/conformance)");
+		goto out;
+	}
+	if (cfg.capture_iface != NULL && cfg.capture_dir == NULL) {
+		cli_usage_error("run: --capture-iface writes DIR/live.pcap: add --capture DIR");
 		goto out;
 	}
 	if (!use_netns && (zone_file != NULL || target_cmd != NULL)) {

@@ -35,6 +35,9 @@ typedef struct eng_config {
 	const scn_vars *defaults;	/* built-in variables (eng_default_vars) */
 	const scn_vars *overrides;	/* --var: win over a scenario's "vars" */
 	const char *capture_dir;	/* write <dir>/<id>.pcap per session, or NULL */
+	const char *capture_iface;	/* with capture_dir: also capture live on this
+					 * interface (libpcap, "tcp port <target
+					 * port>") into <dir>/live.pcap (livecap.h) */
 	unsigned jobs;			/* sessions at once; 0: one per CPU */
 	const char *client_cmd;		/* server role: the client under test, with
 					 * {host} {port} {message}; NULL: wait for one */

@@ -16,8 +16,10 @@
 #include <uv.h>
 
 #include "harness/engine/client.h"
+#include "harness/engine/livecap.h"
 #include "harness/engine/serve.h"
 #include "harness/engine/srole.h"
+#include "harness/util/atomic_file.h"
 #include "harness/util/xalloc.h"
 
 typedef struct run_state {
@@ -37,6 +39,7 @@ typedef struct run_state {
 	eng_serve *server;	/* the built-in reference server, or NULL */
 	eng_config local;	/* cfg pointed at the built-in server */
 	scn_vars vars;		/* its defaults, naming the server */
+	eng_livecap *live;	/* --capture-iface, or NULL */
 } run_state;
 
 typedef struct run_slot {
@@ -46,14 +49,40 @@ typedef struct run_slot {
 
 static void run_fill(run_state *rs);
 
-/* The built-in server keeps the loop alive: stop it once no session is
- * left to start or running. */
+/* The built-in server and the live capture keep the loop alive: stop
+ * them once no session is left to start or running. */
 static void
 run_maybe_stop_server(run_state *rs)
 {
-	if (rs->server != NULL && rs->running == 0 &&
-	    (rs->unreachable || rs->next >= rs->list->n))
-		eng_serve_stop(rs->server);
+	if (rs->running == 0 && (rs->unreachable || rs->next >= rs->list->n)) {
+		if (rs->server != NULL)
+			eng_serve_stop(rs->server);
+		eng_livecap_stop(rs->live);
+	}
+}
+
+/* Live capture of the run's own traffic on the target's port, once that
+ * port is known (the built-in server's is only once it is bound). Without
+ * the privilege, or the interface, one line and the run goes on. */
+static void
+run_start_live(run_state *rs)
+{
+	char lerr[256] = "";
+	char *path;
+
+	if (rs->cfg->capture_iface == NULL || rs->cfg->capture_dir == NULL)
+		return;
+	if (atomic_file_mkdirs(rs->cfg->capture_dir, lerr, sizeof(lerr)) != 0) {
+		fprintf(stderr, "smtp-harness: no live capture (%s)\n", lerr);
+		return;
+	}
+	path = xasprintf("%s/live.pcap", rs->cfg->capture_dir);
+	rs->live = eng_livecap_start(&rs->loop, rs->cfg->capture_iface, rs->cfg->port, path,
+	    lerr, sizeof(lerr));
+	if (rs->live == NULL)
+		fprintf(stderr, "smtp-harness: no live capture (%s); the synthesized captures "
+		    "are still written\n", lerr);
+	xfree(path);
 }
 
 static void
@@ -273,6 +302,7 @@ eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_
 		eng_serve_stop(rs.server);
 		uv_run(&rs.loop, UV_RUN_DEFAULT);
 	} else {
+		run_start_live(&rs);
 		run_fill(&rs);
 		run_maybe_stop_server(&rs);
 		uv_run(&rs.loop, UV_RUN_DEFAULT);
@@ -295,6 +325,12 @@ eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_
 				progress(arg, sc);
 		}
 		rpt_run_add(run, sc);
+	}
+	if (rs.live != NULL) {
+		char lerr[256] = "";
+
+		if (eng_livecap_finish(rs.live, lerr, sizeof(lerr)) != 0)
+			fprintf(stderr, "smtp-harness: live capture not written: %s\n", lerr);
 	}
 	xfree(rs.results);
 	eng_serve_free(rs.server);
