@@ -20,7 +20,8 @@
 #      counted on both sides (LOAD_SOAK_SECONDS, default 0, adds a soak of
 #      the load against smtp-sink, for nightly runs); `import` and `replay`
 #      of tcpdump captures against the same and a differently configured
-#      server
+#      server; `run --capture-iface lo` recording the run's own sessions
+#      live, and its one line of warning without the privilege
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
 set -uo pipefail
@@ -148,6 +149,9 @@ phase "integration: load counts what smtp-sink and the reference server counted 
 phase "integration: import and replay of tcpdump's captures (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/replay.sh
+phase "integration: live capture of the run's own traffic on lo (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/live-capture.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
 
