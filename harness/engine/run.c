@@ -69,8 +69,18 @@ run_start_live(run_state *rs)
 {
 	char lerr[256] = "";
 	char *path;
+	int clients = 0;
 
-	if (rs->cfg->capture_iface == NULL || rs->cfg->capture_dir == NULL)
+	if (rs->cfg->capture_iface == NULL || rs->cfg->capture_dir == NULL ||
+	    rs->cfg->port == NULL)
+		return;
+	/* Server-role sessions listen on ports of their own: only the
+	 * target's traffic is captured, so without a client-role scenario
+	 * there is nothing to capture. */
+	for (size_t i = 0; i < rs->list->n; i++)
+		if (rs->list->items[i]->role == SCN_ROLE_CLIENT)
+			clients = 1;
+	if (!clients)
 		return;
 	if (atomic_file_mkdirs(rs->cfg->capture_dir, lerr, sizeof(lerr)) != 0) {
 		fprintf(stderr, "smtp-harness: no live capture (%s)\n", lerr);
