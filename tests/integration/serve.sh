@@ -358,7 +358,7 @@ else
 	not_ok "serve --fail-rate 1 --fail-code 451 starts (log: $(head -c 300 "$work/fault1.log"))"
 fi
 
-seq1= seq2=
+seq1='' seq2=''
 if start_faulty "$work/fault2.log" --quiet --fail-rate 0.5 --fail-code 550 --seed 7; then
 	seq1=$(mail_codes "$fport" 20)
 fi
