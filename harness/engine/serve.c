@@ -17,6 +17,7 @@
 #include "harness/engine/spool.h"
 #include "harness/smtp/server.h"
 #include "harness/util/harness_limits.h"
+#include "harness/util/splitmix.h"
 #include "harness/util/vbuf.h"
 #include "harness/util/xalloc.h"
 
@@ -32,6 +33,8 @@ struct eng_serve {
 	uint32_t idle_ms;
 	unsigned long long size_max;
 	FILE *log;
+	eng_serve_config faults;	/* delay, rates and code; no strings */
+	uint64_t rng;
 	char address[80];
 	char port[8];
 	char *rbuf;		/* one read at a time on one loop: shared */
@@ -43,6 +46,7 @@ struct eng_serve {
 struct esv_session {
 	uv_tcp_t tcp;
 	uv_timer_t timer;	/* idle timeout, then the close wait */
+	uv_timer_t delay;	/* --delay-ms: holds the replies */
 	uv_shutdown_t shutdown_req;
 	eng_serve *sv;
 	smtp_srv *srv;
@@ -52,6 +56,7 @@ struct esv_session {
 	int ending;		/* replies flushed, then close */
 	int closing;		/* uv_close called */
 	int reading;
+	int delaying;		/* replies held by the delay timer */
 	char peer[64];		/* "127.0.0.1:4321" */
 	char peer_lit[64];	/* "[127.0.0.1]", RFC 5321 §4.1.3 */
 };
@@ -166,8 +171,10 @@ esv_close(esv_session *ss)
 		return;
 	ss->closing = 1;
 	uv_timer_stop(&ss->timer);
+	uv_timer_stop(&ss->delay);
 	uv_close((uv_handle_t *)&ss->tcp, esv_closed_cb);
 	uv_close((uv_handle_t *)&ss->timer, esv_closed_cb);
+	uv_close((uv_handle_t *)&ss->delay, esv_closed_cb);
 }
 
 static void
@@ -186,14 +193,14 @@ esv_write_cb(uv_write_t *req, int status)
 			esv_close(ss);
 		return;
 	}
-	if (!ss->reading && !ss->ending && !ss->closing &&
+	if (!ss->reading && !ss->ending && !ss->closing && !ss->delaying &&
 	    uv_stream_get_write_queue_size((uv_stream_t *)&ss->tcp) < HARNESS_SRV_WRITE_QUEUE_MAX / 2)
 		esv_read_resume(ss);
 }
 
 /* Writes the replies gathered so far in one request. */
 static void
-esv_flush(esv_session *ss)
+esv_write_out(esv_session *ss)
 {
 	esv_write_req *wr;
 	uv_buf_t buf;
@@ -224,6 +231,59 @@ esv_shutdown_cb(uv_shutdown_t *req, int status)
 	esv_close(req->data);
 }
 
+/* The replies are written: shut the write side down once they are out,
+ * then close. */
+static void
+esv_finish(esv_session *ss)
+{
+	if (ss->closing)
+		return;
+	uv_timer_start(&ss->timer, esv_close_wait_cb, HARNESS_SRV_CLOSE_WAIT_MS, 0);
+	ss->shutdown_req.data = ss;
+	if (uv_shutdown(&ss->shutdown_req, (uv_stream_t *)&ss->tcp, esv_shutdown_cb) != 0)
+		esv_close(ss);
+}
+
+static void
+esv_delay_cb(uv_timer_t *t)
+{
+	esv_session *ss = t->data;
+
+	ss->delaying = 0;
+	esv_write_out(ss);
+	if (ss->closing)
+		return;
+	if (ss->ending) {
+		esv_finish(ss);
+		return;
+	}
+	if (!ss->reading &&
+	    uv_stream_get_write_queue_size((uv_stream_t *)&ss->tcp) < HARNESS_SRV_WRITE_QUEUE_MAX / 2)
+		esv_read_resume(ss);
+}
+
+/* Writes the replies gathered so far, now or (--delay-ms) once the delay
+ * has passed; replies gathered meanwhile go out with them, and reading
+ * waits until then. */
+static void
+esv_flush(esv_session *ss)
+{
+	if (ss->out.len == 0 || ss->closing)
+		return;
+	if (ss->sv->faults.delay_ms == 0) {
+		esv_write_out(ss);
+		return;
+	}
+	if (ss->reading) {
+		uv_read_stop((uv_stream_t *)&ss->tcp);
+		ss->reading = 0;
+	}
+	if (ss->delaying)
+		return;
+	ss->delaying = 1;
+	uv_timer_start(&ss->delay, esv_delay_cb, ss->sv->faults.delay_ms, 0);
+}
+
 /* After 221 or 421: no more reading; close once the replies are out. */
 static void
 esv_end(esv_session *ss)
@@ -236,12 +296,9 @@ esv_end(esv_session *ss)
 		ss->reading = 0;
 	}
 	esv_flush(ss);
-	if (ss->closing)
-		return;
-	uv_timer_start(&ss->timer, esv_close_wait_cb, HARNESS_SRV_CLOSE_WAIT_MS, 0);
-	ss->shutdown_req.data = ss;
-	if (uv_shutdown(&ss->shutdown_req, (uv_stream_t *)&ss->tcp, esv_shutdown_cb) != 0)
-		esv_close(ss);
+	if (ss->closing || ss->delaying)
+		return;	/* esv_delay_cb finishes */
+	esv_finish(ss);
 }
 
 static void
@@ -324,6 +381,24 @@ esv_deliver(void *arg, const smtp_srv_msg *m, char *id, size_t idlen)
 	return 0;
 }
 
+static int
+esv_fault(void *arg, const char *what)
+{
+	esv_session *ss = arg;
+	int code = eng_serve_fault_pick(&ss->sv->rng, &ss->sv->faults);
+
+	if (code > 0 && strcmp(what, "DATA") == 0)
+		ss->sv->stats.refused++;
+	if (code != 0 && ss->sv->log != NULL) {
+		if (code == SMTP_SRV_FAULT_DROP)
+			fprintf(ss->sv->log, "%s: fault: %s dropped\n", ss->peer, what);
+		else
+			fprintf(ss->sv->log, "%s: fault: %s answered %d\n", ss->peer, what, code);
+		fflush(ss->sv->log);
+	}
+	return code;
+}
+
 static void
 esv_connection_cb(uv_stream_t *listener, int status)
 {
@@ -339,8 +414,9 @@ esv_connection_cb(uv_stream_t *listener, int status)
 	ss->sv = sv;
 	uv_tcp_init(sv->loop, &ss->tcp);
 	uv_timer_init(sv->loop, &ss->timer);
-	ss->tcp.data = ss->timer.data = ss;
-	ss->open_handles = 2;
+	uv_timer_init(sv->loop, &ss->delay);
+	ss->tcp.data = ss->timer.data = ss->delay.data = ss;
+	ss->open_handles = 3;
 	ss->next = sv->sessions;
 	if (sv->sessions != NULL)
 		sv->sessions->prev = ss;
@@ -365,6 +441,10 @@ esv_connection_cb(uv_stream_t *listener, int status)
 	scfg.size_max = sv->size_max;
 	scfg.deliver = esv_deliver;
 	scfg.deliver_arg = ss;
+	if (sv->faults.fail_ppm > 0 || sv->faults.disconnect_ppm > 0) {
+		scfg.fault = esv_fault;
+		scfg.fault_arg = ss;
+	}
 	ss->srv = smtp_srv_new(&scfg);
 	if (sv->log != NULL) {
 		fprintf(sv->log, "%s: connected\n", ss->peer);
@@ -378,7 +458,8 @@ esv_connection_cb(uv_stream_t *listener, int status)
 	smtp_srv_greeting(ss->srv, &ss->out);
 	esv_flush(ss);
 	uv_timer_start(&ss->timer, esv_idle_cb, sv->idle_ms, sv->idle_ms);
-	esv_read_resume(ss);
+	if (!ss->delaying)
+		esv_read_resume(ss);	/* else once the greeting is out */
 }
 
 /* ---- the server -------------------------------------------------------------- */
@@ -439,6 +520,12 @@ eng_serve_start(uv_loop_t *loop, const eng_serve_config *cfg, eng_serve **out, c
 	sv->idle_ms = cfg->idle_timeout_ms ? cfg->idle_timeout_ms : HARNESS_SRV_IDLE_TIMEOUT_MS;
 	sv->size_max = cfg->size_max;
 	sv->log = cfg->log;
+	sv->faults.delay_ms = cfg->delay_ms;
+	sv->faults.fail_ppm = cfg->fail_ppm;
+	sv->faults.fail_code = cfg->fail_code;
+	sv->faults.disconnect_ppm = cfg->disconnect_ppm;
+	sv->faults.seed = cfg->seed;
+	sv->rng = eng_serve_rng_init(cfg->seed);
 	sv->rbuf = xmalloc(HARNESS_SRV_READ_BUF);
 	if (cfg->spool_dir != NULL) {
 		sv->spool = eng_spool_open(cfg->spool_dir, sv->hostname, err, errlen);
@@ -460,6 +547,50 @@ eng_serve_start(uv_loop_t *loop, const eng_serve_config *cfg, eng_serve **out, c
 		return -1;
 	}
 	*out = sv;
+	return 0;
+}
+
+int
+eng_serve_parse_rate(const char *s, uint32_t *ppm)
+{
+	unsigned long whole = 0, frac = 0, scale = 1000000;
+	const char *p = s;
+
+	if (*p >= '0' && *p <= '9')
+		whole = (unsigned long)(*p++ - '0');
+	else if (*p != '.')
+		return -1;
+	if (*p == '.') {
+		p++;
+		if (p[0] < '0' || p[0] > '9')
+			return -1;
+		for (; *p >= '0' && *p <= '9'; p++) {
+			if (scale == 1)
+				return -1;	/* finer than a millionth */
+			scale /= 10;
+			frac += (unsigned long)(*p - '0') * scale;
+		}
+	}
+	if (*p != '\0' || whole > 1 || (whole == 1 && frac > 0))
+		return -1;
+	*ppm = (uint32_t)(whole * 1000000 + frac);
+	return 0;
+}
+
+uint64_t
+eng_serve_rng_init(uint32_t seed)
+{
+	/* Like a scenario's stream (srole.c): the seed in both halves. */
+	return 0x5e77e5e77e5e77e5ULL ^ ((uint64_t)seed << 32 | seed);
+}
+
+int
+eng_serve_fault_pick(uint64_t *rng, const eng_serve_config *cfg)
+{
+	if (cfg->disconnect_ppm > 0 && splitmix64(rng) % 1000000 < cfg->disconnect_ppm)
+		return SMTP_SRV_FAULT_DROP;
+	if (cfg->fail_ppm > 0 && splitmix64(rng) % 1000000 < cfg->fail_ppm)
+		return cfg->fail_code;
 	return 0;
 }
 

@@ -18,6 +18,15 @@
  * It shares its loop with anything else (the client sessions of a run):
  * eng_serve_stop() closes the listener and ends every session with 421;
  * once the loop has run those closes, eng_serve_free() releases it.
+ *
+ * Faults, like Postfix's smtp-sink, to test clients against a server that
+ * is slow or failing: every write of replies held delay_ms (a timer;
+ * reading waits meanwhile); a fraction of the MAIL and RCPT commands that
+ * would be accepted, and of the messages that would be, answered
+ * fail_code instead, or dropped with no reply and the connection closed.
+ * The fractions draw from one SplitMix64 stream seeded with seed, in the
+ * order the commands are processed (one connection at a time gives the
+ * same replies for the same seed).
  */
 #ifndef HARNESS_ENGINE_SERVE_H
 #define HARNESS_ENGINE_SERVE_H
@@ -35,6 +44,11 @@ typedef struct eng_serve_config {
 	uint32_t idle_timeout_ms;	/* 0: HARNESS_SRV_IDLE_TIMEOUT_MS */
 	unsigned long long size_max;	/* 0: HARNESS_SRV_SIZE_MAX */
 	FILE *log;			/* a line per session and message, or NULL */
+	uint32_t delay_ms;		/* hold every reply this long; 0: none */
+	uint32_t fail_ppm;		/* per million MAIL/RCPT/messages answered fail_code */
+	int fail_code;			/* 400-599 when fail_ppm */
+	uint32_t disconnect_ppm;	/* per million dropped without a reply */
+	uint32_t seed;			/* of the draws for the two fractions */
 } eng_serve_config;
 
 typedef struct eng_serve_stats {
@@ -62,5 +76,15 @@ void eng_serve_free(eng_serve *sv);
 /* The greeting domain used when none is given: the machine's name when it
  * is a valid LDH domain, else "localhost". Static storage. */
 const char *eng_serve_default_hostname(void);
+
+/* "0", "0.25", "1", ".5": a fraction from 0 to 1 in parts per million.
+ * Returns 0, or -1 when s is not one. */
+int eng_serve_parse_rate(const char *s, uint32_t *ppm);
+/* The start of the stream of draws for seed. */
+uint64_t eng_serve_rng_init(uint32_t seed);
+/* The fault for the next MAIL, RCPT or message, drawing from *rng (one
+ * draw per non-zero fraction, the disconnect first): 0, cfg->fail_code,
+ * or SMTP_SRV_FAULT_DROP. */
+int eng_serve_fault_pick(uint64_t *rng, const eng_serve_config *cfg);
 
 #endif

@@ -31,6 +31,7 @@
 #include "harness/smtp/instream.h"
 #include "harness/util/atomic_file.h"
 #include "harness/util/harness_limits.h"
+#include "harness/util/splitmix.h"
 #include "harness/util/xalloc.h"
 
 #define SRL_GREETING	"220 mx.harness.test ESMTP smtp-harness\r\n"
@@ -381,11 +382,7 @@ srl_count(srl_conn *c, const char *name)
 static uint64_t
 srl_random(uint64_t *state)
 {
-	uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return splitmix64(state);
 }
 
 /* Each scenario draws from its own stream (the seed and its id), so its

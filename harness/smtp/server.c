@@ -148,6 +148,26 @@ srv_error(smtp_srv *s, vbuf *out, const char *reply)
 	srv_reply(s, out, "%s", reply);
 }
 
+/* An injected fault for what (cfg.fault): 0 none, 1 answered (or the
+ * session dropped) in its place. */
+static int
+srv_fault(smtp_srv *s, vbuf *out, const char *what)
+{
+	int code;
+
+	if (s->cfg.fault == NULL)
+		return 0;
+	code = s->cfg.fault(s->cfg.fault_arg, what);
+	if (code == SMTP_SRV_FAULT_DROP) {
+		srv_enter_state(s, SMTP_SRV_CLOSED);
+		return 1;
+	}
+	if (code < 400 || code > 599)
+		return 0;
+	srv_reply(s, out, "%d %d.3.0 Error: injected fault", code, code / 100);
+	return 1;
+}
+
 /* ---- the transaction ---------------------------------------------------- */
 
 static void
@@ -230,6 +250,8 @@ srv_message_end(smtp_srv *s, vbuf *out, int bare, int longl, int chunked)
 		s->stats.refused++;
 	} else if (longl) {
 		srv_reply(s, out, "%s", R_LONG_DATA);
+		s->stats.refused++;
+	} else if (srv_fault(s, out, "DATA")) {
 		s->stats.refused++;
 	} else {
 		memset(&m, 0, sizeof(m));
@@ -507,6 +529,10 @@ srv_do_mail(smtp_srv *s, const smtp_cmd *c, vbuf *out)
 		srv_reply(s, out, "550 5.6.7 Error: non-ASCII sender address needs SMTPUTF8");
 		return;
 	}
+	if (srv_fault(s, out, "MAIL")) {
+		smtp_path_clear(&p);
+		return;
+	}
 	s->mail_from = p.mailbox;
 	p.mailbox = NULL;
 	s->declared_size = size;
@@ -582,6 +608,10 @@ srv_do_rcpt(smtp_srv *s, const smtp_cmd *c, vbuf *out)
 		/* RFC 5321 §4.5.3.1.10: 452 past the limit; those taken stay. */
 		smtp_path_clear(&p);
 		srv_reply(s, out, "452 4.5.3 Error: too many recipients");
+		return;
+	}
+	if (srv_fault(s, out, "RCPT")) {
+		smtp_path_clear(&p);
 		return;
 	}
 	s->rcpts = xgrow(s->rcpts, &s->rcpts_cap, s->nrcpts + 1, sizeof(*s->rcpts));

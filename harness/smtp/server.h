@@ -85,6 +85,13 @@ typedef struct smtp_srv_msg {
  * it is safely stored, with a queue id of at most idlen-1 octets in id
  * (or ""); -1 when it could not be, which gives 451 4.3.0. */
 typedef int (*smtp_srv_deliver_fn)(void *arg, const smtp_srv_msg *m, char *id, size_t idlen);
+/* Asked before a MAIL or RCPT that would be accepted is, and before a
+ * complete message is handed over ("MAIL", "RCPT", "DATA"): 0 lets it
+ * go on; a code from 400 to 599 answers it with that code (and an
+ * enhanced code of its class) instead; SMTP_SRV_FAULT_DROP gives no
+ * reply and closes the session, as if the connection were lost. */
+#define SMTP_SRV_FAULT_DROP (-1)
+typedef int (*smtp_srv_fault_fn)(void *arg, const char *what);
 /* Told every state change, for logs. */
 typedef void (*smtp_srv_trace_fn)(void *arg, smtp_srv_state from, smtp_srv_state to);
 
@@ -96,6 +103,8 @@ typedef struct smtp_srv_config {
 	size_t line_max;	/* 0: HARNESS_SRV_LINE_MAX */
 	smtp_srv_deliver_fn deliver;	/* NULL: accept and discard */
 	void *deliver_arg;
+	smtp_srv_fault_fn fault;	/* NULL: no faults */
+	void *fault_arg;
 	smtp_srv_trace_fn trace;	/* NULL: none */
 	void *trace_arg;
 } smtp_srv_config;

@@ -52,6 +52,7 @@ pidfile=$work/serve.pid
 log=$work/serve.log
 cleanup() {
 	stop_pid "$pidfile" 5 || true
+	stop_pid "$work/fault.pid" 5 || true
 	rm -rf "$work"
 }
 harness_on_exit cleanup
@@ -308,6 +309,113 @@ check "serve on a port in use exits 3 (got $rc)" test "$rc" -eq 3
 "$bin" serve --quiet --listen 127.0.0.1:0 --spool "$work/not-a-dir" >"$work/spool.out" 2>&1
 rc=$?
 check "serve with an unusable spool exits 2 (got $rc)" test "$rc" -eq 2
+
+# ---- faults (--delay-ms, --fail-rate, --disconnect-rate) -----------------------------
+
+fpid=$work/fault.pid
+# start_faulty LOG ARGS...: a second server with fault knobs; sets fport.
+start_faulty() {
+	local flog=$1
+	shift
+	stop_pid "$fpid" 5 || true
+	: >"$flog"
+	fport=
+	spawn "$fpid" "$flog" "$bin" serve --listen 127.0.0.1:0 "$@" || return 1
+	for _ in $(seq 1 100); do
+		fport=$(sed -n '1s/^listening on 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$flog" 2>/dev/null)
+		[ -n "$fport" ] && break
+		sleep 0.1
+	done
+	[ -n "$fport" ] && wait_port 127.0.0.1 "$fport" 5
+}
+
+# MAIL N times on one connection (RSET after each 250); prints the codes.
+mail_codes() {
+	"$py" - "$1" "$2" <<'EOF'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+s.ehlo("client.test")
+codes = []
+for i in range(int(sys.argv[2])):
+    code, msg = s.mail("a%d@h.test" % i)
+    if code // 100 in (4, 5) and not msg.startswith(b"%d." % (code // 100)):
+        sys.exit("reply %d without an enhanced code of its class: %r" % (code, msg))
+    codes.append(str(code))
+    if code == 250:
+        s.rset()
+s.quit()
+print(" ".join(codes))
+EOF
+}
+
+if start_faulty "$work/fault1.log" --fail-rate 1 --fail-code 451; then
+	got=$(mail_codes "$fport" 5)
+	check "--fail-rate 1 --fail-code 451: every MAIL is answered 451 4.x.x (got: $got)" \
+		test "$got" = "451 451 451 451 451"
+	check "and the seed chosen is printed" grep -Eq '^random faults: --seed [0-9]+$' \
+		"$work/fault1.log"
+else
+	not_ok "serve --fail-rate 1 --fail-code 451 starts (log: $(head -c 300 "$work/fault1.log"))"
+fi
+
+seq1='' seq2=''
+if start_faulty "$work/fault2.log" --quiet --fail-rate 0.5 --fail-code 550 --seed 7; then
+	seq1=$(mail_codes "$fport" 20)
+fi
+if start_faulty "$work/fault3.log" --quiet --fail-rate 0.5 --fail-code 550 --seed 7; then
+	seq2=$(mail_codes "$fport" 20)
+fi
+check "--fail-rate 0.5 --seed 7: two runs of 20 MAILs get the same replies ($seq1)" \
+	test -n "$seq1" -a "$seq1" = "$seq2"
+check "and they are a mix of 250 and 550" \
+	bash -c "grep -q 250 <<<'$seq1' && grep -q 550 <<<'$seq1'"
+check "--seed 7 is printed as given" grep -qx 'random faults: --seed 7' "$work/fault2.log"
+
+if start_faulty "$work/fault4.log" --disconnect-rate 1; then
+	check "--disconnect-rate 1: MAIL gets no reply, the connection is closed" \
+		"$py" - "$fport" <<'EOF'
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=10)
+s.ehlo("client.test")
+try:
+    r = s.mail("a@h.test")
+except smtplib.SMTPServerDisconnected:
+    sys.exit(0)
+sys.exit("MAIL was answered: %r" % (r,))
+EOF
+else
+	not_ok "serve --disconnect-rate 1 starts (log: $(head -c 300 "$work/fault4.log"))"
+fi
+
+if start_faulty "$work/fault5.log" --delay-ms 300; then
+	check "--delay-ms 300: greeting and NOOP each take at least 300 ms, and work" \
+		"$py" - "$fport" <<'EOF'
+import smtplib, sys, time
+t0 = time.monotonic()
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+t1 = time.monotonic()
+code, _ = s.noop()
+t2 = time.monotonic()
+s.quit()
+if t1 - t0 < 0.3 or t2 - t1 < 0.3 or code != 250:
+    sys.exit("greeting %.3f s, NOOP %.3f s, code %d" % (t1 - t0, t2 - t1, code))
+EOF
+else
+	not_ok "serve --delay-ms 300 starts (log: $(head -c 300 "$work/fault5.log"))"
+fi
+stop_pid "$fpid" 5 || true
+check "no sanitizer report in the faulty servers' logs" \
+	bash -c "! cat '$work'/fault*.log | grep -Eq 'ERROR: (Address|Leak)Sanitizer|runtime error'"
+
+for bad in "--delay-ms -1" "--delay-ms 600001" "--fail-rate 1.5 --fail-code 451" \
+	"--fail-rate 0.5" "--fail-code 451" "--fail-rate 0.5 --fail-code 250" \
+	"--fail-rate 0.5 --fail-code 45x" "--disconnect-rate x" "--seed 4294967296"; do
+	# shellcheck disable=SC2086
+	"$bin" serve --listen 127.0.0.1:0 $bad >"$work/bad.out" 2>"$work/bad.err"
+	rc=$?
+	check "serve $bad exits 2 with one line (got $rc, $(wc -l <"$work/bad.err") lines)" \
+		test "$rc" -eq 2 -a "$(wc -l <"$work/bad.err")" -eq 1 -a ! -s "$work/bad.out"
+done
 
 # ---- SIGTERM --------------------------------------------------------------------------
 

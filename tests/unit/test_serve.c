@@ -20,6 +20,7 @@
 
 #include "harness/engine/engine.h"
 #include "harness/engine/serve.h"
+#include "harness/smtp/server.h"
 #include "harness/util/xalloc.h"
 
 typedef struct client_job {
@@ -304,6 +305,80 @@ START_TEST(test_serve_requires_forms)
 }
 END_TEST
 
+START_TEST(test_serve_parse_rate)
+{
+	static const struct {
+		const char *in;
+		long ppm;	/* -1: refused */
+	} cases[] = {
+		{ "0", 0 }, { "1", 1000000 }, { "0.5", 500000 }, { ".25", 250000 },
+		{ "1.0", 1000000 }, { "0.000001", 1 }, { "0.123456", 123456 },
+		{ "1.000", 1000000 }, { "", -1 }, { ".", -1 }, { "1.", -1 },
+		{ "1.5", -1 }, { "2", -1 }, { "-0.5", -1 }, { "0.5x", -1 },
+		{ "0.0000001", -1 }, { "1e-3", -1 }, { " 0.5", -1 }, { "00.5", -1 },
+		{ "1.000001", -1 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t ppm = 77;
+		int rc = eng_serve_parse_rate(cases[i].in, &ppm);
+
+		if (cases[i].ppm < 0) {
+			ck_assert_msg(rc == -1, "\"%s\" accepted as %u", cases[i].in, ppm);
+			ck_assert_uint_eq(ppm, 77);
+		} else {
+			ck_assert_msg(rc == 0, "\"%s\" refused", cases[i].in);
+			ck_assert_uint_eq(ppm, (uint32_t)cases[i].ppm);
+		}
+	}
+}
+END_TEST
+
+START_TEST(test_serve_fault_pick)
+{
+	eng_serve_config c;
+	uint64_t a, b;
+	int n451 = 0, ndrop = 0, same = 1;
+
+	memset(&c, 0, sizeof(c));
+	c.fail_code = 451;
+	/* No fractions: nothing drawn, never a fault. */
+	a = eng_serve_rng_init(7);
+	b = a;
+	ck_assert_int_eq(eng_serve_fault_pick(&a, &c), 0);
+	ck_assert(a == b);
+	/* All: always; a disconnect comes before a failure. */
+	c.fail_ppm = 1000000;
+	ck_assert_int_eq(eng_serve_fault_pick(&a, &c), 451);
+	c.disconnect_ppm = 1000000;
+	ck_assert_int_eq(eng_serve_fault_pick(&a, &c), SMTP_SRV_FAULT_DROP);
+	/* Half: the same seed gives the same sequence, about half of it. */
+	c.fail_ppm = 500000;
+	c.disconnect_ppm = 100000;
+	a = eng_serve_rng_init(7);
+	b = eng_serve_rng_init(7);
+	for (int i = 0; i < 1000; i++) {
+		int x = eng_serve_fault_pick(&a, &c), y = eng_serve_fault_pick(&b, &c);
+
+		same &= x == y;
+		n451 += x == 451;
+		ndrop += x == SMTP_SRV_FAULT_DROP;
+	}
+	ck_assert(same);
+	ck_assert_int_gt(ndrop, 50);
+	ck_assert_int_lt(ndrop, 150);
+	ck_assert_int_gt(n451, 380);
+	ck_assert_int_lt(n451, 520);
+	/* Another seed, another sequence. */
+	a = eng_serve_rng_init(7);
+	b = eng_serve_rng_init(8);
+	same = 1;
+	for (int i = 0; i < 64; i++)
+		same &= eng_serve_fault_pick(&a, &c) == eng_serve_fault_pick(&b, &c);
+	ck_assert(!same);
+}
+END_TEST
+
 static Suite *
 serve_suite(void)
 {
@@ -316,6 +391,8 @@ serve_suite(void)
 	tcase_add_test(tc, test_serve_port_in_use);
 	tcase_add_test(tc, test_serve_run_builtin);
 	tcase_add_test(tc, test_serve_requires_forms);
+	tcase_add_test(tc, test_serve_parse_rate);
+	tcase_add_test(tc, test_serve_fault_pick);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -809,6 +809,74 @@ START_TEST(test_smtp_server_path_parser)
 }
 END_TEST
 
+/* The fault hook: what it is asked, in order, and what it answers. */
+static struct {
+	char asked[256];
+	int answer[8];
+	int n;
+} flt;
+
+static int
+fault(void *arg, const char *what)
+{
+	size_t used = strlen(flt.asked);
+
+	(void)arg;
+	snprintf(flt.asked + used, sizeof(flt.asked) - used, "%s%s", used ? " " : "", what);
+	return flt.n < 8 ? flt.answer[flt.n++] : 0;
+}
+
+START_TEST(test_smtp_server_fault_hook)
+{
+	smtp_srv_config c = cfg_default();
+	const char *in = TXN "DATA\r\nhi\r\n.\r\nMAIL FROM:<a@h.test>\r\nRSET\r\n";
+	char *r, *cd;
+	int closed = 0;
+
+	reset_got();
+	c.fault = fault;
+	/* The first transaction untouched, then MAIL answered 451. */
+	memset(&flt, 0, sizeof(flt));
+	flt.answer[3] = 451;
+	r = run_cfg(&c, in, strlen(in), 0, &closed);
+	cd = codes(r);
+	ck_assert_str_eq(flt.asked, "MAIL RCPT DATA MAIL");
+	ck_assert_str_eq(cd, "250 250 250 354 250 451 250");
+	ck_assert_ptr_nonnull(strstr(r, "451 4.3.0 "));
+	ck_assert_int_eq(got.calls, 1);
+	ck_assert_int_eq(closed, 0);
+	xfree(cd);
+	xfree(r);
+
+	/* The second RCPT answered 550, the message 452 and not delivered. */
+	memset(&flt, 0, sizeof(flt));
+	flt.answer[2] = 550;
+	flt.answer[3] = 452;
+	in = TXN "RCPT TO:<c@d.test>\r\nDATA\r\nhi\r\n.\r\n";
+	got.calls = 0;
+	r = run_cfg(&c, in, strlen(in), 0, &closed);
+	cd = codes(r);
+	ck_assert_str_eq(flt.asked, "MAIL RCPT RCPT DATA");
+	ck_assert_str_eq(cd, "250 250 250 550 354 452");
+	ck_assert_ptr_nonnull(strstr(r, "550 5.3.0 "));
+	ck_assert_ptr_nonnull(strstr(r, "452 4.3.0 "));
+	ck_assert_int_eq(got.calls, 0);
+	xfree(cd);
+	xfree(r);
+
+	/* Dropped: no reply to MAIL, nothing after, the session closed. */
+	memset(&flt, 0, sizeof(flt));
+	flt.answer[0] = SMTP_SRV_FAULT_DROP;
+	r = run_cfg(&c, TXN, strlen(TXN), 0, &closed);
+	cd = codes(r);
+	ck_assert_str_eq(cd, "250");
+	ck_assert_int_eq(closed, 1);
+	xfree(cd);
+	xfree(r);
+	reset_got();
+}
+END_TEST
+
 static Suite *
 server_suite(void)
 {
@@ -842,6 +910,7 @@ server_suite(void)
 	tcase_add_test(tc, test_smtp_server_pipelined_split_every_byte);
 	tcase_add_test(tc, test_smtp_server_enhanced_codes_everywhere);
 	tcase_add_test(tc, test_smtp_server_path_parser);
+	tcase_add_test(tc, test_smtp_server_fault_hook);
 	suite_add_tcase(s, tc);
 	return s;
 }
