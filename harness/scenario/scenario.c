@@ -90,45 +90,6 @@ ld_index(const char *parent, size_t i)
 	return vbuf_take(&b);
 }
 
-/* A short description of what a value is, for "got ..." */
-static void
-ld_got(const cJSON *v, char *out, size_t n)
-{
-	if (v == NULL) {
-		snprintf(out, n, "nothing");
-	} else if (cJSON_IsString(v)) {
-		const char *s = v->valuestring;
-		size_t len = strlen(s);
-		char q[48];
-		size_t i, j = 0;
-
-		for (i = 0; i < len && j + 5 < sizeof(q); i++) {
-			unsigned char c = (unsigned char)s[i];
-
-			if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
-				snprintf(q + j, sizeof(q) - j, "\\x%02x", c);
-				j += 4;
-			} else {
-				q[j++] = (char)c;
-			}
-		}
-		q[j] = '\0';
-		snprintf(out, n, "\"%s%s\"", q, i < len ? "..." : "");
-	} else if (cJSON_IsBool(v)) {
-		snprintf(out, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
-	} else if (cJSON_IsNull(v)) {
-		snprintf(out, n, "null");
-	} else if (cJSON_IsNumber(v)) {
-		snprintf(out, n, "%.17g", v->valuedouble);
-	} else if (cJSON_IsArray(v)) {
-		snprintf(out, n, "an array");
-	} else if (cJSON_IsObject(v)) {
-		snprintf(out, n, "an object");
-	} else {
-		snprintf(out, n, "an invalid value");
-	}
-}
-
 /* Writes "NAME:LINE:COL: PATH: message" and returns -1. */
 static int __attribute__((format(printf, 3, 4)))
 ld_fail(ld *l, const char *path, const char *fmt, ...)
@@ -151,7 +112,7 @@ ld_expected(ld *l, const char *path, const char *what, const cJSON *v)
 {
 	char got[96];
 
-	ld_got(v, got, sizeof(got));
+	jsonpos_describe(v, got, sizeof(got));
 	return ld_fail(l, path, "expected %s, got %s", what, got);
 }
 
@@ -180,7 +141,7 @@ ld_keys(ld *l, const cJSON *obj, const char *path, const char *const *keys)
 
 			for (i = 0; keys[i]; i++)
 				vbuf_printf(&want, "%s\"%s\"", i ? ", " : "", keys[i]);
-			ld_got(&(cJSON){ .type = cJSON_String, .valuestring = m->string }, got, sizeof(got));
+			jsonpos_describe(&(cJSON){ .type = cJSON_String, .valuestring = m->string }, got, sizeof(got));
 			rc = ld_fail(l, p, "unknown key %s (expected one of %s)", got, vbuf_str(&want));
 			vbuf_free(&want);
 			xfree(p);

@@ -1,5 +1,9 @@
 #include "harness/util/jsonpos.h"
 
+#include <stdio.h>
+
+#include <cjson/cJSON.h>
+
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -398,4 +402,42 @@ void
 jsonpos_path_index(vbuf *path, size_t i)
 {
 	vbuf_printf(path, "[%zu]", i);
+}
+
+void
+jsonpos_describe(const cJSON *v, char *out, size_t n)
+{
+	if (v == NULL) {
+		snprintf(out, n, "nothing");
+	} else if (cJSON_IsString(v)) {
+		const char *s = v->valuestring;
+		size_t len = strlen(s);
+		char q[48];
+		size_t i, j = 0;
+
+		for (i = 0; i < len && j + 5 < sizeof(q); i++) {
+			unsigned char c = (unsigned char)s[i];
+
+			if (c < 0x20 || c == 0x7f || c == '"' || c == '\\') {
+				snprintf(q + j, sizeof(q) - j, "\\x%02x", c);
+				j += 4;
+			} else {
+				q[j++] = (char)c;
+			}
+		}
+		q[j] = '\0';
+		snprintf(out, n, "\"%s%s\"", q, i < len ? "..." : "");
+	} else if (cJSON_IsBool(v)) {
+		snprintf(out, n, "%s", cJSON_IsTrue(v) ? "true" : "false");
+	} else if (cJSON_IsNull(v)) {
+		snprintf(out, n, "null");
+	} else if (cJSON_IsNumber(v)) {
+		snprintf(out, n, "%.17g", v->valuedouble);
+	} else if (cJSON_IsArray(v)) {
+		snprintf(out, n, "an array");
+	} else if (cJSON_IsObject(v)) {
+		snprintf(out, n, "an object");
+	} else {
+		snprintf(out, n, "an invalid value");
+	}
 }

@@ -47,4 +47,10 @@ void jsonpos_offset_to_lc(const char *text, size_t len, size_t off, int *line, i
 void jsonpos_path_key(vbuf *path, const char *key);
 void jsonpos_path_index(vbuf *path, size_t i);
 
+struct cJSON;
+/* A short description of a value for "expected X, got ...": a string
+ * quoted (cut, control bytes as \xHH), a number, true/false/null, "an
+ * array", "an object", or "nothing" for NULL. */
+void jsonpos_describe(const struct cJSON *v, char *out, size_t n);
+
 #endif
