@@ -77,45 +77,7 @@ capture_stop() {
 # the single session of a per-scenario capture to scenario ID ($4).
 # Prints "OK <n>" or a reason.
 compare() {
-	"$py" - "$@" <<'EOF'
-import json, sys
-live = json.load(open(sys.argv[1]))
-audit = json.load(open(sys.argv[2]))
-mode = sys.argv[3]
-
-def passive(s):
-    return sorted((f["check"], f["verdict"]) for f in s["findings"] if f["step"] == 0)
-
-def audited(s):
-    return sorted((f["check"], f["verdict"]) for f in s["findings"] if f["check"] != "audit.capture")
-
-sessions = audit["scenarios"]
-problems = []
-for s in sessions:
-    notes = [f["message"] for f in s["findings"] if f["check"] == "audit.capture"]
-    if notes:
-        problems.append("%s: reader notes %s" % (s["id"], notes))
-if mode == "clients":
-    by_client = {s["transcript"]["client"]: s for s in sessions}
-    if len(sessions) != len(live["scenarios"]):
-        problems.append("%d sessions for %d scenarios" % (len(sessions), len(live["scenarios"])))
-    pairs = [(sc, by_client.get(sc["transcript"]["client"])) for sc in live["scenarios"]]
-else:
-    want = [sc for sc in live["scenarios"] if sc["id"] == sys.argv[4]]
-    if len(sessions) != 1 or len(want) != 1:
-        problems.append("%d sessions in the capture of %s" % (len(sessions), sys.argv[4]))
-    pairs = [(want[0], sessions[0] if sessions else None)] if want else []
-for sc, s in pairs:
-    if s is None:
-        problems.append("%s: no session from %s" % (sc["id"], sc["transcript"]["client"]))
-        continue
-    if passive(sc) != audited(s):
-        problems.append("%s: live %s, audit %s" % (sc["id"], passive(sc), audited(s)))
-    if s["transcript"]["server"] != sc["transcript"]["server"]:
-        problems.append("%s: server %s, audit %s" % (sc["id"], sc["transcript"]["server"], s["transcript"]["server"]))
-fails = sum(1 for s in sessions if s["verdict"] == "FAIL")
-print("OK %d %d" % (len(pairs), fails) if not problems else "; ".join(problems)[:2000])
-EOF
+	"$py" "$here/audit-compare.py" "$@"
 }
 
 # schema_check NAME JSON XML: the audit's reports against the schemas the
