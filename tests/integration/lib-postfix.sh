@@ -57,19 +57,35 @@ EOF
 		{ echo "postfix instance $dir: postfix check: $(tail -n 2 "$dir/check.out" | tr '\n' ' ')" >&2; return 1; }
 }
 
+# postfix_instance_greets PORT: one whole session (greeting, QUIT, 221)
+# with the instance, 5 s at most for each reply. master(8) starts smtpd
+# on the first connection, so a probe that only connected and closed
+# would be greeted later, into a capture started meanwhile; this one is
+# over when it returns.
+postfix_instance_greets() {
+	local line
+	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+	IFS= read -r -t 5 line <&3 && [ "${line#220 }" != "$line" ] &&
+		printf 'QUIT\r\n' >&3 && IFS= read -r -t 5 line <&3 && [ "${line#221 }" != "$line" ]
+	local rc=$?
+	exec 3<&-
+	return $rc
+}
+
 # postfix_instance_start DIR PORT: start it and wait (10 s at most) until
-# 127.0.0.1:PORT accepts connections. False, with a line on stderr, if not.
+# it has answered a whole session on 127.0.0.1:PORT. False, with a line on
+# stderr, if not.
 postfix_instance_start() {
 	local dir=$1 port=$2 i
 	if ! postfix -c "$dir/etc" start >"$dir/start.out" 2>&1; then
 		echo "postfix instance $dir: $(tail -n 2 "$dir/start.out" | tr '\n' ' ')" >&2
 		return 1
 	fi
-	for i in $(seq 1 100); do
-		(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return 0
-		sleep 0.1
+	for i in $(seq 1 20); do
+		(postfix_instance_greets "$port") 2>/dev/null && return 0
+		sleep 0.5
 	done
-	echo "postfix instance $dir: nothing listens on 127.0.0.1:$port after 10 s" >&2
+	echo "postfix instance $dir: no SMTP session on 127.0.0.1:$port after 10 s" >&2
 	return 1
 }
 
