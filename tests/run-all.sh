@@ -21,7 +21,8 @@
 #      the load against smtp-sink, for nightly runs); `import` and `replay`
 #      of tcpdump captures against the same and a differently configured
 #      server, and with two private Postfix instances, audit, import and
-#      replay of a capture of a run against one of them; `run --capture-iface lo` recording the run's own sessions
+#      replay of a capture of a run against one of them; the capture
+#      fixtures (tests/fixtures) taken afresh and audited as committed; `run --capture-iface lo` recording the run's own sessions
 #      live, and its one line of warning without the privilege
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
@@ -153,6 +154,9 @@ phase "integration: import and replay of tcpdump's captures (asan+ubsan)" env HA
 phase "integration: capture, audit and replay against private Postfix instances (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/replay-postfix.sh
+phase "integration: the capture fixtures taken afresh from Postfix and aiosmtpd (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/fixtures/capture.sh --check
 phase "integration: live capture of the run's own traffic on lo (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/live-capture.sh
