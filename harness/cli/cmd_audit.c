@@ -11,6 +11,13 @@
  * (audit_cut): the checks see the transcript cut there, so nothing that
  * depends on the missing bytes can FAIL; the full transcript, gap
  * markers included, is what the reports show.
+ *
+ * Memory: the reader streams (bounded by harness_limits.h), and each
+ * finished session leaves its result. When no report asked for shows
+ * transcripts (only text and TAP, or none), a result keeps its verdict and
+ * findings -- each finding holds its own excerpt of the evidence -- and
+ * the transcript is freed at once, so a capture of any size is audited in
+ * memory that grows with its number of sessions, not its bytes.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -59,10 +66,19 @@ typedef struct audit_item {
 typedef struct audit_ctx {
 	const char *path;
 	int sides;		/* AUDIT_SERVER | AUDIT_CLIENT */
+	int keep_transcripts;	/* a report will show them */
 	audit_item *items;
 	size_t nitems;
 	size_t items_cap;
 } audit_ctx;
+
+/* Whether a report of format fmt shows transcripts: every format but the
+ * two that list verdicts and findings only. */
+static int
+audit_format_shows_transcripts(const char *fmt)
+{
+	return strcmp(fmt, "text") != 0 && strcmp(fmt, "tap") != 0;
+}
 
 static int
 audit_item_cmp(const void *x, const void *y)
@@ -190,8 +206,10 @@ audit_session(void *arg, cap_pcap_session *s)
 	dlg_free(d);
 	if (judged != t)
 		cap_transcript_free(judged);
-	sc->transcript = t;
-	s->t = NULL;
+	if (a->keep_transcripts) {
+		sc->transcript = t;
+		s->t = NULL;
+	}
 	rpt_scenario_settle(sc);
 
 	a->items = xgrow(a->items, &a->items_cap, a->nitems + 1, sizeof(*a->items));
@@ -242,6 +260,8 @@ cli_audit(int argc, char **argv)
 				    "junit or tap", fmt[nreports - 1]);
 				goto out;
 			}
+			if (audit_format_shows_transcripts(fmt[nreports - 1]))
+				a.keep_transcripts = 1;
 			break;
 		}
 		case 'q':
