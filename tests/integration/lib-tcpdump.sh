@@ -13,13 +13,15 @@ tcpdump_pid=
 # tcpdump_start FILE FILTER [TOOL]: capture lo to FILE (tcpdump, pcap; or
 # TOOL dumpcap, pcapng) with the BPF FILTER, and return once it captures
 # (10 s at most). Its stderr goes to FILE.err. False if it never started.
+# TCPDUMP_BUFFER_KIB sets tcpdump's kernel buffer (default 16384).
 tcpdump_start() {
 	local file=$1 filter=$2 tool=${3:-tcpdump} i
 	: >"$file.err"
 	if [ "$tool" = dumpcap ]; then
 		dumpcap -q -i lo -B 16 -s 0 -f "$filter" -w "$file" 2>"$file.err" &
 	else
-		tcpdump -i lo --immediate-mode -B 16384 -U -n -s 0 -w "$file" "$filter" 2>"$file.err" &
+		tcpdump -i lo --immediate-mode -B "${TCPDUMP_BUFFER_KIB:-16384}" -U -n -s 0 -w "$file" \
+			"$filter" 2>"$file.err" &
 	fi
 	tcpdump_pid=$!
 	for i in $(seq 1 100); do
