@@ -12,6 +12,7 @@
 # harness's default ${rcpt}); an unknown user at localhost is refused at
 # RCPT with 550 5.1.1 (the default ${bad_rcpt}); any other domain from
 # 127.0.0.0/8. No STARTTLS, so a capture of it is plaintext to the end.
+# Also smtp_whole_session, a readiness probe that leaves nothing behind.
 
 # postfix_instance_make DIR PORT [NAME=VALUE]...: write the instance's
 # configuration; each NAME=VALUE is one more main.cf setting (postconf -e).
@@ -57,12 +58,13 @@ EOF
 		{ echo "postfix instance $dir: postfix check: $(tail -n 2 "$dir/check.out" | tr '\n' ' ')" >&2; return 1; }
 }
 
-# postfix_instance_greets PORT: one whole session (greeting, QUIT, 221)
-# with the instance, 5 s at most for each reply. master(8) starts smtpd
-# on the first connection, so a probe that only connected and closed
-# would be greeted later, into a capture started meanwhile; this one is
+# smtp_whole_session PORT: one whole SMTP session (greeting, QUIT, 221)
+# with whatever serves 127.0.0.1:PORT, 5 s at most for each reply; true
+# when both replies came. master(8) starts smtpd on the first connection
+# (Exim forks a child per connection), so a probe that only connected and
+# closed is greeted later, into a capture started meanwhile; this one is
 # over when it returns.
-postfix_instance_greets() {
+smtp_whole_session() {
 	local line
 	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
 	IFS= read -r -t 5 line <&3 && [ "${line#220 }" != "$line" ] &&
@@ -76,13 +78,13 @@ postfix_instance_greets() {
 # it has answered a whole session on 127.0.0.1:PORT. False, with a line on
 # stderr, if not.
 postfix_instance_start() {
-	local dir=$1 port=$2 i
+	local dir=$1 port=$2
 	if ! postfix -c "$dir/etc" start >"$dir/start.out" 2>&1; then
 		echo "postfix instance $dir: $(tail -n 2 "$dir/start.out" | tr '\n' ' ')" >&2
 		return 1
 	fi
-	for i in $(seq 1 20); do
-		(postfix_instance_greets "$port") 2>/dev/null && return 0
+	for _ in $(seq 1 20); do
+		(smtp_whole_session "$port") 2>/dev/null && return 0
 		sleep 0.5
 	done
 	echo "postfix instance $dir: no SMTP session on 127.0.0.1:$port after 10 s" >&2

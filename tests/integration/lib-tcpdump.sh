@@ -15,7 +15,7 @@ tcpdump_pid=
 # (10 s at most). Its stderr goes to FILE.err. False if it never started.
 # TCPDUMP_BUFFER_KIB sets tcpdump's kernel buffer (default 16384).
 tcpdump_start() {
-	local file=$1 filter=$2 tool=${3:-tcpdump} i
+	local file=$1 filter=$2 tool=${3:-tcpdump}
 	: >"$file.err"
 	if [ "$tool" = dumpcap ]; then
 		dumpcap -q -i lo -B 16 -s 0 -f "$filter" -w "$file" 2>"$file.err" &
@@ -24,7 +24,7 @@ tcpdump_start() {
 			"$filter" 2>"$file.err" &
 	fi
 	tcpdump_pid=$!
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		if grep -q "listening on" "$file.err"; then
 			return 0
 		fi
