@@ -6,8 +6,10 @@
 # machine's Postfix and /etc/postfix are not touched): A on 127.0.0.1:PORT
 # as configured there, B on PORT+1 the same but for message_size_limit =
 # 32768. tcpdump on lo, filtered to A's port, records `smtp-harness run`
-# of the transaction and pipelining suites and limits.content-64k (a
-# message of 65,536 octets) against A, with a JSON report; the capture is
+# of the transaction and pipelining suites, limits.content-64k (a
+# message of 65,536 octets) and session.etrn-advertised (Postfix answers
+# ETRN without an enhanced status code: a passive FAIL, so that audit
+# has a failure to agree on) against A, with a JSON report; the capture is
 # retaken (up to three times) when tcpdump says it dropped packets. Then:
 #   (a) `audit --side server` of the capture finds one session per
 #       scenario, with no gap, each with exactly the passive findings
@@ -84,7 +86,8 @@ for try in 1 2 3; do
 	fi
 	"$bin" run --quiet --target "127.0.0.1:$port" --report "json:$live" \
 		"$top/scenarios/conformance/transaction" "$top/scenarios/conformance/pipelining" \
-		"$top/scenarios/conformance/limits/content-64k.json" >"$work/run.out" 2>&1
+		"$top/scenarios/conformance/limits/content-64k.json" \
+		"$top/scenarios/conformance/session/etrn-advertised.json" >"$work/run.out" 2>&1
 	rc=$?
 	tcpdump_stop
 	dropped=$(tcpdump_dropped "$pcap")
