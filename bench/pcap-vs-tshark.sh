@@ -102,12 +102,15 @@ printf 'file: %s, %.1f MB; %s CPU(s), %s; load average %s\n' "$file" "$mb" "$(np
 	"$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)" "$(cut -d ' ' -f 1-3 /proc/loadavg)"
 
 # timed NAME CMD...: runs CMD under /usr/bin/time -v; prints "NAME seconds
-# MB/s rss" and leaves MB/s in $rate. Output in $work/out.
+# MB/s rss" and leaves MB/s in $rate. Output in $work/out. A command that
+# exits above 1 (audit's 1 is a conformance failure) ends the script.
 rate=0
 timed() {
-	local name=$1 secs rss
+	local name=$1 secs rss rc
 	shift
 	"$timev" -v -o "$work/time" "$@" >"$work/out" 2>&1
+	rc=$?
+	[ "$rc" -le 1 ] || harness_die "$name exited $rc: $(tail -n 3 "$work/out" | tr '\n' ' ')"
 	secs=$(sed -n 's/^\s*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time" |
 		awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
 	rss=$(sed -n 's/^\s*Maximum resident set size (kbytes): //p' "$work/time")
