@@ -65,13 +65,27 @@ EOF
 # closed is greeted later, into a capture started meanwhile; this one is
 # over when it returns.
 smtp_whole_session() {
-	local line
+	local rc
 	exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
-	IFS= read -r -t 5 line <&3 && [ "${line#220 }" != "$line" ] &&
-		printf 'QUIT\r\n' >&3 && IFS= read -r -t 5 line <&3 && [ "${line#221 }" != "$line" ]
-	local rc=$?
+	smtp_reply_is 220 && printf 'QUIT\r\n' >&3 && smtp_reply_is 221
+	rc=$?
 	exec 3<&-
 	return $rc
+}
+
+# smtp_reply_is CODE: read one reply from fd 3 (20 lines at most, 5 s
+# each); true when its last line is CODE followed by a space.
+smtp_reply_is() {
+	local line n=0
+	while [ "$n" -lt 20 ] && IFS= read -r -t 5 line <&3; do
+		n=$((n + 1))
+		case $line in
+		"$1-"*) continue ;;
+		"$1 "*) return 0 ;;
+		*) return 1 ;;
+		esac
+	done
+	return 1
 }
 
 # postfix_instance_start DIR PORT: start it and wait (10 s at most) until
