@@ -19,6 +19,10 @@
 
 HARNESS_STATE_DIR=${HARNESS_STATE_DIR:-/tmp/smtp-harness-targets}
 HARNESS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Servers that are not installed as packages (Exim, OpenSMTPD unpacked
+# from their .debs; smtp-server and Haraka from npm): tests/setup-debian.sh
+# puts them here, the target-*.sh scripts run them from here.
+HARNESS_SERVERS_DIR=${HARNESS_SERVERS_DIR:-$(cd "$HARNESS_LIB_DIR/../.." && pwd)/tests/servers}
 harness_prog=${harness_prog:-$(basename "$0")}
 
 harness_die() {
@@ -222,7 +226,7 @@ harness_stop_all() {
 	if command -v postfix >/dev/null 2>&1 && postfix status >/dev/null 2>&1; then
 		bash "$HARNESS_LIB_DIR/target-postfix.sh" stop || true
 	fi
-	for t in aiosmtpd smtp-sink; do
+	for t in aiosmtpd smtp-sink exim opensmtpd nodemailer haraka; do
 		for f in "$HARNESS_STATE_DIR/$t/$t"-*.pid; do
 			[ -e "$f" ] || continue
 			p=${f##*-}
