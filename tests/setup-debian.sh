@@ -146,7 +146,7 @@ unpack() {
 		rm -f "$pkg"
 	done
 	echo "$want" >"$tmp/.versions"
-	rm -rf "$servers/$name"
+	rm -rf "${servers:?}/$name"
 	mv "$tmp" "$servers/$name"
 }
 

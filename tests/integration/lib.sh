@@ -235,3 +235,53 @@ harness_stop_all() {
 		done
 	done
 }
+
+# The stop and status actions every target-*.sh that runs one process
+# shares: target_stop NAME PIDFILE HOST PORT stops the process PIDFILE
+# names and waits for the port to close (a stopped server is no error);
+# target_status PIDFILE HOST PORT is 0 when it runs and listens, 3 not.
+target_stop() {
+	local name=$1 pidfile=$2 host=$3 port=$4
+	if ! pid_alive "$pidfile"; then
+		rm -f "$pidfile"
+		harness_info "not running on $host:$port"
+		return 0
+	fi
+	stop_pid "$pidfile" || harness_die "could not stop $name"
+	wait_port_closed "$host" "$port" 5 ||
+		harness_die "$host:$port still open after stop"
+	harness_info "stopped on $host:$port"
+}
+
+target_status() {
+	local pidfile=$1 host=$2 port=$3
+	if pid_alive "$pidfile" && port_open "$host" "$port"; then
+		harness_info "running on $host:$port (pid $(pid_read "$pidfile"))"
+		return 0
+	fi
+	harness_info "not running on $host:$port"
+	return 3
+}
+
+# target_spawn NAME PIDFILE LOG SECS CMD...: start CMD as a target
+# server with spawn unless PIDFILE's process already runs, refuse a port
+# some other process holds, and wait up to SECS for $host:$port (the
+# caller's variables) to listen; on failure show the log and stop it.
+target_spawn() {
+	local name=$1 pidfile=$2 log=$3 secs=$4
+	shift 4
+	if pid_alive "$pidfile"; then
+		harness_info "already running on $host:$port (pid $(pid_read "$pidfile"))"
+		return 0
+	fi
+	port_open "$host" "$port" &&
+		harness_die "$host:$port is already in use by a process this script did not start"
+	: >"$log"
+	spawn "$pidfile" "$log" "$@" || harness_die "could not start $name"
+	if ! wait_port "$host" "$port" "$secs"; then
+		log_tail "$log"
+		stop_pid "$pidfile" || true
+		harness_die "$name did not listen on $host:$port within $secs s"
+	fi
+	harness_info "started on $host:$port (pid $(pid_read "$pidfile"), log $log)"
+}

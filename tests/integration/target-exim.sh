@@ -139,7 +139,7 @@ EOF
 # trust_config: list $conf in Exim's compiled-in TRUSTED_CONFIG_LIST.
 trust_config() {
 	mkdir -p "$(dirname "$trusted")" || harness_die "cannot create $(dirname "$trusted")"
-	touch "$trusted" && chmod 644 "$trusted" ||
+	{ touch "$trusted" && chmod 644 "$trusted"; } ||
 		harness_die "cannot write $trusted"
 	grep -qxF "$conf" "$trusted" || echo "$conf" >>"$trusted" ||
 		harness_die "cannot write $trusted"
@@ -158,7 +158,7 @@ start() {
 		harness_die "$host:$port is already in use by a process this script did not start"
 	make_cert "$dir" mx.harness.test
 	# Exim reads the key after it has given up root.
-	chgrp "$exim_user" "$dir/key.pem" && chmod 640 "$dir/key.pem" ||
+	{ chgrp "$exim_user" "$dir/key.pem" && chmod 640 "$dir/key.pem"; } ||
 		harness_die "cannot make $dir/key.pem readable by $exim_user"
 	mkdir -p "$spool" "$logdir"
 	# The directory too: Exim locks the mbox with a file beside it.
@@ -182,27 +182,6 @@ start() {
 	harness_info "started on $host:$port (pid $(pid_read "$pidfile"), log $logdir/mainlog, mail $mbox)"
 }
 
-stop() {
-	if ! pid_alive "$pidfile"; then
-		rm -f "$pidfile"
-		harness_info "not running on $host:$port"
-		return 0
-	fi
-	stop_pid "$pidfile" || harness_die "could not stop Exim"
-	wait_port_closed "$host" "$port" 5 ||
-		harness_die "$host:$port still open after stop"
-	harness_info "stopped on $host:$port"
-}
-
-status() {
-	if pid_alive "$pidfile" && port_open "$host" "$port"; then
-		harness_info "running on $host:$port (pid $(pid_read "$pidfile"))"
-		return 0
-	fi
-	harness_info "not running on $host:$port"
-	return 3
-}
-
 paths() {
 	printf '%s %s\n' config "$conf" mbox "$mbox" mainlog "$logdir/mainlog" \
 		rejectlog "$logdir/rejectlog" paniclog "$logdir/paniclog" \
@@ -211,8 +190,8 @@ paths() {
 
 case "$cmd" in
 start) start ;;
-stop) stop ;;
-status) status ;;
+stop) target_stop Exim "$pidfile" "$host" "$port" ;;
+status) target_status "$pidfile" "$host" "$port" ;;
 paths) paths ;;
 *) echo "usage: $harness_prog start|stop|status|paths [PORT]" >&2; exit 1 ;;
 esac
