@@ -6,6 +6,9 @@
 // Listens on HOST:PORT, accepts every recipient and appends each message
 // to MBOX; with CERT and KEY it offers STARTTLS (not required). AUTH is
 // advertised and optional: any PLAIN or LOGIN login is refused with 535.
+// AUTH is allowed before STARTTLS (allowInsecureAuth), so that the suite
+// judges the AUTH exchange itself rather than the library's default
+// 538 to every AUTH command in plaintext.
 // No reverse lookup (the tests run without DNS). Messages over 10 MB are
 // refused, and SIZE says so.
 "use strict";
@@ -23,6 +26,7 @@ const opts = {
 	banner: "smtp-harness target (nodemailer smtp-server)",
 	disableReverseLookup: true,
 	authOptional: true,
+	allowInsecureAuth: true,
 	size: sizeMax,
 	logger: false,
 	onAuth(auth, session, callback) {
