@@ -107,24 +107,12 @@ harness_on_exit cleanup_work
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# tally FILE: count report-check.py's ok/not ok lines.
-tally() {
-	local line
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) ok "${line#ok - }" ;;
-		"not ok - "*) not_ok "${line#not ok - }" ;;
-		*) echo "# $line" ;;
-		esac
-	done <"$1"
-}
-
 # pycheck MODE ARGS...: report-check.py, its lines counted; a crash of the
 # checker is a failure too.
 pycheck() {
 	"$py" "$here/report-check.py" "$@" >"$work/pycheck.out" 2>"$work/pycheck.err"
 	local rc=$?
-	tally "$work/pycheck.out"
+	harness_tally "$work/pycheck.out"
 	[ "$rc" -eq 0 ] || not_ok "report-check.py $1 crashed: $(tail -n 1 "$work/pycheck.err")"
 }
 

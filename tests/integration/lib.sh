@@ -285,3 +285,17 @@ target_spawn() {
 	fi
 	harness_info "started on $host:$port (pid $(pid_read "$pidfile"), log $log)"
 }
+
+# harness_tally FILE: pass each "ok - " / "not ok - " line of FILE (what
+# report-check.py prints) to the caller's ok and not_ok, which count them;
+# other lines are shown as comments.
+harness_tally() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) not_ok "${line#not ok - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$1"
+}

@@ -71,18 +71,6 @@ check() {
 	if "$@"; then ok "$desc"; else not_ok "$desc"; fi
 }
 
-# tally FILE: count the "ok - " / "not ok - " lines the Python checker wrote.
-tally() {
-	local line
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) ok "${line#ok - }" ;;
-		"not ok - "*) not_ok "${line#not ok - }" ;;
-		*) echo "# $line" ;;
-		esac
-	done <"$1"
-}
-
 now_ms() {
 	echo $(($(date +%s%N) / 1000000))
 }
@@ -103,13 +91,13 @@ hrun() {
 }
 
 # pycheck MODE ARGS...: the JSON/XML/pcap assertions of report-check.py (stdlib
-# only). Prints "ok - " / "not ok - " lines, which tally counts; a crash
+# only). Prints "ok - " / "not ok - " lines, which harness_tally counts; a crash
 # of the checker is itself a failure.
 pycheck() {
 	local out=$work/pycheck.out
 	"$py" "$here/report-check.py" "$@" >"$out" 2>"$work/pycheck.err"
 	local rc=$?
-	tally "$out"
+	harness_tally "$out"
 	if [ "$rc" -ne 0 ]; then
 		not_ok "python checker ($1 ${2:-}) crashed: $(tail -n 1 "$work/pycheck.err")"
 	fi
