@@ -124,7 +124,7 @@ for t in "${targets[@]}"; do
 	if ! bash "$s" start "$p" >"$work/start-$t.log" 2>&1; then
 		not_ok "$t: did not start on 127.0.0.1:$p: $(tail -n 2 "$work/start-$t.log" | tr '\n' ' ')"
 		bash "$s" stop "$p" >/dev/null 2>&1
-		matrix_args+=("$t=$work/$t.json=$here/expected/$t.json")
+		matrix_args+=("$t=$work/$t.json=$here/expected/$t.json=${script[$t]}")
 		continue
 	fi
 	harness_on_exit "bash '$s' stop '$p' >/dev/null 2>&1"
@@ -133,6 +133,9 @@ for t in "${targets[@]}"; do
 	rc=$?
 	bash "$s" stop "$p" >/dev/null 2>&1 || not_ok "$t: stop failed"
 	echo "# $t (127.0.0.1:$p): exit $rc, $(tail -n 1 "$work/$t.out"), $((SECONDS - t0)) s"
+	if grep -qE 'ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error:' "$work/$t.err"; then
+		not_ok "$t: sanitizer report in $work/$t.err"
+	fi
 	if [ "$check" = 1 ]; then
 		want=$("$py" -c 'import json,sys; print(json.load(open(sys.argv[1]))["exit_status"])' \
 			"$here/expected/$t.json" 2>/dev/null)
@@ -143,7 +146,7 @@ for t in "${targets[@]}"; do
 		fi
 		pycheck expected "$t" "$work/$t.json" "$here/expected/$t.json"
 	fi
-	matrix_args+=("$t=$work/$t.json=$here/expected/$t.json")
+	matrix_args+=("$t=$work/$t.json=$here/expected/$t.json=${script[$t]}")
 done
 
 if [ "$write" = 1 ]; then

@@ -15,7 +15,7 @@ script counts them (run.sh's tally). The modes:
   verdicts LABEL REPORT EXPECTED             the verdicts alone
   same LABEL REPORT REPORT                   two reports, same verdicts
   one, all-error, junit-errors, follow, tls-fields: see each function
-  matrix OUT NAME=REPORT=EXPECTED...          write the results matrix
+  matrix OUT NAME=REPORT=EXPECTED=SCRIPT...   write the results matrix
       (docs/results.md, tests/matrix.sh) from the reports of several
       targets, each FAIL with its check, RFC section and the one-line
       explanation the expected file's "why" gives for the scenario
@@ -344,14 +344,21 @@ def md(text):
     """One table cell: no line breaks, no pipes, no raw backticks."""
     return " ".join(str(text).split()).replace("|", "\\|")
 
+def server(name, exp):
+    """The server's name and version, from the expected file's "target"
+    (which goes on to say how run.sh starts it)."""
+    return md(exp.get("target", name).split(", tests/")[0])
+
 def mode_matrix(out, *targets):
     """Write the results matrix as Markdown to OUT (a temporary name, then
-    renamed). Each target is NAME=REPORT=EXPECTED; a missing report is a
+    renamed). Each target is NAME=REPORT=EXPECTED=SCRIPT (the target
+    script that started it); a missing report is a
     target that did not run, and is listed as such. Prints one ok/not ok
     line per target: not ok when a FAIL or ERROR has no explanation."""
     rows = []
+    scripts = {}
     for t in targets:
-        name, report, expected = t.split("=", 2)
+        name, report, expected, scripts[name] = t.split("=", 3)
         exp = load(expected, name + " (expected)") if os.path.exists(expected) else None
         r = None
         if os.path.exists(report):
@@ -367,7 +374,7 @@ def mode_matrix(out, *targets):
     L.append("The shipped suite, `scenarios/conformance`, run as")
     L.append("`tests/integration/run.sh` runs it (default `--var` values, so `${rcpt}` is")
     L.append("`postmaster@localhost`) against six real servers on loopback, each started")
-    L.append("by its `tests/integration/target-*.sh` script. Regenerate with")
+    L.append("by the `tests/integration/` script named below. Regenerate with")
     L.append("`bash tests/matrix.sh` (docs/results.md; it needs root and")
     L.append("`tests/setup-debian.sh`). Every FAIL below is the server's deviation, with")
     L.append("the RFC text in the expected file; docs/known-results.md discusses")
@@ -375,10 +382,10 @@ def mode_matrix(out, *targets):
     L.append("")
     L.append("## Servers")
     L.append("")
-    L.append("| server | PASS | FAIL | ERROR | SKIP | WARN | INFO |")
-    L.append("|---|---|---|---|---|---|---|")
+    L.append("| server | started by | PASS | FAIL | ERROR | SKIP | WARN | INFO |")
+    L.append("|---|---|---|---|---|---|---|---|")
     for name, r, exp in rows:
-        label = md(exp.get("target", name))
+        label = "%s | `%s`" % (server(name, exp), scripts[name])
         if r is None:
             L.append("| %s | not run: the target did not start | | | | | |" % label)
             continue
@@ -411,7 +418,7 @@ def mode_matrix(out, *targets):
         if r is None:
             continue
         L.append("")
-        L.append("## %s" % md(exp.get("target", name)))
+        L.append("## %s" % server(name, exp))
         L.append("")
         bad_rows = [s for s in r["scenarios"] if s["verdict"] in ("FAIL", "ERROR")]
         if not bad_rows:
