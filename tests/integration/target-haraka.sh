@@ -27,7 +27,7 @@ host=127.0.0.1
 cmd=${1:-}
 port=${2:-2603}
 harness_check_port "$port"
-haraka=$HARNESS_SERVERS_DIR/node/node_modules/.bin/haraka
+haraka=$HARNESS_SERVERS_DIR/node/node_modules/Haraka/bin/haraka
 dir=$(state_dir haraka)
 pidfile=$dir/haraka-$port.pid
 log=$dir/haraka-$port.log
@@ -35,7 +35,7 @@ inst=$dir/haraka-$port
 
 configure() {
 	if [ ! -d "$inst/config" ]; then
-		"$haraka" -i "$inst" >/dev/null 2>&1 ||
+		"$node" "$haraka" -i "$inst" >/dev/null 2>&1 ||
 			harness_die "haraka -i $inst failed"
 	fi
 	local c=$inst/config plugins="rcpt_to.in_host_list
@@ -55,11 +55,11 @@ $plugins"
 }
 
 start() {
-	harness_need_cmd node
-	[ -x "$haraka" ] || harness_die "$haraka not found (run tests/setup-debian.sh)"
+	[ -f "$haraka" ] || harness_die "$haraka not found (run tests/setup-debian.sh)"
+	node=$(harness_node)
 	pid_alive "$pidfile" || configure
 	# queue/test writes to the system's temporary directory.
-	TMPDIR=$inst/tmp target_spawn Haraka "$pidfile" "$log" 20 "$haraka" -c "$inst"
+	TMPDIR=$inst/tmp target_spawn Haraka "$pidfile" "$log" 20 "$node" "$haraka" -c "$inst"
 }
 
 case "$cmd" in

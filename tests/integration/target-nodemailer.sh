@@ -31,7 +31,8 @@ log=$dir/nodemailer-$port.log
 mbox=$dir/mail-$port/mbox
 
 start() {
-	harness_need_cmd node
+	local node
+	node=$(harness_node)
 	[ -d "$modules/smtp-server" ] ||
 		harness_die "$modules/smtp-server not found (run tests/setup-debian.sh)"
 	local tls=()
@@ -41,7 +42,7 @@ start() {
 	fi
 	mkdir -p "${mbox%/*}"
 	NODE_PATH=$modules target_spawn "smtp-server" "$pidfile" "$log" 15 \
-		node "$HARNESS_LIB_DIR/targets/nodemailer-server.js" "$host" "$port" "$mbox" "${tls[@]}"
+		"$node" "$HARNESS_LIB_DIR/targets/nodemailer-server.js" "$host" "$port" "$mbox" "${tls[@]}"
 }
 
 case "$cmd" in
