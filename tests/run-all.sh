@@ -4,7 +4,9 @@
 #   2. builds, and runs the unit tests (CTest)
 #   3. builds with ASan+UBSan, and runs the unit tests again
 #   4. integration, all with the sanitized binary: the suite against real
-#      servers on loopback; the reference server against real clients;
+#      servers on loopback (Postfix, smtp-sink, aiosmtpd; then Exim,
+#      OpenSMTPD, smtp-server and Haraka through tests/matrix.sh --check);
+#      the reference server against real clients;
 #      server-role scenarios against real clients (swaks, smtplib, curl,
 #      msmtp, the harness itself misbehaving, and Postfix's own SMTP client
 #      in a private instance); random faults repeated by seed; the fake DNS
@@ -112,6 +114,9 @@ phase "unit tests (asan+ubsan)" unit_sanitized build-asan
 phase "integration (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/run.sh
+phase "integration: the suite against Exim, OpenSMTPD, smtp-server and Haraka (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/matrix.sh --check --no-write exim opensmtpd nodemailer haraka
 phase "integration: reference server and real clients (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/serve.sh

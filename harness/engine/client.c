@@ -709,6 +709,7 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 	ecl_reply er = ecl_pop(c);
 	vbuf why = VBUF_INIT;
 	int first = (er.off == 0);
+	int failed;
 	int rc = 0;
 
 	if (first && er.r->code == 554 && !c->s->refuse_ok) {
@@ -736,7 +737,17 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 		}
 		vbuf_free(&missing);
 	}
-	if (ecl_judge(c, e, &er, &why) != 0) {
+	failed = ecl_judge(c, e, &er, &why) != 0;
+	if (failed && e->skip_otherwise) {
+		/* The target declined what the rest of the scenario is about
+		 * (a refusal the RFC allows): nothing left to judge. */
+		rpt_scenario_set(c->res, RPT_SKIP, "step %zu: %s; the rest of the scenario does not apply",
+		    st->index, vbuf_str(&why));
+		vbuf_free(&why);
+		smtp_reply_free(er.r);
+		ecl_courtesy_quit(c);
+		return -1;
+	} else if (failed) {
 		rpt_evidence ev;
 
 		rpt_evidence_at(&ev, c->t, CAP_S2C, er.off, er.r->raw_len);

@@ -696,7 +696,7 @@ ld_templates(ld *l, const cJSON *v, const char *path, int raw, int one_line, cha
 
 static const char *const expect_keys[] = {
 	"code", "class", "esc", "text", "keyword", "no_keyword", "capture", "check",
-	"severity", "comment", NULL
+	"severity", "otherwise", "comment", NULL
 };
 static const char *const capture_keys[] = { "var", "regex", "comment", NULL };
 
@@ -825,6 +825,13 @@ ld_expect(ld *l, const cJSON *v, const char *path, const scn_step *st, scn_expec
 			goto out;
 		}
 		e->verdict = chk_keyword_verdict((chk_keyword)k);
+	}
+	if (MEMBER("otherwise")) {
+		if (!cJSON_IsString(m) || strcmp(m->valuestring, "skip") != 0) {
+			rc = ld_expected(l, p, "\"skip\"", m);
+			goto out;
+		}
+		e->skip_otherwise = 1;
 	}
 	if (MEMBER("comment") && !cJSON_IsString(m)) {
 		rc = ld_expected(l, p, "a string", m);

@@ -57,6 +57,8 @@ typedef struct scn_expect {
 	int has_capture;
 	char *check;		/* catalog id judged by this expectation, or NULL */
 	rpt_verdict verdict;	/* verdict when it fails: from "severity" or the catalog */
+	int skip_otherwise;	/* "otherwise": "skip": when it fails, the target
+				 * lacks what the rest tests: SKIP, no finding */
 } scn_expect;
 
 typedef enum scn_send_kind {

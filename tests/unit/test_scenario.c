@@ -323,6 +323,13 @@ START_TEST(test_scenario_verdict_resolution)
 	ck_assert_int_eq(s->steps[0].expects[0].verdict, RPT_FAIL);
 	ck_assert_ptr_null(s->steps[1].expects[0].check);
 	ck_assert_int_eq(s->steps[1].expects[0].verdict, RPT_WARN);
+	ck_assert_int_eq(s->steps[1].expects[0].skip_otherwise, 0);
+	scn_free(s);
+
+	/* "otherwise": "skip" is kept on its expectation only */
+	s = load_ok(STEPS("{\"recv\": {\"code\": 220}}, {\"recv\": {\"code\": 250, \"otherwise\": \"skip\"}}"));
+	ck_assert_int_eq(s->steps[0].expects[0].skip_otherwise, 0);
+	ck_assert_int_eq(s->steps[1].expects[0].skip_otherwise, 1);
 	scn_free(s);
 }
 END_TEST
@@ -688,7 +695,9 @@ static const err_case err_cases[] = {
 	{ STEPS("{\"recv\": {\"codes\": 250}}"),
 	  "t.json:2:30: " EXP ".codes: unknown key \"codes\" (expected one of \"code\", \"class\", "
 	  "\"esc\", \"text\", \"keyword\", \"no_keyword\", \"capture\", \"check\", \"severity\", "
-	  "\"comment\")" },
+	  "\"otherwise\", \"comment\")" },
+	{ STEPS("{\"recv\": {\"otherwise\": \"fail\"}}"),
+	  "t.json:2:34: " EXP ".otherwise: expected \"skip\", got \"fail\"" },
 	/* a byte order mark counts as three bytes of line 1 */
 	{ "\xef\xbb\xbf{\"id\": \"t.x\", \"summary\": \"\", \"refs\": [\"RFC 1\"], \"steps\": [{\"recv\": 220}]}",
 	  "t.json:1:29: $.summary: expected a one-line summary (a non-empty string), got \"\"" },
