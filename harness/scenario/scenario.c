@@ -41,7 +41,7 @@
 
 const char *const scn_builtin_vars[] = {
 	"helo", "from", "rcpt", "rcpt2", "bad_rcpt", "domain",
-	"target_host", "target_port", NULL
+	"target_host", "target_port", "token", NULL
 };
 
 int

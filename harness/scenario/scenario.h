@@ -238,7 +238,8 @@ typedef struct scn_vars {
 } scn_vars;
 
 /* Names the engine always defines (helo, from, rcpt, rcpt2, bad_rcpt,
- * domain, target_host, target_port), NULL-terminated; 1 if name is one. */
+ * domain, target_host, target_port, token), NULL-terminated; 1 if name is
+ * one. */
 extern const char *const scn_builtin_vars[];
 int scn_var_builtin(const char *name);
 
