@@ -547,6 +547,28 @@ judge_copy(const dlg *d, const char *key, const dlv_txns *tx, const dlv_txn *x,
 	vbuf_free(&sent);
 }
 
+/* Evidence for a copy no transaction explains: where the client sent the
+ * key without a number (${token}, the smuggled part), else nothing. */
+static void
+dlv_evidence_key(const dlg *d, const char *key, rpt_evidence *ev)
+{
+	const vbuf *c2s = &d->t->stream[CAP_C2S];
+	size_t klen = strlen(key);
+	long at = -1;
+	size_t from = 0;
+
+	memset(ev, 0, sizeof(*ev));
+	while (c2s->len > 0 && (at = mbx_find(c2s->data, c2s->len, from, key, klen)) >= 0) {
+		size_t p = (size_t)at + klen;
+
+		if (p >= c2s->len || c2s->data[p] < '0' || c2s->data[p] > '9')
+			break;
+		from = (size_t)at + 1;
+	}
+	if (at >= 0)
+		rpt_evidence_at(ev, d->t, CAP_C2S, (size_t)at, klen + 1);
+}
+
 void
 chk_delivery(const dlg *d, const char *key, const dlv_copy *copies, size_t ncopies,
     const char *check, uint32_t waited_ms, rpt_scenario *sc)
@@ -620,13 +642,19 @@ chk_delivery(const dlg *d, const char *key, const dlv_copy *copies, size_t ncopi
 	for (size_t c = 0; c < ncopies; c++) {
 		const char *id = check != NULL && strncmp(check, "smuggle.", 8) == 0 ?
 		    check : DLV_END_OF_DATA;
+		rpt_evidence ev;
+		rpt_finding *f;
 
 		if (owner[c] != 0)
 			continue;
-		dlv_emit_at(sc, id, RPT_FAIL, d, NULL, &copies[c], 0, "expected every delivered "
-		    "copy to be a message the harness sent as one, got a copy holding the "
-		    "session's key but no transaction's token: content after a sequence the "
-		    "server took for the end of data");
+		dlv_evidence_key(d, key, &ev);
+		f = chk_emit(sc, id, RPT_FAIL, 0, &ev, "expected every delivered copy to be a "
+		    "message the harness sent as one, got a copy holding the session's key but no "
+		    "transaction's token: content after a sequence the server took for the end "
+		    "of data");
+		rpt_evidence_clear(&ev);
+		rpt_finding_delivered(f, copies[c].path, copies[c].file_off, copies[c].data,
+		    copies[c].len);
 	}
 	xfree(owner);
 	xfree(tx.v);

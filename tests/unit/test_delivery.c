@@ -206,6 +206,10 @@ START_TEST(test_delivery_smuggled_second_message)
 	f = finding(sc, "smuggle.lf-dot-crlf");
 	ck_assert_ptr_nonnull(f);
 	ck_assert_uint_eq(f->delivered_off, 100);
+	/* In the transcript: where the smuggled part carries the key. */
+	ck_assert(f->evidence.present);
+	ck_assert_int_eq(f->evidence.dir, CAP_C2S);
+	ck_assert_str_eq(f->evidence.excerpt, KEY "x");
 	/* The first copy is not compared line for line: bare LF. */
 	ck_assert_int_eq(verdict_of(sc, "rfc5321.4.5.2.content-unchanged"), RPT_INFO);
 	rpt_scenario_free(sc);
