@@ -97,7 +97,8 @@ expect() {
 		notok "$name: exit status $got, expected $want_exit: $(tail -n 3 "$work/$name.out" | tr '\n' ' ')"
 	fi
 	[ -s "$work/$name.json" ] || { notok "$name: no JSON report"; return; }
-	/usr/bin/python3 - "$work/$name.json" "$name" "$checks" >"$work/$name.lines" <<'PY'
+	/usr/bin/python3 - "$work/$name.json" "$name" "$checks" "$top/reports/report.schema.json" \
+	    >"$work/$name.lines" <<'PY'
 import json, sys
 report, name, checks = sys.argv[1], sys.argv[2], sys.argv[3]
 r = json.load(open(report, encoding="utf-8"))
@@ -122,6 +123,17 @@ for line in checks.strip().splitlines():
               % (name, sid, check))
         continue
     print("ok - %s: %s: %s %s" % (name, sid, check, want))
+try:
+    import jsonschema
+    schema = json.load(open(sys.argv[4], encoding="utf-8"))
+    errs = list(jsonschema.Draft202012Validator(schema).iter_errors(r))
+    if errs:
+        print("not ok - %s: report against reports/report.schema.json: %s: %s" % (name,
+              "/".join(map(str, errs[0].absolute_path)), errs[0].message[:200]))
+    else:
+        print("ok - %s: the report agrees with reports/report.schema.json" % name)
+except ImportError:
+    print("not ok - %s: python3-jsonschema missing (run tests/setup-debian.sh)" % name)
 PY
 	cat "$work/$name.lines"
 	passed=$((passed + $(grep -c '^ok' "$work/$name.lines")))
