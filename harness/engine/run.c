@@ -147,6 +147,15 @@ run_fill(run_state *rs)
 			rs->cfg->started(rs->arg, s->id);
 		if (s->role == SCN_ROLE_SERVER) {
 			eng_srole_start(&rs->loop, rs->cfg, s, run_srole_done, slot);
+		} else if (s->needs_oracle && rs->cfg->oracle == NULL) {
+			/* Nothing it judges can be seen: not even a connection. */
+			rpt_scenario *sc = rpt_scenario_new(s->id, s->summary, s->file);
+
+			for (size_t r = 0; r < s->nrefs; r++)
+				rpt_scenario_add_ref(sc, s->refs[r]);
+			rpt_scenario_set(sc, RPT_SKIP, "judged in the delivered copies: needs --oracle "
+			    "(docs/oracle.md)");
+			run_done(slot, sc, 0);
 		} else {
 			char key[96];
 

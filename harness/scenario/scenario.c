@@ -1905,7 +1905,7 @@ ld_server(ld *l, const cJSON *root)
 
 static const char *const top_keys[] = {
 	"id", "summary", "refs", "role", "requires", "vars", "timeout_ms", "deadline_ms",
-	"refuse_ok", "check", "comment", "steps", NULL
+	"refuse_ok", "oracle", "check", "comment", "steps", NULL
 };
 
 static int
@@ -2055,6 +2055,12 @@ ld_scenario(ld *l, const cJSON *root)
 		if (!cJSON_IsBool(v))
 			return ld_expected(l, "$.refuse_ok", "true or false", v);
 		s->refuse_ok = cJSON_IsTrue(v);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "oracle");
+	if (v) {
+		if (!cJSON_IsBool(v))
+			return ld_expected(l, "$.oracle", "true or false", v);
+		s->needs_oracle = cJSON_IsTrue(v);
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "comment");
 	if (v && !cJSON_IsString(v))

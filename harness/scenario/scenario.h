@@ -202,6 +202,8 @@ typedef struct scn_scenario {
 	uint32_t timeout_ms;	/* default per-step timeout */
 	uint32_t deadline_ms;	/* whole scenario */
 	int refuse_ok;		/* a 554 greeting is what this scenario tests */
+	int needs_oracle;	/* "oracle": true -- what it judges is in the
+				 * delivered copies: SKIP without --oracle */
 	scn_step *steps;	/* client role */
 	size_t nsteps;
 	scn_server *server;	/* server role, else NULL */
