@@ -280,7 +280,7 @@ run_start_server(run_state *rs, const eng_config *cfg, rpt_run *run, char *err, 
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.host = "127.0.0.1";
 	scfg.port = "0";
-	if (cfg->oracle != NULL && cfg->oracle->kind == ORC_MAILDIR)
+	if (cfg->oracle != NULL && cfg->oracle->kind != ORC_MBOX)
 		scfg.spool_dir = cfg->oracle->path;	/* the run reads back what it spools */
 	if (eng_serve_start(&rs->loop, &scfg, &rs->server, err, errlen) != 0)
 		return -1;
@@ -401,6 +401,25 @@ run_oracle(run_state *rs)
 	}
 	if (notes.len > 0)
 		fprintf(stderr, "smtp-harness: oracle: %s", vbuf_str(&notes));
+	{
+		size_t copies = 0;
+		int accepted = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			unsigned long one;
+			char key[96];
+
+			copies += found[i].n;
+			snprintf(key, sizeof(key), "%s%zu-", rs->prefix, i);
+			if (dialogs[i] != NULL && chk_delivery_accepted(dialogs[i], key, &one, 1) > 0)
+				accepted = 1;
+		}
+		/* Still judged as lost; but a wrong place is the likelier cause. */
+		if (accepted && copies == 0)
+			fprintf(stderr, "smtp-harness: oracle: no message of this run was found in %s "
+			    "within %u ms: is that where the target delivers?\n", rs->cfg->oracle->path,
+			    (unsigned)waited);
+	}
 	for (size_t i = 0; i < n; i++) {
 		rpt_scenario *sc = rs->results[i];
 		char key[96];
