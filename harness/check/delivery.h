@@ -6,10 +6,11 @@
  * With an oracle the engine puts a token in every message it sends
  * (docs/oracle.md): KEY followed by the transaction's number, where KEY
  * names the run and the scenario. A copy belongs to the transaction whose
- * token comes last in it (the body's token line, else the Message-ID),
- * and a copy that carries KEY but no number belongs to none: a message
- * the harness never sent as one (a smuggled one, or content split in
- * two).
+ * number its tokens carry most often (the Message-ID and the first body
+ * line carry it twice; the later one on a tie), and a copy that carries
+ * KEY but no number belongs to none: a message the harness never sent as
+ * one (a smuggled one, or content split in two), a FAIL under the
+ * scenario's smuggle.* id, else rfc5321.4.1.1.4.crlf-dot-crlf-only.
  *
  * Per transaction of the session, by the reply to its final dot:
  *   2yz   delivered, at least once and at most once per accepted recipient
