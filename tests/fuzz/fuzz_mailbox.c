@@ -8,15 +8,22 @@
  * input, read both ways (mbox quoting on and off): every offset the
  * comparison reports must lie inside what it was given, and a copy
  * compared with itself (made CRLF, as content is sent) must come out the
- * same. Token search must find only what is there.
+ * same. Token search must find only what is there. Then the whole
+ * judgement: a fixed session whose two messages carry the key, with the
+ * input and its mbox messages as the delivered copies; every finding
+ * that names a copy must point inside it.
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "captures/transcript.h"
+#include "harness/check/delivery.h"
+#include "harness/check/dialog.h"
 #include "harness/check/mailbox.h"
 #include "harness/util/vbuf.h"
+#include "reports/result.h"
 
 #define FUZZ_CHECK(c) do { \
 	if (!(c)) { \
@@ -68,6 +75,58 @@ fuzz_crlf(const char *p, size_t len, vbuf *out)
 	return 1;
 }
 
+/* Both sides of a session: the first message accepted, the second
+ * refused, a third cut before its dot. */
+static const char *const fuzz_session[][2] = {
+	{ NULL, "220 mx\r\n" },
+	{ "EHLO h.test\r\n", "250 mx\r\n" },
+	{ "MAIL FROM:<a@h.test>\r\n", "250 ok\r\n" },
+	{ "RCPT TO:<b@d.test>\r\n", "250 ok\r\n" },
+	{ "RCPT TO:<c@d.test>\r\n", "250 ok\r\n" },
+	{ "DATA\r\n", "354 go\r\n" },
+	{ "Message-ID: <smtph1s0-1@x>\r\nSubject: t\r\n\r\nsmtp-harness-token: smtph1s0-1\r\n"
+	  "..dot\r\nFrom x\r\n.\r\n", "250 queued\r\n" },
+	{ "MAIL FROM:<>\r\n", "250 ok\r\n" },
+	{ "RCPT TO:<b@d.test>\r\n", "250 ok\r\n" },
+	{ "DATA\r\n", "354 go\r\n" },
+	{ "Message-ID: <smtph1s0-2@x>\r\n\r\nsmtph1s0-x\nbare\r\n.\r\n", "554 no\r\n" },
+	{ "MAIL FROM:<a@h.test>\r\n", "250 ok\r\n" },
+	{ "RCPT TO:<b@d.test>\r\n", "250 ok\r\n" },
+	{ "DATA\r\n", "354 go\r\n" },
+	{ "Message-ID: <smtph1s0-3@x>\r\n\r\ncut", NULL },
+};
+
+static void
+fuzz_judge(const char *buf, size_t size, const mbx_msg *msgs, size_t n)
+{
+	cap_transcript *t = cap_transcript_new(NULL, NULL);
+	rpt_scenario *sc = rpt_scenario_new("fuzz", NULL, NULL);
+	dlv_copy copies[FUZZ_MSGS_MAX + 1];
+	uint64_t ts = 1;
+	dlg *d;
+
+	cap_transcript_add_event(t, CAP_OPEN, CAP_C2S, ts++);
+	for (size_t i = 0; i < sizeof(fuzz_session) / sizeof(fuzz_session[0]); i++)
+		for (int dir = 0; dir < 2; dir++)
+			if (fuzz_session[i][dir] != NULL)
+				cap_transcript_add_data(t, dir ? CAP_S2C : CAP_C2S, ts++,
+				    fuzz_session[i][dir], strlen(fuzz_session[i][dir]));
+	copies[0] = (dlv_copy){ "whole", 0, buf, size, 0 };
+	for (size_t i = 0; i < n; i++)
+		copies[i + 1] = (dlv_copy){ "mbox", msgs[i].off, buf + msgs[i].off, msgs[i].len, 1 };
+	d = dlg_build(t);
+	chk_delivery(d, "smtph1s0-", copies, n + 1, "smuggle.lf-dot-crlf", 1, sc);
+	for (size_t i = 0; i < sc->nfindings; i++) {
+		const rpt_finding *f = &sc->findings[i];
+
+		if (f->delivered_file != NULL)
+			FUZZ_CHECK(f->delivered_off <= size);
+	}
+	dlg_free(d);
+	sc->transcript = t;
+	rpt_scenario_free(sc);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -107,5 +166,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(m.status == MBX_SAME);
 	}
 	vbuf_free(&crlf);
+	fuzz_judge(buf, size, msgs, n);
 	return 0;
 }
