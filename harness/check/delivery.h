@@ -50,22 +50,35 @@ typedef struct dlv_copy {
 	int mbox;		/* read through mbox "From " quoting */
 } dlv_copy;
 
+/* What the oracle knows of a session: its key, and the addresses the
+ * target delivers where the oracle looks (the session's rcpt, rcpt2 and
+ * rcpt3). A message accepted for none of them may rightly be delivered
+ * elsewhere, or returned with a notice (RFC 5321 §4.2.5): finding no copy
+ * of it is then an INFO, not a FAIL. nmailboxes 0: every recipient is
+ * one. */
+typedef struct dlv_oracle {
+	const char *key;
+	const char *const *mailboxes;
+	size_t nmailboxes;
+} dlv_oracle;
+
 /* The numbers of the transactions of d the target accepted (a 2yz to the
- * final dot) whose content carries a token under key, at most max of
- * them, into out; returns how many. The oracle waits for these. */
-size_t chk_delivery_accepted(const dlg *d, const char *key, unsigned long *out, size_t max);
+ * final dot) for one of o's mailboxes whose content carries a token under
+ * o's key, at most max of them, into out; returns how many. The oracle
+ * waits for these. */
+size_t chk_delivery_accepted(const dlg *d, const dlv_oracle *o, unsigned long *out, size_t max);
 
 /* 1 when some judgement of d is about a copy that must not appear (a
  * refused or unfinished transaction, or any transaction at all, since a
  * smuggled message is one more copy): the oracle then waits its whole
  * deadline. */
-int chk_delivery_wants_absence(const dlg *d, const char *key);
+int chk_delivery_wants_absence(const dlg *d, const dlv_oracle *o);
 
-/* Judges copies (all the oracle found carrying key) against d. check is
- * the scenario's catalog id (a copy that belongs to no transaction is
+/* Judges copies (all the oracle found carrying o's key) against d. check
+ * is the scenario's catalog id (a copy that belongs to no transaction is
  * reported under it when it is a smuggle.* id); waited_ms says how long
  * the oracle looked. */
-void chk_delivery(const dlg *d, const char *key, const dlv_copy *copies, size_t ncopies,
+void chk_delivery(const dlg *d, const dlv_oracle *o, const dlv_copy *copies, size_t ncopies,
     const char *check, uint32_t waited_ms, rpt_scenario *sc);
 
 /* The catalog ids chk_delivery may emit, NULL-terminated. */

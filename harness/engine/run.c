@@ -330,19 +330,63 @@ run_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* What the oracle judges one scenario by: its dialog, its key and the
+ * mailboxes the oracle reads (the session's rcpt, rcpt2, rcpt3). */
+typedef struct run_judged {
+	dlg *d;			/* NULL: nothing to judge */
+	char key[96];
+	const char *mb[3];
+	dlv_oracle o;
+} run_judged;
+
+/* A variable as the session saw it: --var, the scenario's vars, the
+ * built-in defaults. */
+static const char *
+run_var(const run_state *rs, const scn_scenario *s, const char *name)
+{
+	const char *v = rs->cfg->overrides ? scn_vars_get(rs->cfg->overrides, name) : NULL;
+
+	if (v != NULL)
+		return v;
+	for (size_t i = 0; i < s->nvars; i++)
+		if (strcmp(s->vars[i].name, name) == 0)
+			return s->vars[i].value;
+	return rs->cfg->defaults ? scn_vars_get(rs->cfg->defaults, name) : NULL;
+}
+
+static void
+run_judged_init(run_state *rs, size_t i, run_judged *j)
+{
+	static const char *const names[] = { "rcpt", "rcpt2", "rcpt3" };
+	const scn_scenario *s = rs->list->items[i];
+	rpt_scenario *sc = rs->results[i];
+
+	memset(j, 0, sizeof(*j));
+	if (sc == NULL || sc->transcript == NULL || s->role != SCN_ROLE_CLIENT)
+		return;
+	j->d = dlg_build(sc->transcript);
+	snprintf(j->key, sizeof(j->key), "%s%zu-", rs->prefix, i);
+	j->o.key = j->key;
+	j->o.mailboxes = j->mb;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		const char *v = run_var(rs, s, names[k]);
+
+		if (v != NULL)
+			j->mb[j->o.nmailboxes++] = v;
+	}
+}
+
 /* 1 when every accepted transaction of every scenario has a copy. */
 static int
-run_oracle_complete(run_state *rs, dlg **dialogs, orc_found *found)
+run_oracle_complete(const run_state *rs, const run_judged *jd, const orc_found *found)
 {
 	for (size_t i = 0; i < rs->list->n; i++) {
 		unsigned long want[64];
 		size_t nwant;
-		char key[96];
 
-		if (dialogs[i] == NULL)
+		if (jd[i].d == NULL)
 			continue;
-		snprintf(key, sizeof(key), "%s%zu-", rs->prefix, i);
-		nwant = chk_delivery_accepted(dialogs[i], key, want, 64);
+		nwant = chk_delivery_accepted(jd[i].d, &jd[i].o, want, 64);
 		for (size_t w = 0; w < nwant; w++) {
 			int have = 0;
 
@@ -350,8 +394,8 @@ run_oracle_complete(run_state *rs, dlg **dialogs, orc_found *found)
 				size_t pos = 0, at;
 				unsigned long n;
 
-				while (!have && mbx_next_token(found[i].v[c].data, found[i].v[c].len, key,
-				    &pos, &n, &at))
+				while (!have && mbx_next_token(found[i].v[c].data, found[i].v[c].len,
+				    jd[i].key, &pos, &n, &at))
 					have = n == want[w];
 			}
 			if (!have)
@@ -361,6 +405,29 @@ run_oracle_complete(run_state *rs, dlg **dialogs, orc_found *found)
 	return 1;
 }
 
+/* Messages were accepted for the oracle's mailboxes and none of the run's
+ * was found at all: still judged as lost, but a wrong place is the
+ * likelier cause, and a line says so. */
+static void
+run_oracle_hint(const run_state *rs, const run_judged *jd, const orc_found *found,
+    uint64_t waited)
+{
+	size_t copies = 0;
+	int accepted = 0;
+
+	for (size_t i = 0; i < rs->list->n; i++) {
+		unsigned long one;
+
+		copies += found[i].n;
+		if (jd[i].d != NULL && chk_delivery_accepted(jd[i].d, &jd[i].o, &one, 1) > 0)
+			accepted = 1;
+	}
+	if (accepted && copies == 0)
+		fprintf(stderr, "smtp-harness: oracle: no message of this run was found in %s "
+		    "within %u ms: is that where the target delivers?\n", rs->cfg->oracle->path,
+		    (unsigned)waited);
+}
+
 /* After the sessions: look in the oracle until every accepted message is
  * there (and, when a copy that must not appear is judged, until the
  * deadline: absence needs the whole wait), then judge each scenario. */
@@ -368,7 +435,7 @@ static void
 run_oracle(run_state *rs)
 {
 	size_t n = rs->list->n;
-	dlg **dialogs = xcalloc(n ? n : 1, sizeof(*dialogs));
+	run_judged *jd = xcalloc(n ? n : 1, sizeof(*jd));
 	orc_found *found = xcalloc(n ? n : 1, sizeof(*found));
 	uint32_t wait = rs->cfg->oracle_wait_ms ? rs->cfg->oracle_wait_ms : HARNESS_ORACLE_WAIT_MS;
 	uint64_t start = run_now_ms();
@@ -377,20 +444,14 @@ run_oracle(run_state *rs)
 	vbuf notes = VBUF_INIT;
 
 	for (size_t i = 0; i < n; i++) {
-		rpt_scenario *sc = rs->results[i];
-		char key[96];
-
-		if (sc == NULL || sc->transcript == NULL || rs->list->items[i]->role != SCN_ROLE_CLIENT)
-			continue;
-		dialogs[i] = dlg_build(sc->transcript);
-		snprintf(key, sizeof(key), "%s%zu-", rs->prefix, i);
-		if (chk_delivery_wants_absence(dialogs[i], key))
+		run_judged_init(rs, i, &jd[i]);
+		if (jd[i].d != NULL && chk_delivery_wants_absence(jd[i].d, &jd[i].o))
 			absence = 1;
 	}
 	for (;;) {
 		orc_scan(rs->cfg->oracle, rs->prefix, rs->began, found, n, &notes);
 		waited = run_now_ms() - start;
-		if ((!absence && run_oracle_complete(rs, dialogs, found)) || waited >= wait)
+		if ((!absence && run_oracle_complete(rs, jd, found)) || waited >= wait)
 			break;
 		{
 			struct timespec ts = { 0, HARNESS_ORACLE_POLL_MS * 1000000L };
@@ -401,43 +462,23 @@ run_oracle(run_state *rs)
 	}
 	if (notes.len > 0)
 		fprintf(stderr, "smtp-harness: oracle: %s", vbuf_str(&notes));
-	{
-		size_t copies = 0;
-		int accepted = 0;
-
-		for (size_t i = 0; i < n; i++) {
-			unsigned long one;
-			char key[96];
-
-			copies += found[i].n;
-			snprintf(key, sizeof(key), "%s%zu-", rs->prefix, i);
-			if (dialogs[i] != NULL && chk_delivery_accepted(dialogs[i], key, &one, 1) > 0)
-				accepted = 1;
-		}
-		/* Still judged as lost; but a wrong place is the likelier cause. */
-		if (accepted && copies == 0)
-			fprintf(stderr, "smtp-harness: oracle: no message of this run was found in %s "
-			    "within %u ms: is that where the target delivers?\n", rs->cfg->oracle->path,
-			    (unsigned)waited);
-	}
+	run_oracle_hint(rs, jd, found, waited);
 	for (size_t i = 0; i < n; i++) {
 		rpt_scenario *sc = rs->results[i];
-		char key[96];
 
-		if (dialogs[i] == NULL)
+		if (jd[i].d == NULL)
 			continue;
-		snprintf(key, sizeof(key), "%s%zu-", rs->prefix, i);
 		if (found[i].cut)
 			fprintf(stderr, "smtp-harness: oracle: %s: more than %d copies, the rest "
 			    "not judged\n", sc->id, HARNESS_ORACLE_COPIES_MAX);
-		chk_delivery(dialogs[i], key, found[i].v, found[i].n, rs->list->items[i]->check,
+		chk_delivery(jd[i].d, &jd[i].o, found[i].v, found[i].n, rs->list->items[i]->check,
 		    (uint32_t)waited, sc);
 		rpt_scenario_settle(sc);
-		dlg_free(dialogs[i]);
+		dlg_free(jd[i].d);
 		orc_found_clear(&found[i]);
 	}
 	vbuf_free(&notes);
-	xfree(dialogs);
+	xfree(jd);
 	xfree(found);
 }
 

@@ -96,6 +96,9 @@ static const char *const fuzz_session[][2] = {
 	{ "Message-ID: <smtph1s0-3@x>\r\n\r\ncut", NULL },
 };
 
+static const char *const fuzz_mailboxes[] = { "b@d.test" };
+static const dlv_oracle fuzz_oracle = { "smtph1s0-", fuzz_mailboxes, 1 };
+
 static void
 fuzz_judge(const char *buf, size_t size, const mbx_msg *msgs, size_t n)
 {
@@ -115,7 +118,7 @@ fuzz_judge(const char *buf, size_t size, const mbx_msg *msgs, size_t n)
 	for (size_t i = 0; i < n; i++)
 		copies[i + 1] = (dlv_copy){ "mbox", msgs[i].off, buf + msgs[i].off, msgs[i].len, 1 };
 	d = dlg_build(t);
-	chk_delivery(d, "smtph1s0-", copies, n + 1, "smuggle.lf-dot-crlf", 1, sc);
+	chk_delivery(d, &fuzz_oracle, copies, n + 1, "smuggle.lf-dot-crlf", 1, sc);
 	for (size_t i = 0; i < sc->nfindings; i++) {
 		const rpt_finding *f = &sc->findings[i];
 

@@ -54,6 +54,10 @@ static const char stored1[] = "Return-Path: <s@h.test>\n"
     "Received: from probe.test ([127.0.0.1])\n\tby mx; Tue\n"
     "Message-ID: <" KEY "1@x>\nSubject: t\n\nsmtp-harness-token: " KEY "1\n.dot\nend\n";
 
+/* The oracle reads a@dom.test's and b@dom.test's mailboxes. */
+static const char *const mailboxes[] = { "a@dom.test", "b@dom.test" };
+static dlv_oracle oracle = { KEY, mailboxes, 2 };
+
 static rpt_scenario *
 judge(cap_transcript *t, const char *const *copies, size_t n, const char *check)
 {
@@ -69,7 +73,7 @@ judge(cap_transcript *t, const char *const *copies, size_t n, const char *check)
 		c[i].len = strlen(copies[i]);
 		c[i].mbox = 0;
 	}
-	chk_delivery(d, KEY, c, n, check, 1000, sc);
+	chk_delivery(d, &oracle, c, n, check, 1000, sc);
 	rpt_scenario_settle(sc);
 	dlg_free(d);
 	sc->transcript = t;
@@ -130,6 +134,57 @@ START_TEST(test_delivery_accepted_and_lost)
 	ck_assert(f->evidence.present);
 	ck_assert_str_eq(f->evidence.excerpt, "250 queued\\r\\n");
 	ck_assert_ptr_null(f->delivered_file);
+	rpt_scenario_free(sc);
+}
+END_TEST
+
+/* Accepted for an address the oracle does not read: it may go elsewhere,
+ * or come back as a notice; and one recipient named twice is one. */
+START_TEST(test_delivery_elsewhere_and_same_recipient_twice)
+{
+	cap_transcript *t = cap_transcript_new(NULL, NULL);
+	static const char copy[] = "Return-Path: <s@h.test>\nReceived: from probe.test\n"
+	    "\tfor <a@dom.test>\nDelivered-To: a@dom.test\nMessage-ID: <" KEY "1@x>\n"
+	    "Subject: t\n\nsmtp-harness-token: " KEY "1\n.dot\nend\n";
+	const char *copies[] = { copy };
+	rpt_scenario *sc;
+	const rpt_finding *f;
+
+	now_us = 1700000000000000ULL;
+	cap_transcript_add_event(t, CAP_OPEN, CAP_C2S, now_us);
+	tx(t, CAP_S2C, "220 mx\r\n");
+	tx(t, CAP_C2S, "MAIL FROM:<s@h.test>\r\n");
+	tx(t, CAP_S2C, "250 ok\r\n");
+	tx(t, CAP_C2S, "RCPT TO:<postmaster>\r\n");
+	tx(t, CAP_S2C, "250 ok\r\n");
+	tx(t, CAP_C2S, "DATA\r\n");
+	tx(t, CAP_S2C, "354 go\r\n");
+	tx(t, CAP_C2S, content1);
+	tx(t, CAP_S2C, "250 queued\r\n");
+	sc = judge(t, NULL, 0, NULL);
+	ck_assert_int_eq(sc->verdict, RPT_PASS);
+	f = finding(sc, "rfc5321.4.2.5.2yz-takes-responsibility");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_int_eq(f->verdict, RPT_INFO);
+	rpt_scenario_free(sc);
+
+	t = cap_transcript_new(NULL, NULL);
+	cap_transcript_add_event(t, CAP_OPEN, CAP_C2S, now_us);
+	tx(t, CAP_S2C, "220 mx\r\n");
+	tx(t, CAP_C2S, "MAIL FROM:<s@h.test>\r\n");
+	tx(t, CAP_S2C, "250 ok\r\n");
+	tx(t, CAP_C2S, "RCPT TO:<a@dom.test>\r\n");
+	tx(t, CAP_S2C, "250 ok\r\n");
+	tx(t, CAP_C2S, "RCPT TO:<a@dom.test>\r\n");
+	tx(t, CAP_S2C, "250 ok\r\n");
+	tx(t, CAP_C2S, "DATA\r\n");
+	tx(t, CAP_S2C, "354 go\r\n");
+	tx(t, CAP_C2S, content1);
+	tx(t, CAP_S2C, "250 queued\r\n");
+	sc = judge(t, copies, 1, NULL);
+	ck_assert_int_eq(sc->verdict, RPT_PASS);
+	ck_assert_int_eq(verdict_of(sc, "rfc5321.7.2.no-bcc-disclosure"), -1);
+	ck_assert_uint_eq(sc->nfindings, 0);
 	rpt_scenario_free(sc);
 }
 END_TEST
@@ -283,6 +338,7 @@ delivery_suite(void)
 	tcase_add_test(tc, test_delivery_accepted_and_delivered_as_sent);
 	tcase_add_test(tc, test_delivery_accepted_and_lost);
 	tcase_add_test(tc, test_delivery_twice_and_altered);
+	tcase_add_test(tc, test_delivery_elsewhere_and_same_recipient_twice);
 	tcase_add_test(tc, test_delivery_after_refusal_and_after_a_cut);
 	tcase_add_test(tc, test_delivery_smuggled_second_message);
 	tcase_add_test(tc, test_delivery_text_of_another_transaction);
