@@ -78,6 +78,9 @@ scenarios=("$top/scenarios/oracle" "$top/scenarios/conformance/transaction/basic
 	"$top/scenarios/conformance/data/dot-stuffing.json"
 	"$top/scenarios/conformance/8bitmime/content.json")
 smuggle=$top/scenarios/conformance/smuggling/lf-dot-crlf.json
+# Three distinct recipients for oracle.three-recipients (both servers take
+# any local part at localhost, into the one mailbox the oracle reads).
+others=(--var rcpt2=second@localhost --var rcpt3=third@localhost)
 
 # run NAME PORT ORACLE [ARGS...] SCENARIO...: the report in $work/NAME.json
 run() {
@@ -151,7 +154,7 @@ pids+=($!)
     >"$work/lossy.log" 2>&1 &
 pids+=($!)
 if wait_port 127.0.0.1 "$p_serve" 10 && wait_port 127.0.0.1 "$p_lossy" 10; then
-	run serve "$p_serve" "dir:$work/spool" "${scenarios[@]}" "$smuggle"
+	run serve "$p_serve" "dir:$work/spool" "${others[@]}" "${scenarios[@]}" "$smuggle"
 	run lossy "$p_lossy" "dir:$work/lost" "$top/scenarios/conformance/transaction/basic.json" \
 	    "$top/scenarios/oracle/refused-after-dot.json"
 	# Without an oracle: what only the copies can tell SKIPs, never FAILs.
@@ -185,7 +188,7 @@ mkdir -p "$work/aiosmtpd"
     "$work/aiosmtpd/Maildir" >"$work/aiosmtpd.log" 2>&1 &
 pids+=($!)
 if wait_port 127.0.0.1 "$p_aio" 15; then
-	run aiosmtpd "$p_aio" "maildir:$work/aiosmtpd/Maildir" "${scenarios[@]}" "$smuggle"
+	run aiosmtpd "$p_aio" "maildir:$work/aiosmtpd/Maildir" "${others[@]}" "${scenarios[@]}" "$smuggle"
 else
 	notok "aiosmtpd: did not listen on $p_aio: $(tail -n 2 "$work/aiosmtpd.log" | tr '\n' ' ')"
 fi
