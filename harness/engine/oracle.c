@@ -73,10 +73,14 @@ orc_usable(const orc_spec *o, char *err, size_t errlen)
 		xfree(dir);
 		return rc;
 	}
-	if (stat(o->path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(err, errlen, "--oracle %s:%s: expected a directory, %s",
-		    o->kind == ORC_MAILDIR ? "maildir" : "dir", o->path,
-		    errno ? strerror(errno) : "got another kind of file");
+	if (stat(o->path, &st) != 0) {
+		snprintf(err, errlen, "--oracle %s:%s: %s", o->kind == ORC_MAILDIR ? "maildir" : "dir",
+		    o->path, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "--oracle %s:%s: expected a directory, got another kind of file",
+		    o->kind == ORC_MAILDIR ? "maildir" : "dir", o->path);
 		return -1;
 	}
 	return 0;
