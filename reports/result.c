@@ -142,6 +142,8 @@ rpt_scenario_free(rpt_scenario *sc)
 		xfree(f->refs);
 		xfree(f->message);
 		xfree(f->known);
+		xfree(f->delivered_file);
+		xfree(f->delivered_excerpt);
 		rpt_evidence_clear(&f->evidence);
 	}
 	xfree(sc->findings);
@@ -211,6 +213,16 @@ rpt_scenario_add_finding(rpt_scenario *sc, const char *check, const char *refs,
 		f->evidence.excerpt = xstrdup(ev->excerpt ? ev->excerpt : "");
 	}
 	return f;
+}
+
+void
+rpt_finding_delivered(rpt_finding *f, const char *file, size_t off, const char *bytes, size_t len)
+{
+	xfree(f->delivered_file);
+	xfree(f->delivered_excerpt);
+	f->delivered_file = rpt_sanitize(file);	/* a path may hold any byte */
+	f->delivered_off = off;
+	f->delivered_excerpt = rpt_escape(bytes, len < HARNESS_EVIDENCE_MAX ? len : HARNESS_EVIDENCE_MAX);
 }
 
 /* Ranks exercised verdicts so that the worst one is kept. */

@@ -9,7 +9,9 @@
 #      the reference server against real clients;
 #      server-role scenarios against real clients (swaks, smtplib, curl,
 #      msmtp, the harness itself misbehaving, and Postfix's own SMTP client
-#      in a private instance); random faults repeated by seed; the fake DNS
+#      in a private instance); random faults repeated by seed; the delivery
+#      oracle reading back what serve, aiosmtpd and a private Postfix
+#      delivered (and failing a server that loses mail); the fake DNS
 #      against dig; a private Postfix relaying through the fake DNS to the
 #      server role, all in a network namespace the harness makes and
 #      removes (also on SIGINT and SIGKILL); baselines and diff against
@@ -126,6 +128,9 @@ phase "integration: server role against real clients (asan+ubsan)" env HARNESS_B
 phase "integration: random faults repeat by seed (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/faults.sh
+phase "integration: the delivery oracle against serve, aiosmtpd and a private Postfix (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/oracle.sh
 phase "integration: Postfix's SMTP client against the server role (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/postfix-client.sh

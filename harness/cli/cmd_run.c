@@ -28,6 +28,7 @@
 #include "harness/cli/cli.h"
 #include "harness/engine/engine.h"
 #include "harness/engine/netns.h"
+#include "harness/engine/oracle.h"
 #include "harness/scenario/scenario.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
@@ -61,6 +62,13 @@ static const char run_usage[] =
     "  --baseline FILE         failures known for this target (JSON): reported as\n"
     "                          known, they do not fail the run\n"
     "  --write-baseline FILE   write this run's failures as a baseline to edit\n"
+    "  --oracle KIND:PATH      where the target delivers: maildir:DIR, mbox:FILE or\n"
+    "                          dir:DIR (a file per message); every message sent then\n"
+    "                          carries a token, and its delivered copies are judged\n"
+    "                          (docs/oracle.md). Without --target, a maildir: or\n"
+    "                          dir: DIR is also the built-in server's spool\n"
+    "  --oracle-wait MS        look for delivered copies this long after the\n"
+    "                          sessions (default 5000)\n"
     "\n"
     "Server-role scenarios (\"role\": \"server\": the harness is the server, a\n"
     "client is under test) listen on 127.0.0.1, on a free port, and need one of:\n"
@@ -245,6 +253,8 @@ cli_run(int argc, char **argv)
 		{ "netns", no_argument, NULL, 'N' },
 		{ "zone", required_argument, NULL, 'Z' },
 		{ "target-cmd", required_argument, NULL, 'T' },
+		{ "oracle", required_argument, NULL, 'O' },
+		{ "oracle-wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -272,6 +282,7 @@ cli_run(int argc, char **argv)
 	int rc = CLI_USAGE;
 	int ch;
 	eng_status st;
+	orc_spec oracle;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.connect_timeout_ms = HARNESS_CONNECT_TIMEOUT_MS;
@@ -392,6 +403,17 @@ cli_run(int argc, char **argv)
 			fputs(run_usage, stdout);
 			rc = CLI_OK;
 			goto out;
+		case 'O':
+			if (orc_parse(optarg, &oracle, err, sizeof(err)) != 0) {
+				cli_usage_error("%s", err);
+				goto out;
+			}
+			cfg.oracle = &oracle;
+			break;
+		case 'w':
+			if (parse_ms("--oracle-wait", optarg, &cfg.oracle_wait_ms) != 0)
+				goto out;
+			break;
 		default:
 			cli_usage_error("run: unknown or incomplete option \"%s\" (see smtp-harness run --help)",
 			    argv[optind - 1]);
@@ -409,6 +431,14 @@ cli_run(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		cli_usage_error("run: no scenario PATH given (e.g. scenarios/conformance)");
+		goto out;
+	}
+	if (cfg.oracle != NULL && orc_usable(cfg.oracle, err, sizeof(err)) != 0) {
+		cli_usage_error("%s", err);
+		goto out;
+	}
+	if (cfg.oracle_wait_ms != 0 && cfg.oracle == NULL) {
+		cli_usage_error("run: --oracle-wait is how long to look in the oracle: add --oracle");
 		goto out;
 	}
 	if (cfg.capture_iface != NULL && cfg.capture_dir == NULL) {

@@ -118,6 +118,9 @@ struct eng_client {
 	size_t last_write_off;	/* C2S offset and length of the latest write */
 	size_t last_write_len;
 	int last_code;		/* code of the latest reply judged */
+	int after_354;		/* a 354 was judged and nothing written since */
+	char *key;		/* the delivery key (docs/oracle.md) */
+	unsigned long txn;	/* messages given a token so far */
 	size_t last_reply_end;	/* S2C offset just after it */
 
 	/* STARTTLS: once tls is set every byte on the wire goes through it;
@@ -234,9 +237,11 @@ ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out)
 }
 
 /* Content of `octets` bytes: a header, a blank line, then lines of at
- * most 76 characters, so that the content is exactly that long. */
+ * most 76 characters, so that the content is exactly that long. With a
+ * token, the header is a Message-ID that carries it, and so is the first
+ * body line, when the content is long enough for both. */
 static void
-ecl_generate(vbuf *out, uint64_t octets)
+ecl_generate(vbuf *out, uint64_t octets, const char *token)
 {
 	/* Line n is 76 letters from the alphabet's (n mod 26)th on. */
 	static const char ecl_letters[] = "abcdefghijklmnopqrstuvwxyz"
@@ -244,7 +249,13 @@ ecl_generate(vbuf *out, uint64_t octets)
 	vbuf content = VBUF_INIT;
 	size_t line = 0;
 
-	vbuf_printf(&content, "Subject: smtp-harness generated content\r\n\r\n");
+	if (token != NULL && octets >= 2 * strlen(token) + 64) {
+		vbuf_printf(&content, "Message-ID: <%s@smtp-harness.invalid>\r\n\r\n%s\r\n", token,
+		    token);
+		line = 1;
+	} else {
+		vbuf_printf(&content, "Subject: smtp-harness generated content\r\n\r\n");
+	}
 	while ((uint64_t)content.len + 2 < octets) {
 		size_t room = (size_t)(octets - content.len - 2);
 		size_t width = room < 76 ? room : 76;
@@ -259,9 +270,29 @@ ecl_generate(vbuf *out, uint64_t octets)
 	vbuf_free(&content);
 }
 
+/* "Name:" opens a header field (RFC 5322 §2.2: printable, not ':'). */
+static int
+ecl_header_line(const char *line)
+{
+	size_t i = 0;
+
+	while (line[i] > ' ' && line[i] < 127 && line[i] != ':')
+		i++;
+	return i > 0 && line[i] == ':';
+}
+
 static int
 ecl_build_ops(eng_client *c, const scn_step *st)
 {
+	/* With an oracle, the content after a 354 carries the next token. */
+	char tokbuf[128];
+	const char *token = NULL;
+
+	if (c->cfg->oracle != NULL && c->after_354 &&
+	    (st->send_kind == SCN_SEND_DATA || st->send_kind == SCN_SEND_RAW)) {
+		snprintf(tokbuf, sizeof(tokbuf), "%s%lu", c->key, ++c->txn);
+		token = tokbuf;
+	}
 	ecl_ops_clear(c);
 	if (st->delay_ms)
 		ecl_op_add(c, OP_DELAY)->ms = st->delay_ms;
@@ -307,9 +338,14 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 		break;
 	case SCN_SEND_RAW:
 		for (size_t i = 0; i < st->nsends; i++) {
+			ecl_op *w;
+
 			if (i && st->pause_ms)
 				ecl_op_add(c, OP_PAUSE)->ms = st->pause_ms;
-			if (ecl_expand(c, st->sends[i], 1, &ecl_op_add(c, OP_WRITE)->data) != 0)
+			w = ecl_op_add(c, OP_WRITE);
+			if (i == 0 && token != NULL)
+				vbuf_printf(&w->data, "Message-ID: <%s@smtp-harness.invalid>\r\n", token);
+			if (ecl_expand(c, st->sends[i], 1, &w->data) != 0)
 				return -1;
 		}
 		for (size_t i = 0; i < st->nexpects; i++)
@@ -319,22 +355,49 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 		ecl_op *w = ecl_op_add(c, OP_WRITE);
 
 		if (st->data_raw) {
+			if (token != NULL)
+				vbuf_printf(&w->data, "Message-ID: <%s@smtp-harness.invalid>\r\n", token);
 			if (ecl_expand(c, st->sends[0], 1, &w->data) != 0)
 				return -1;
 		} else if (st->data_generate) {
-			ecl_generate(&w->data, st->data_generate);
+			ecl_generate(&w->data, st->data_generate, token);
 		} else {
 			vbuf lines = VBUF_INIT;
-			char **exp = xcalloc(st->nsends ? st->nsends : 1, sizeof(char *));
+			size_t n = st->nsends + (token != NULL ? 4 : 0);
+			char **exp = xcalloc(n ? n : 1, sizeof(char *));
+			size_t k = 0;
 			int rc = 0;
+			int body = token == NULL;	/* the token line is placed */
 
+			/* The token goes in a Message-ID field on top and in the
+			 * first body line, so that what the content ends with
+			 * stays as the scenario wrote it. Content that does not
+			 * open with a header field gets an empty line first, so
+			 * that it stays the body. */
+			if (token != NULL) {
+				exp[k++] = xasprintf("Message-ID: <%s@smtp-harness.invalid>", token);
+				if (st->nsends == 0 || !ecl_header_line(st->sends[0])) {
+					exp[k++] = xstrdup("");
+					exp[k++] = xasprintf("smtp-harness-token: %s", token);
+					body = 1;
+				}
+			}
 			for (size_t i = 0; i < st->nsends && rc == 0; i++) {
 				rc = ecl_expand(c, st->sends[i], 0, &lines);
-				exp[i] = vbuf_take(&lines);
+				exp[k] = vbuf_take(&lines);
+				if (!body && exp[k][0] == '\0') {
+					exp[++k] = xasprintf("smtp-harness-token: %s", token);
+					body = 1;
+				}
+				k++;
+			}
+			if (!body && rc == 0) {
+				exp[k++] = xstrdup("");
+				exp[k++] = xasprintf("smtp-harness-token: %s", token);
 			}
 			if (rc == 0)
-				smtp_data_stuff_lines(&w->data, (const char *const *)exp, st->nsends);
-			for (size_t i = 0; i < st->nsends; i++)
+				smtp_data_stuff_lines(&w->data, (const char *const *)exp, k);
+			for (size_t i = 0; i < k; i++)
 				xfree(exp[i]);
 			xfree(exp);
 			vbuf_free(&lines);
@@ -443,6 +506,7 @@ ecl_write(eng_client *c, const char *data, size_t len, smtp_verb verb)
 	if (len == 0 || c->finishing)
 		return;
 	cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), data, len);
+	c->after_354 = 0;
 	c->last_write_off = before;
 	c->last_write_len = len;
 	if (verb == SMTP_VERB_QUIT)
@@ -760,6 +824,7 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 	if (op->verb == SMTP_VERB_QUIT && er.r->code == 221)
 		c->got_221 = 1;
 	c->last_code = er.r->code;
+	c->after_354 = er.r->code == 354;
 	c->last_reply_end = er.off + er.r->raw_len;
 	vbuf_free(&why);
 	smtp_reply_free(er.r);
@@ -1383,6 +1448,7 @@ ecl_free(eng_client *c)
 	xfree(c->q);
 	smtp_reply_parser_free(c->rp);
 	scn_vars_free(&c->vars);
+	xfree(c->key);
 	xfree(c->rbuf);
 	xfree(c);
 }
@@ -1447,9 +1513,10 @@ ecl_finish(eng_client *c)
 
 void
 eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *addr,
-    const scn_scenario *s, eng_client_done_cb done, void *arg)
+    const scn_scenario *s, const char *key, eng_client_done_cb done, void *arg)
 {
 	eng_client *c = xcalloc(1, sizeof(*c));
+	char *tokvar;
 
 	c->loop = loop;
 	c->cfg = cfg;
@@ -1472,6 +1539,10 @@ eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *
 			scn_vars_set(&c->vars, cfg->defaults->v[i].name, cfg->defaults->v[i].value);
 	for (size_t i = 0; i < s->nvars; i++)
 		scn_vars_set(&c->vars, s->vars[i].name, s->vars[i].value);
+	c->key = xstrdup(key != NULL ? key : "smtph-");
+	tokvar = xasprintf("%sx", c->key);
+	scn_vars_set(&c->vars, "token", tokvar);
+	xfree(tokvar);
 	if (cfg->overrides)
 		for (size_t i = 0; i < cfg->overrides->n; i++)
 			scn_vars_set(&c->vars, cfg->overrides->v[i].name, cfg->overrides->v[i].value);

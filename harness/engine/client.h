@@ -22,8 +22,11 @@ typedef struct eng_client eng_client;
  * res. */
 typedef void (*eng_client_done_cb)(void *arg, rpt_scenario *res, int unreachable);
 
-/* Starts a session towards addr, which must outlive it. */
+/* Starts a session towards addr, which must outlive it. key is the
+ * scenario's delivery key (docs/oracle.md): ${token} is key + "x", and
+ * with cfg->oracle every message sent carries key + its transaction's
+ * number. The session copies it. */
 void eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *addr,
-    const scn_scenario *s, eng_client_done_cb done, void *arg);
+    const scn_scenario *s, const char *key, eng_client_done_cb done, void *arg);
 
 #endif

@@ -109,7 +109,7 @@ load_start_one(load_state *ls)
 	ls->open++;
 	if (ls->open > ls->out->open_peak)
 		ls->out->open_peak = ls->open;
-	eng_client_start(&ls->loop, &ls->cfg->eng, (struct sockaddr *)&ls->addr, ls->s,
+	eng_client_start(&ls->loop, &ls->cfg->eng, (struct sockaddr *)&ls->addr, ls->s, NULL,
 	    load_done, ls);
 }
 

@@ -41,7 +41,7 @@
 
 const char *const scn_builtin_vars[] = {
 	"helo", "from", "rcpt", "rcpt2", "bad_rcpt", "domain",
-	"target_host", "target_port", NULL
+	"target_host", "target_port", "token", NULL
 };
 
 int
@@ -1912,7 +1912,7 @@ ld_server(ld *l, const cJSON *root)
 
 static const char *const top_keys[] = {
 	"id", "summary", "refs", "role", "requires", "vars", "timeout_ms", "deadline_ms",
-	"refuse_ok", "check", "comment", "steps", NULL
+	"refuse_ok", "oracle", "check", "comment", "steps", NULL
 };
 
 static int
@@ -2062,6 +2062,12 @@ ld_scenario(ld *l, const cJSON *root)
 		if (!cJSON_IsBool(v))
 			return ld_expected(l, "$.refuse_ok", "true or false", v);
 		s->refuse_ok = cJSON_IsTrue(v);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "oracle");
+	if (v) {
+		if (!cJSON_IsBool(v))
+			return ld_expected(l, "$.oracle", "true or false", v);
+		s->needs_oracle = cJSON_IsTrue(v);
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "comment");
 	if (v && !cJSON_IsString(v))

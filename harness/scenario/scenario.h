@@ -204,6 +204,8 @@ typedef struct scn_scenario {
 	uint32_t timeout_ms;	/* default per-step timeout */
 	uint32_t deadline_ms;	/* whole scenario */
 	int refuse_ok;		/* a 554 greeting is what this scenario tests */
+	int needs_oracle;	/* "oracle": true -- what it judges is in the
+				 * delivered copies: SKIP without --oracle */
 	scn_step *steps;	/* client role */
 	size_t nsteps;
 	scn_server *server;	/* server role, else NULL */
@@ -240,7 +242,8 @@ typedef struct scn_vars {
 } scn_vars;
 
 /* Names the engine always defines (helo, from, rcpt, rcpt2, bad_rcpt,
- * domain, target_host, target_port), NULL-terminated; 1 if name is one. */
+ * domain, target_host, target_port, token), NULL-terminated; 1 if name is
+ * one. */
 extern const char *const scn_builtin_vars[];
 int scn_var_builtin(const char *name);
 

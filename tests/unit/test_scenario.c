@@ -491,8 +491,8 @@ static const err_case err_cases[] = {
 	/* keys */
 	{ HEAD "\"stpes\": []}",
 	  "t.json:2:10: $.stpes: unknown key \"stpes\" (expected one of \"id\", \"summary\", \"refs\", "
-	  "\"role\", \"requires\", \"vars\", \"timeout_ms\", \"deadline_ms\", \"refuse_ok\", \"check\", "
-	  "\"comment\", \"steps\")" },
+	  "\"role\", \"requires\", \"vars\", \"timeout_ms\", \"deadline_ms\", \"refuse_ok\", "
+	  "\"oracle\", \"check\", \"comment\", \"steps\")" },
 	{ STEPS("{\"recv\": 220, \"re cv\": 1}"),
 	  "t.json:2:34: $.steps[0][\"re cv\"]: unknown key \"re cv\" (expected one of \"send\", \"raw\", "
 	  "\"pipeline\", \"pause_ms\", \"data\", \"recv\", \"closed\", \"drop\", \"delay_ms\", "
