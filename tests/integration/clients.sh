@@ -4,7 +4,9 @@
 # Runs the server-role scenarios of scenarios/clients against each client
 # under test -- swaks, Python's smtplib (Debian's /usr/bin/python3), curl,
 # msmtp, and swaks once more with the bare command (no --from,
-# no {message}: swaks sends its own message) -- with `smtp-harness run
+# no {message}: swaks sends its own message) -- and the STARTTLS scenarios
+# of scenarios/clients-tls against the same four told to require TLS
+# (swaks-tls, smtplib-tls, curl-tls, msmtp-tls) -- with `smtp-harness run
 # --client-cmd`, and compares every verdict and the client's exit status
 # with expected-clients/<client>.json (which says why, per scenario, by
 # the RFCs). The clients run at the same time, each its own harness on
@@ -70,15 +72,32 @@ with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.sendmail(\"
 		# The bare command: swaks picks its own sender and message (no {message}).
 		echo 'swaks --server {host}:{port} --to b@y.test'
 		;;
+	# The *-tls clients run scenarios/clients-tls, each told to require
+	# STARTTLS and not to verify the harness's throwaway certificate.
+	swaks-tls)
+		echo 'swaks --server {host}:{port} --helo client.harness.test --from a@harness.test --to b@example.test,c@example.test --data @{message} --pipeline --tls --timeout 10'
+		;;
+	smtplib-tls)
+		# starttls() with no context verifies nothing; it raises when
+		# STARTTLS is not offered or not answered 220.
+		echo '/usr/bin/python3 -c "import smtplib, sys
+with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.starttls(); s.sendmail(\"a@harness.test\", [\"b@example.test\", \"c@example.test\"], open(sys.argv[3], \"rb\").read())" {host} {port} {message}'
+		;;
+	curl-tls)
+		echo 'curl -sS --max-time 20 --ssl-reqd -k smtp://{host}:{port}/client.harness.test --mail-from a@harness.test --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file {message}'
+		;;
+	msmtp-tls)
+		echo 'msmtp --host={host} --port={port} --domain=client.harness.test --from=a@harness.test --auth=off --tls=on --tls-starttls=on --tls-certcheck=off --set-from-header=off --set-date-header=off --set-msgid-header=off b@example.test c@example.test < {message}'
+		;;
 	esac
 }
 
 client_tool() {
 	case "$1" in
-	swaks | swaks-default) echo swaks ;;
-	msmtp) echo msmtp ;;
-	smtplib) echo /usr/bin/python3 ;;
-	curl) echo curl ;;
+	swaks | swaks-default | swaks-tls) echo swaks ;;
+	msmtp | msmtp-tls) echo msmtp ;;
+	smtplib | smtplib-tls) echo /usr/bin/python3 ;;
+	curl | curl-tls) echo curl ;;
 	esac
 }
 
@@ -94,17 +113,18 @@ in_named_uts() {
 }
 
 run_one() {
-	local wrap=
+	local wrap='' dir=$top/scenarios/clients
 	[ "$1" = swaks-default ] && wrap=in_named_uts
+	case "$1" in *-tls) dir=$top/scenarios/clients-tls ;; esac
 	$wrap "$bin" run --jobs 4 --quiet --client-cmd "$(client_cmd "$1")" \
 	    --report "json:$work/$1.json" --report "junit:$work/$1.xml" \
-	    --capture "$work/$1-captures" "$top/scenarios/clients" \
+	    --capture "$work/$1-captures" "$dir" \
 	    >"$work/$1.out" 2>&1
 	echo $? >"$work/$1.status"
 }
 
 run_clients() {
-clients="swaks smtplib curl msmtp swaks-default"
+clients="swaks smtplib curl msmtp swaks-default swaks-tls smtplib-tls curl-tls msmtp-tls"
 pids=""
 for client in $clients; do
 	tool=$(client_tool "$client")
