@@ -24,6 +24,7 @@
 #include "harness/engine/srole.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +56,7 @@
 #define ID_HANDSHAKE	"rfc3207.4.client-handshake-next"
 #define ID_FORGETS	"rfc3207.4.2.client-forgets-ehlo"
 #define ID_INJECTION	"rfc3207.6.starttls-response-injection"
+#define ID_DECLARED	"rfc1870.6.client-declared-size"
 
 typedef enum srl_phase {
 	PH_IDLE = 0,		/* between steps */
@@ -150,6 +152,9 @@ struct srl_conn {
 	size_t tls_cmds;	/* commands taken since the handshake */
 	int tls_injected;	/* the 220 came with more plaintext after it */
 	int tls_early;		/* bytes before a reply after TLS were judged */
+	long long declared;	/* SIZE= of the last MAIL, -1 when none */
+	size_t declared_off;	/* ... where that MAIL is in the C2S stream */
+	size_t declared_len;
 };
 
 typedef struct srl_write_req {
@@ -562,6 +567,60 @@ srl_mismatch(srl_conn *c, const scn_srv_step *st, const srl_item *it)
 		srl_reply(c, NULL, SRL_UNEXPECTED, strlen(SRL_UNEXPECTED));
 }
 
+/* SIZE=n among the parameters of a MAIL (args: what follows "MAIL "). */
+static void
+srl_declared(srl_conn *c, const char *args, const srl_item *it)
+{
+	const char *p = args;
+
+	c->declared = -1;
+	while ((p = strchr(p, ' ')) != NULL) {
+		p++;
+		if (strncasecmp(p, "SIZE=", 5) == 0 && p[5] >= '0' && p[5] <= '9') {
+			char *end;
+			unsigned long long v = strtoull(p + 5, &end, 10);
+
+			if ((*end == '\0' || *end == ' ') && v <= (unsigned long long)LLONG_MAX) {
+				c->declared = (long long)v;
+				c->declared_off = it->off;
+				c->declared_len = it->len;
+			}
+			return;
+		}
+	}
+}
+
+/*
+ * RFC 1870 §6: the size a client declares counts the message's octets
+ * with their CRLFs, not the dots added for transparency nor the
+ * terminator (the unstuffed content, as received), and errs on the large
+ * side. Below what arrived, or more than 10 % above it, is a WARN (a
+ * SHOULD), with the MAIL command as evidence. The last CRLF is given the
+ * benefit of the doubt: RFC 5321 makes it the first of <CRLF>.<CRLF>, so
+ * a client that counts it as the terminator's (for content that had no
+ * line end of its own, say) is 2 octets short, and not wrong.
+ */
+static void
+srl_judge_declared(srl_conn *c, size_t actual)
+{
+	unsigned long long d = (unsigned long long)c->declared;
+	rpt_evidence ev;
+
+	if (c->declared < 0)
+		return;
+	c->declared = -1;
+	if (d + 2 >= actual && (d <= actual || d - actual <= actual / 10)) {
+		chk_pass(c->r->res, ID_DECLARED);
+		return;
+	}
+	srl_evidence(c, &ev, c->declared_off, c->declared_len);
+	chk_emit(c->r->res, ID_DECLARED, RPT_WARN, c->step_no, &ev, "expected SIZE= to be the "
+	    "message's size or a little more (at least %zu, at most %zu), got SIZE=%llu: %zu "
+	    "octets arrived (unstuffed, CRLFs counted, no terminator)", actual >= 2 ? actual - 2 :
+	    0, actual + actual / 10, d, actual);
+	rpt_evidence_clear(&ev);
+}
+
 static void
 srl_record_envelope(srl_conn *c, const srl_item *it)
 {
@@ -569,6 +628,7 @@ srl_record_envelope(srl_conn *c, const srl_item *it)
 	char *args = xstrndup(it->cmd.args ? it->cmd.args : "", it->cmd.args_len);
 
 	if (it->cmd.verb == SMTP_VERB_MAIL) {
+		srl_declared(c, args, it);
 		xfree(rcv->mail_from);
 		rcv->mail_from = args;
 		for (size_t i = 0; i < rcv->nrcpts; i++)
@@ -685,6 +745,7 @@ srl_content(srl_conn *c, const scn_srv_step *st, const vbuf *body, const srl_ite
 	const vbuf *want = &r->expected;
 	size_t i, n;
 
+	srl_judge_declared(c, body->len);
 	vbuf_reset(&r->message);
 	vbuf_append(&r->message, body->data, body->len);
 	r->rcv->has_message = 1;
@@ -925,6 +986,7 @@ srl_tls_start(srl_conn *c)
 	memset(&c->in, 0, sizeof(c->in));
 	c->in.rd = in->len;
 	vbuf_reset(&c->chunks);
+	c->declared = -1;
 	c->tls_cmds = 0;
 	c->phase = PH_HANDSHAKE;
 	c->tls_ms = r->cfg->step_timeout_ms ? r->cfg->step_timeout_ms :
@@ -1061,7 +1123,7 @@ srl_tls_input(srl_conn *c, const char *data, size_t len)
 
 		srl_tls_flush(c);
 		if (hs == ETLS_ERROR) {
-			srl_tls_error(c, "TLS handshake failed", etls_error(c->tls));
+			srl_tls_error(c, etls_error(c->tls), NULL);	/* "TLS handshake failed: ..." */
 			return -1;
 		}
 		if (hs == ETLS_WANT)
@@ -1175,8 +1237,10 @@ srl_peer_gone(srl_conn *c, const scn_srv_step *st)
 	eng_srole *r = c->r;
 	size_t left = c->t->stream[CAP_C2S].len - c->in.rd;
 
-	/* Optional steps the client did not take are no loss. */
-	while (st != NULL && st->optional) {
+	/* Optional steps the client did not take are no loss, nor more
+	 * commands for a repeat step that has matched one. */
+	while (st != NULL && (st->optional || (st->repeat && c->hits > 0))) {
+		c->hits = 0;
 		c->step++;
 		st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
 	}
@@ -1439,6 +1503,7 @@ srl_accept_cb(uv_stream_t *server, int status)
 	c->tcp.data = c->timer.data = c;
 	c->open_handles = 2;
 	c->t = cap_transcript_new(NULL, NULL);
+	c->declared = -1;
 	c->index = r->naccepted++;
 	r->live++;
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
