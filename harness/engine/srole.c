@@ -543,16 +543,22 @@ srl_matches(const scn_srv_step *st, const srl_item *it)
 }
 
 static void
-srl_mismatch(srl_conn *c, const scn_srv_step *st, const srl_item *it)
+srl_mismatch(srl_conn *c, const scn_srv_step *st, const scn_srv_step *skipped,
+    const srl_item *it)
 {
 	vbuf want = VBUF_INIT;
 	rpt_evidence ev;
 	char *got;
 
-	if (st)
+	if (st) {
 		srl_want(st, &want);
-	else
+	} else if (skipped) {
+		/* Optional steps gave way to it, and nothing was left. */
+		srl_want(skipped, &want);
+		vbuf_append_str(&want, " or what an optional step after it allows (else QUIT)");
+	} else {
 		vbuf_append_str(&want, "QUIT or nothing more (the script has ended)");
+	}
 	got = it->content ? xasprintf("%zu octets of message content", it->body.len) :
 	    rpt_escape(it->line, strlen(it->line));
 	srl_evidence(c, &ev, it->off, it->len);
@@ -821,7 +827,7 @@ srl_judge(srl_conn *c, srl_item *it)
 {
 	eng_srole *r = c->r;
 	const scn_session *ses = c->ses;
-	const scn_srv_step *st;
+	const scn_srv_step *st, *skipped = NULL;
 	const scn_reply *rule = NULL;
 	char *dflt = NULL;
 	size_t dlen = 0;
@@ -839,6 +845,8 @@ srl_judge(srl_conn *c, srl_item *it)
 			break;
 		if (!(st->optional || (st->repeat && c->hits > 0)))
 			break;
+		if (skipped == NULL)
+			skipped = st;
 		c->step++;
 		c->hits = 0;
 	}
@@ -854,7 +862,7 @@ srl_judge(srl_conn *c, srl_item *it)
 			srl_reply(c, NULL, SRL_BYE, strlen(SRL_BYE));
 			return;
 		}
-		srl_mismatch(c, st, it);
+		srl_mismatch(c, st, skipped, it);
 		return;
 	}
 	if (st->repeat)

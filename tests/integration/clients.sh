@@ -6,7 +6,8 @@
 # msmtp, and swaks once more with the bare command (no --from,
 # no {message}: swaks sends its own message) -- and the STARTTLS scenarios
 # of scenarios/clients-tls against the same four told to require TLS
-# (swaks-tls, smtplib-tls, curl-tls, msmtp-tls) -- with `smtp-harness run
+# (swaks-tls, smtplib-tls, curl-tls, msmtp-tls) -- and scenarios/clients-inject
+# against the four handed a recipient with CR LF in it (*-inject) -- with `smtp-harness run
 # --client-cmd`, and compares every verdict and the client's exit status
 # with expected-clients/<client>.json (which says why, per scenario, by
 # the RFCs). The clients run at the same time, each its own harness on
@@ -40,6 +41,11 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+
+# A recipient with CR LF and a second RCPT in it, as /bin/sh builds it when
+# it runs a client command (the *-inject clients).
+# shellcheck disable=SC2016
+inject_rcpt='"$(printf '\''b@example.test>\r\nRCPT TO:<x@example.test'\'')"'
 
 # The command each client runs; the harness fills in {host} {port} {message}.
 # Each names its EHLO domain: by default swaks sends the host's name (a
@@ -89,15 +95,30 @@ with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.starttls();
 	msmtp-tls)
 		echo 'msmtp --host={host} --port={port} --domain=client.harness.test --from=a@harness.test --auth=off --tls=on --tls-starttls=on --tls-certcheck=off --set-from-header=off --set-date-header=off --set-msgid-header=off b@example.test c@example.test < {message}'
 		;;
+	# The *-inject clients run scenarios/clients-inject: the recipient they
+	# are handed carries CR LF and a second RCPT (RFC 5321 §2.3.8).
+	swaks-inject)
+		printf '%s\n' "swaks --server {host}:{port} --helo client.harness.test --from a@harness.test --to $inject_rcpt --data @{message} --timeout 10"
+		;;
+	smtplib-inject)
+		printf '%s %s\n' '/usr/bin/python3 -c "import smtplib, sys
+with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.sendmail(\"a@harness.test\", [sys.argv[4]], open(sys.argv[3], \"rb\").read())" {host} {port} {message}' "$inject_rcpt"
+		;;
+	curl-inject)
+		printf '%s\n' "curl -sS --max-time 20 smtp://{host}:{port}/client.harness.test --mail-from a@harness.test --mail-rcpt $inject_rcpt --upload-file {message}"
+		;;
+	msmtp-inject)
+		printf '%s\n' "msmtp --host={host} --port={port} --domain=client.harness.test --from=a@harness.test --auth=off --tls=off --set-from-header=off --set-date-header=off --set-msgid-header=off $inject_rcpt < {message}"
+		;;
 	esac
 }
 
 client_tool() {
 	case "$1" in
-	swaks | swaks-default | swaks-tls) echo swaks ;;
-	msmtp | msmtp-tls) echo msmtp ;;
-	smtplib | smtplib-tls) echo /usr/bin/python3 ;;
-	curl | curl-tls) echo curl ;;
+	swaks | swaks-default | swaks-tls | swaks-inject) echo swaks ;;
+	msmtp | msmtp-tls | msmtp-inject) echo msmtp ;;
+	smtplib | smtplib-tls | smtplib-inject) echo /usr/bin/python3 ;;
+	curl | curl-tls | curl-inject) echo curl ;;
 	esac
 }
 
@@ -115,7 +136,10 @@ in_named_uts() {
 run_one() {
 	local wrap='' dir=$top/scenarios/clients
 	[ "$1" = swaks-default ] && wrap=in_named_uts
-	case "$1" in *-tls) dir=$top/scenarios/clients-tls ;; esac
+	case "$1" in
+	*-tls) dir=$top/scenarios/clients-tls ;;
+	*-inject) dir=$top/scenarios/clients-inject ;;
+	esac
 	$wrap "$bin" run --jobs 4 --quiet --client-cmd "$(client_cmd "$1")" \
 	    --report "json:$work/$1.json" --report "junit:$work/$1.xml" \
 	    --capture "$work/$1-captures" "$dir" \
@@ -124,7 +148,8 @@ run_one() {
 }
 
 run_clients() {
-clients="swaks smtplib curl msmtp swaks-default swaks-tls smtplib-tls curl-tls msmtp-tls"
+clients="swaks smtplib curl msmtp swaks-default swaks-tls smtplib-tls curl-tls msmtp-tls
+	swaks-inject smtplib-inject curl-inject msmtp-inject"
 pids=""
 for client in $clients; do
 	tool=$(client_tool "$client")
