@@ -27,6 +27,7 @@
 #include "harness/check/catalog.h"
 #include "harness/cli/cli.h"
 #include "harness/engine/engine.h"
+#include "harness/engine/etls.h"
 #include "harness/engine/netns.h"
 #include "harness/engine/oracle.h"
 #include "harness/scenario/scenario.h"
@@ -80,6 +81,9 @@ static const char run_usage[] =
     "                          started by hand\n"
     "  --seed N                the seed of rules with a \"chance\" (0-4294967295);\n"
     "                          without it one is chosen and printed, to repeat\n"
+    "  --tls-cert FILE         with --tls-key: the certificate (PEM, chain) that\n"
+    "  --tls-key FILE          \"starttls\" steps show; without them each scenario\n"
+    "                          makes a throwaway self-signed one (CN mx.harness.test)\n"
     "\n"
     "Relay runs, in a network namespace of the harness's own (needs root; see\n"
     "docs/relay.md); everything in it is removed at the end, on failure and on\n"
@@ -248,6 +252,8 @@ cli_run(int argc, char **argv)
 		{ "client-cmd", required_argument, NULL, 'k' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "seed", required_argument, NULL, 'E' },
+		{ "tls-cert", required_argument, NULL, 'X' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "write-baseline", required_argument, NULL, 'W' },
 		{ "netns", no_argument, NULL, 'N' },
@@ -367,6 +373,12 @@ cli_run(int argc, char **argv)
 		case 'l':
 			listen = optarg;
 			break;
+		case 'X':
+			cfg.tls_cert = optarg;
+			break;
+		case 'K':
+			cfg.tls_key = optarg;
+			break;
 		case 'E': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -481,6 +493,22 @@ cli_run(int argc, char **argv)
 		cli_usage_error("run: --client-cmd and --listen apply to server-role scenarios, and "
 		    "none were given");
 		goto out;
+	}
+	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
+		cli_usage_error("run: --tls-cert and --tls-key go together (got only %s)",
+		    cfg.tls_cert ? "--tls-cert" : "--tls-key");
+		goto out;
+	}
+	if (cfg.tls_cert != NULL) {
+		/* Read once now, so a bad file is a usage error, not an ERROR
+		 * in every scenario. */
+		SSL_CTX *ctx = etls_server_ctx_new(cfg.tls_cert, cfg.tls_key, err, sizeof(err));
+
+		if (ctx == NULL) {
+			cli_usage_error("run: %s", err);
+			goto out;
+		}
+		SSL_CTX_free(ctx);
 	}
 	if (listen != NULL) {
 		if (cli_split_hostport(listen, "25", &lhost, &lport) != 0) {

@@ -50,6 +50,9 @@ typedef struct eng_config {
 	int builtin_server;		/* start the reference server (serve.h) on
 					 * 127.0.0.1, any port, on the run's loop and
 					 * run against it; host and port are ignored */
+	const char *tls_cert;		/* server role, STARTTLS: PEM certificate (chain) */
+	const char *tls_key;		/* ... and key files; both NULL: a throwaway
+					 * self-signed certificate made for the run */
 	eng_start_cb started;		/* may be NULL */
 	const struct orc_spec *oracle;	/* --oracle: where the target delivers, or
 					 * NULL (oracle.h, docs/oracle.md) */

@@ -1193,11 +1193,12 @@ out:
 
 static const char *const srv_top_keys[] = {
 	"id", "summary", "refs", "role", "timeout_ms", "deadline_ms", "check", "comment",
-	"ehlo", "message", "client", "rules", "steps", "sessions", NULL
+	"ehlo", "ehlo_tls", "message", "client", "rules", "steps", "sessions", NULL
 };
 static const char *const srv_step_keys[] = {
 	"greet", "expect", "closed", "drop", "when", "reply", "raw_reply", "content",
-	"delay_ms", "drip_ms", "timeout_ms", "optional", "repeat", "check", "comment", NULL
+	"delay_ms", "drip_ms", "timeout_ms", "optional", "repeat", "check", "starttls", "comment",
+	NULL
 };
 static const char *const srv_expect_keys[] = { "verb", "args", "comment", NULL };
 static const char *const srv_message_keys[] = { "lines", "raw", "comment", NULL };
@@ -1210,16 +1211,19 @@ static const char *const srv_default_ehlo[] = {
 };
 
 char *
-scn_server_default_reply(const scn_server *srv, const char *verb, size_t *len)
+scn_server_default_reply(const scn_server *srv, const char *verb, int tls, size_t *len)
 {
 	vbuf b = VBUF_INIT;
 
 	if (verb == NULL)
 		vbuf_append_str(&b, "250 2.0.0 message accepted\r\n");
 	else if (strcmp(verb, "EHLO") == 0) {
-		vbuf_printf(&b, "250%c%s\r\n", srv && srv->nehlo ? '-' : ' ', SRV_HOSTNAME);
-		for (size_t i = 0; srv && i < srv->nehlo; i++)
-			vbuf_printf(&b, "250%c%s\r\n", i + 1 < srv->nehlo ? '-' : ' ', srv->ehlo[i]);
+		char **caps = srv ? (tls ? srv->ehlo_tls : srv->ehlo) : NULL;
+		size_t n = srv ? (tls ? srv->nehlo_tls : srv->nehlo) : 0;
+
+		vbuf_printf(&b, "250%c%s\r\n", n ? '-' : ' ', SRV_HOSTNAME);
+		for (size_t i = 0; i < n; i++)
+			vbuf_printf(&b, "250%c%s\r\n", i + 1 < n ? '-' : ' ', caps[i]);
 	} else if (strcmp(verb, "HELO") == 0)
 		vbuf_append_str(&b, "250 " SRV_HOSTNAME "\r\n");
 	else if (strcmp(verb, "MAIL") == 0)
@@ -1238,6 +1242,18 @@ scn_server_default_reply(const scn_server *srv, const char *verb, size_t *len)
 		vbuf_append_str(&b, "502 5.5.1 command not implemented\r\n");
 	*len = b.len;
 	return vbuf_take(&b);
+}
+
+int
+scn_server_has(const scn_server *srv, const char *keyword, int tls)
+{
+	char **caps = tls ? srv->ehlo_tls : srv->ehlo;
+	size_t n = tls ? srv->nehlo_tls : srv->nehlo, kl = strlen(keyword);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcspn(caps[i], " ") == kl && strncasecmp(caps[i], keyword, kl) == 0)
+			return 1;
+	return 0;
 }
 
 /* "reply" (a line, lines, or null) or "raw_reply" (escaped bytes) of obj. */
@@ -1552,6 +1568,20 @@ ld_srv_step(ld *l, const cJSON *v, const char *path, scn_srv_step *st, const cha
 		rc = ld_fail(l, p, "\"repeat\" only applies to {\"expect\": {\"verb\": ...}}");
 		goto out;
 	}
+	if (cJSON_GetObjectItemCaseSensitive(v, "starttls")) {
+		if ((rc = ld_srv_bool(l, v, "starttls", path, &st->starttls)) != 0)
+			goto out;
+		xfree(p);
+		p = ld_key(path, "starttls");
+		if (st->kind != SCN_SRV_EXPECT || st->verb == NULL ||
+		    strcmp(st->verb, "STARTTLS") != 0 || st->repeat) {
+			rc = ld_fail(l, p, "\"starttls\" only applies to {\"expect\": {\"verb\": "
+			    "\"STARTTLS\"}} (not repeated)");
+			goto out;
+		}
+		if (st->starttls)
+			l->s->server->starttls = 1;
+	}
 	if (drop) {
 		xfree(p);
 		p = ld_key(path, "drop");
@@ -1639,6 +1669,65 @@ ld_srv_session(ld *l, const cJSON *v, const char *path, scn_session *ses)
 	return 0;
 }
 
+/* A capability list ("ehlo", "ehlo_tls") into caps and n. */
+static int
+ld_srv_caps(ld *l, const cJSON *v, const char *path, char ***caps, size_t *n)
+{
+	size_t i = 0;
+
+	if (!cJSON_IsArray(v))
+		return ld_expected(l, path, "an array of capability lines such as "
+		    "\"SIZE 10240000\" (may be empty)", v);
+	if (cJSON_GetArraySize(v) > 100)
+		return ld_fail(l, path, "expected at most 100 capability lines");
+	*caps = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *));
+	for (const cJSON *e = v->child; e; e = e->next, i++) {
+		char *p = ld_index(path, i);
+		char kw[64];
+		size_t k;
+		int bad = !cJSON_IsString(e);
+
+		if (!bad) {
+			k = strcspn(e->valuestring, " ");
+			bad = k == 0 || k >= sizeof(kw) || strpbrk(e->valuestring, "\r\n") ||
+			    strlen(e->valuestring) > 500;
+			if (!bad) {
+				memcpy(kw, e->valuestring, k);
+				kw[k] = '\0';
+				bad = !ld_keyword_ok(kw);
+			}
+		}
+		if (bad) {
+			int rc = ld_expected(l, p, "a capability line: an EHLO keyword, then "
+			    "parameters after a space (\"SIZE 10240000\", \"AUTH PLAIN\")", e);
+
+			xfree(p);
+			return rc;
+		}
+		xfree(p);
+		(*caps)[(*n)++] = xstrdup(e->valuestring);
+	}
+	return 0;
+}
+
+/* "ehlo_tls": the capabilities after STARTTLS; by default those of
+ * "ehlo" without STARTTLS (RFC 3207 §4.2). */
+static int
+ld_srv_ehlo_tls(ld *l, const cJSON *v, scn_server *srv)
+{
+	if (v != NULL)
+		return ld_srv_caps(l, v, "$.ehlo_tls", &srv->ehlo_tls, &srv->nehlo_tls);
+	srv->ehlo_tls = xcalloc(srv->nehlo + 1, sizeof(char *));
+	for (size_t i = 0; i < srv->nehlo; i++) {
+		size_t k = strcspn(srv->ehlo[i], " ");
+
+		if (k == 8 && strncasecmp(srv->ehlo[i], "STARTTLS", 8) == 0)
+			continue;
+		srv->ehlo_tls[srv->nehlo_tls++] = xstrdup(srv->ehlo[i]);
+	}
+	return 0;
+}
+
 static int
 ld_srv_ehlo(ld *l, const cJSON *v, scn_server *srv)
 {
@@ -1650,39 +1739,8 @@ ld_srv_ehlo(ld *l, const cJSON *v, scn_server *srv)
 		srv->ehlo = xcalloc(i, sizeof(char *));
 		for (i = 0; srv_default_ehlo[i]; i++)
 			srv->ehlo[srv->nehlo++] = xstrdup(srv_default_ehlo[i]);
-	} else {
-		if (!cJSON_IsArray(v))
-			return ld_expected(l, "$.ehlo", "an array of capability lines such as "
-			    "\"SIZE 10240000\" (may be empty)", v);
-		if (cJSON_GetArraySize(v) > 100)
-			return ld_fail(l, "$.ehlo", "expected at most 100 capability lines");
-		srv->ehlo = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *));
-		for (const cJSON *e = v->child; e; e = e->next, i++) {
-			char *p = ld_index("$.ehlo", i);
-			char kw[64];
-			size_t k;
-			int bad = !cJSON_IsString(e);
-
-			if (!bad) {
-				k = strcspn(e->valuestring, " ");
-				bad = k == 0 || k >= sizeof(kw) || strpbrk(e->valuestring, "\r\n") ||
-				    strlen(e->valuestring) > 500;
-				if (!bad) {
-					memcpy(kw, e->valuestring, k);
-					kw[k] = '\0';
-					bad = !ld_keyword_ok(kw);
-				}
-			}
-			if (bad) {
-				int rc = ld_expected(l, p, "a capability line: an EHLO keyword, then "
-				    "parameters after a space (\"SIZE 10240000\", \"AUTH PLAIN\")", e);
-
-				xfree(p);
-				return rc;
-			}
-			xfree(p);
-			srv->ehlo[srv->nehlo++] = xstrdup(e->valuestring);
-		}
+	} else if (ld_srv_caps(l, v, "$.ehlo", &srv->ehlo, &srv->nehlo) != 0) {
+		return -1;
 	}
 	for (i = 0; i < srv->nehlo; i++) {
 		size_t k = strcspn(srv->ehlo[i], " ");
@@ -1878,6 +1936,7 @@ ld_server(ld *l, const cJSON *root)
 	    ld_ms(l, root, "deadline_ms", "$", 1, &s->deadline_ms) != 0 ||
 	    ld_comment(l, root, "$") != 0 ||
 	    ld_srv_ehlo(l, cJSON_GetObjectItemCaseSensitive(root, "ehlo"), srv) != 0 ||
+	    ld_srv_ehlo_tls(l, cJSON_GetObjectItemCaseSensitive(root, "ehlo_tls"), srv) != 0 ||
 	    ld_srv_message(l, cJSON_GetObjectItemCaseSensitive(root, "message"), srv) != 0 ||
 	    ld_srv_client(l, cJSON_GetObjectItemCaseSensitive(root, "client"), srv) != 0 ||
 	    ld_srv_rules(l, cJSON_GetObjectItemCaseSensitive(root, "rules"), srv) != 0)
@@ -2378,6 +2437,9 @@ scn_server_free(scn_server *srv)
 	for (size_t i = 0; i < srv->nehlo; i++)
 		xfree(srv->ehlo[i]);
 	xfree(srv->ehlo);
+	for (size_t i = 0; i < srv->nehlo_tls; i++)
+		xfree(srv->ehlo_tls[i]);
+	xfree(srv->ehlo_tls);
 	xfree(srv->message);
 	for (size_t i = 0; i < srv->nsessions; i++) {
 		scn_session *ses = &srv->sessions[i];

@@ -143,6 +143,8 @@ typedef struct scn_srv_step {
 	int optional;		/* EXPECT: skipped when the command does not match */
 	int repeat;		/* EXPECT: matches one or more commands in a row */
 	char *check;		/* catalog id for findings, or NULL */
+	int starttls;		/* EXPECT STARTTLS: after a 220 reply is written,
+				 * the TLS handshake (server side) */
 } scn_srv_step;
 
 typedef struct scn_session {
@@ -171,6 +173,9 @@ typedef enum scn_exit {
 typedef struct scn_server {
 	char **ehlo;		/* capability lines after the domain */
 	size_t nehlo;
+	char **ehlo_tls;	/* ... after STARTTLS (default: ehlo without STARTTLS) */
+	size_t nehlo_tls;
+	int starttls;		/* a step has "starttls": the run needs a certificate */
 	int pipelining;		/* the capability set holds PIPELINING */
 	int chunking;		/* ... CHUNKING */
 	char *message;		/* the file given to the client as {message} */
@@ -219,8 +224,12 @@ typedef struct scn_list {
 } scn_list;
 
 /* The default reply of the server role to a verb (NULL: content), as
- * CRLF-terminated bytes; the caller frees it. */
-char *scn_server_default_reply(const scn_server *srv, const char *verb, size_t *len);
+ * CRLF-terminated bytes, before TLS or (tls) after STARTTLS; the caller
+ * frees it. */
+char *scn_server_default_reply(const scn_server *srv, const char *verb, int tls, size_t *len);
+
+/* 1 if the capability list before TLS (or after it, tls) has keyword. */
+int scn_server_has(const scn_server *srv, const char *keyword, int tls);
 
 /* Loads one scenario from a buffer; `name` is used in messages. Returns
  * 0, or -1 with one line in err. */

@@ -521,7 +521,7 @@ static const err_case err_cases[] = {
 	{ HEAD "\"role\": \"server\", \"steps\": [{\"recv\": 220}]}",
 	  "t.json:2:38: $.steps[0].recv: unknown key \"recv\" (expected one of \"greet\", \"expect\", "
 	  "\"closed\", \"drop\", \"when\", \"reply\", \"raw_reply\", \"content\", \"delay_ms\", "
-	  "\"drip_ms\", \"timeout_ms\", \"optional\", \"repeat\", \"check\", \"comment\")" },
+	  "\"drip_ms\", \"timeout_ms\", \"optional\", \"repeat\", \"check\", \"starttls\", \"comment\")" },
 	{ HEAD "\"role\": \"peer\", \"steps\": [{\"recv\": 220}]}",
 	  "t.json:2:9: $.role: expected \"client\" or \"server\", got \"peer\"" },
 	{ HEAD "\"steps\": []}",
