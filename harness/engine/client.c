@@ -1392,7 +1392,7 @@ ecl_closed_cb(uv_handle_t *h)
 {
 	eng_client *c = h->data;
 	rpt_scenario *res;
-	dlg *d;
+	dlg *d = NULL;
 
 	if (--c->open_handles > 0)
 		return;
@@ -1403,14 +1403,15 @@ ecl_closed_cb(uv_handle_t *h)
 	if (c->connected && res->verdict != RPT_SKIP) {
 		d = dlg_build(c->t);
 		chk_passive_server(c->t, d, res);
-		dlg_free(d);
 	}
 	ecl_capture(c);
 	res->duration_ms = (cap_now_us() - res->started_us) / 1000;
 	res->transcript = c->t;
 	c->t = NULL;
 	rpt_scenario_settle(res);
-	c->done(c->done_arg, res, c->unreachable);
+	/* d points at the transcript, not into res: it outlives res here. */
+	c->done(c->done_arg, res, d, c->unreachable);
+	dlg_free(d);
 	ecl_free(c);
 }
 

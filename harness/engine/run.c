@@ -96,11 +96,12 @@ run_start_live(run_state *rs)
 }
 
 static void
-run_done(void *arg, rpt_scenario *res, int unreachable)
+run_done(void *arg, rpt_scenario *res, const dlg *d, int unreachable)
 {
 	run_slot *slot = arg;
 	run_state *rs = slot->rs;
 
+	(void)d;
 	rs->results[slot->index] = res;
 	rs->running--;
 	rs->finished++;
@@ -119,7 +120,7 @@ run_done(void *arg, rpt_scenario *res, int unreachable)
 static void
 run_srole_done(void *arg, rpt_scenario *res)
 {
-	run_done(arg, res, 0);
+	run_done(arg, res, NULL, 0);
 }
 
 static void
