@@ -97,7 +97,6 @@ struct eng_client {
 	size_t qlen;
 	size_t qcap;
 	size_t nreplies;	/* replies seen on this connection */
-	char *rbuf;
 
 	size_t step;		/* index of the step being played */
 	ecl_op *ops;		/* its operations */
@@ -1099,13 +1098,21 @@ ecl_advance(eng_client *c)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/*
+ * One read buffer for every session on this thread: libuv calls alloc_cb
+ * and then read_cb for one stream at a time, and read_cb copies what it
+ * gets (into the transcript, the reply parser or TLS) before it returns.
+ * A buffer per session cost a 64 KiB malloc and free each, and freeing
+ * a chunk that size makes malloc consolidate its free lists.
+ */
+static _Thread_local char ecl_rbuf[ECL_READ_BUF];
+
 static void
 ecl_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	eng_client *c = h->data;
-
+	(void)h;
 	(void)suggested;
-	*buf = uv_buf_init(c->rbuf, ECL_READ_BUF);
+	*buf = uv_buf_init(ecl_rbuf, ECL_READ_BUF);
 }
 
 static void
@@ -1383,7 +1390,6 @@ ecl_free(eng_client *c)
 	xfree(c->q);
 	smtp_reply_parser_free(c->rp);
 	scn_vars_free(&c->vars);
-	xfree(c->rbuf);
 	xfree(c);
 }
 
@@ -1459,7 +1465,6 @@ eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *
 	c->done = done;
 	c->done_arg = arg;
 	c->peer_close_seg = -1;
-	c->rbuf = xmalloc(ECL_READ_BUF);
 	c->rp = smtp_reply_parser_new();
 	c->t = cap_transcript_new(NULL, NULL);
 	if (cfg->capture_dir != NULL)
