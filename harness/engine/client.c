@@ -233,29 +233,36 @@ ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out)
 }
 
 /* Content of `octets` bytes: a header, a blank line, then lines of at
- * most 76 characters, so that the content is exactly that long. */
+ * most 76 characters, so that the content is exactly that long; appended
+ * to out dot-stuffed, with its final dot. */
 static void
 ecl_generate(vbuf *out, uint64_t octets)
 {
 	/* Line n is 76 letters from the alphabet's (n mod 26)th on. */
 	static const char ecl_letters[] = "abcdefghijklmnopqrstuvwxyz"
 	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
-	vbuf content = VBUF_INIT;
-	size_t line = 0;
+	static const char head[] = "Subject: smtp-harness generated content\r\n\r\n";
+	size_t start = out->len, line = 0;
 
-	vbuf_printf(&content, "Subject: smtp-harness generated content\r\n\r\n");
-	while ((uint64_t)content.len + 2 < octets) {
-		size_t room = (size_t)(octets - content.len - 2);
+	if (octets < sizeof(head) - 1) {
+		/* The header cut short: its last line may lack a CRLF. */
+		smtp_data_stuff_text(out, head, (size_t)octets);
+		return;
+	}
+	/* Written in place: every line ends in CRLF and starts with a letter
+	 * or is empty, so none needs a dot doubled (RFC 5321 §4.5.2) and the
+	 * content goes out as it is, then the final dot. */
+	vbuf_reserve(out, (size_t)octets + 3);
+	vbuf_append(out, head, sizeof(head) - 1);
+	while ((uint64_t)(out->len - start) + 2 < octets) {
+		size_t room = (size_t)(octets - (out->len - start) - 2);
 		size_t width = room < 76 ? room : 76;
 
-		vbuf_append(&content, ecl_letters + line % 26, width);
-		vbuf_append(&content, "\r\n", 2);
+		vbuf_append(out, ecl_letters + line % 26, width);
+		vbuf_append(out, "\r\n", 2);
 		line++;
 	}
-	if ((uint64_t)content.len > octets)	/* shorter than the header */
-		content.len = (size_t)octets;
-	smtp_data_stuff_text(out, content.data, content.len);
-	vbuf_free(&content);
+	vbuf_append(out, ".\r\n", 3);
 }
 
 static int
