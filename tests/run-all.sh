@@ -20,7 +20,8 @@
 #      verdicts; the probe console against the reference server and
 #      smtp-sink; `load` against smtp-sink and the reference server,
 #      counted on both sides (LOAD_SOAK_SECONDS, default 0, adds a soak of
-#      the load against smtp-sink, for nightly runs); `import` and `replay`
+#      the load against smtp-sink; --nightly runs one as a phase of its
+#      own, see 6); `import` and `replay`
 #      of tcpdump captures against the same and a differently configured
 #      server, and with two private Postfix instances, audit, import and
 #      replay of a capture of a run against one of them; the capture
