@@ -31,7 +31,7 @@
 # pid.
 
 set -uo pipefail
-harness_prog=load-vs-source.sh
+harness_prog='load-vs-source.sh'
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=SCRIPTDIR/../tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
