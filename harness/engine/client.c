@@ -97,7 +97,6 @@ struct eng_client {
 	size_t qlen;
 	size_t qcap;
 	size_t nreplies;	/* replies seen on this connection */
-	char *rbuf;
 
 	size_t step;		/* index of the step being played */
 	ecl_op *ops;		/* its operations */
@@ -237,37 +236,51 @@ ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out)
 }
 
 /* Content of `octets` bytes: a header, a blank line, then lines of at
- * most 76 characters, so that the content is exactly that long. With a
- * token, the header is a Message-ID that carries it, and so is the first
- * body line, when the content is long enough for both. */
+ * most 76 characters, so that the content is exactly that long; appended
+ * to out dot-stuffed, with its final dot. With a token, the header is a
+ * Message-ID that carries it, and so is the first body line, when the
+ * content is long enough for both. */
 static void
 ecl_generate(vbuf *out, uint64_t octets, const char *token)
 {
 	/* Line n is 76 letters from the alphabet's (n mod 26)th on. */
 	static const char ecl_letters[] = "abcdefghijklmnopqrstuvwxyz"
 	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
-	vbuf content = VBUF_INIT;
-	size_t line = 0;
+	static const char subject[] = "Subject: smtp-harness generated content\r\n\r\n";
+	char head[sizeof(subject) + 2 * 128 + 64];
+	size_t start = out->len, line = 0, hlen;
+	int n = -1;
 
-	if (token != NULL && octets >= 2 * strlen(token) + 64) {
-		vbuf_printf(&content, "Message-ID: <%s@smtp-harness.invalid>\r\n\r\n%s\r\n", token,
-		    token);
+	if (token != NULL && octets >= 2 * strlen(token) + 64)
+		n = snprintf(head, sizeof(head), "Message-ID: <%s@smtp-harness.invalid>\r\n\r\n%s\r\n",
+		    token, token);
+	if (n > 0 && (size_t)n < sizeof(head)) {
+		hlen = (size_t)n;
 		line = 1;
 	} else {
-		vbuf_printf(&content, "Subject: smtp-harness generated content\r\n\r\n");
+		memcpy(head, subject, sizeof(subject));
+		hlen = sizeof(subject) - 1;
 	}
-	while ((uint64_t)content.len + 2 < octets) {
-		size_t room = (size_t)(octets - content.len - 2);
+	if (octets < hlen) {
+		/* The header cut short: its last line may lack a CRLF. */
+		smtp_data_stuff_text(out, head, (size_t)octets);
+		return;
+	}
+	/* Written in place: every line ends in CRLF and starts with a letter,
+	 * the token (which starts with a letter) or is empty, so none needs a dot
+	 * doubled (RFC 5321 §4.5.2) and the content goes out as it is, then
+	 * the final dot. */
+	vbuf_reserve(out, (size_t)octets + 3);
+	vbuf_append(out, head, hlen);
+	while ((uint64_t)(out->len - start) + 2 < octets) {
+		size_t room = (size_t)(octets - (out->len - start) - 2);
 		size_t width = room < 76 ? room : 76;
 
-		vbuf_append(&content, ecl_letters + line % 26, width);
-		vbuf_append(&content, "\r\n", 2);
+		vbuf_append(out, ecl_letters + line % 26, width);
+		vbuf_append(out, "\r\n", 2);
 		line++;
 	}
-	if ((uint64_t)content.len > octets)	/* shorter than the header */
-		content.len = (size_t)octets;
-	smtp_data_stuff_text(out, content.data, content.len);
-	vbuf_free(&content);
+	vbuf_append(out, ".\r\n", 3);
 }
 
 /* "Name:" opens a header field (RFC 5322 §2.2: printable, not ':'). */
@@ -1164,13 +1177,21 @@ ecl_advance(eng_client *c)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/*
+ * One read buffer for every session on this thread: libuv calls alloc_cb
+ * and then read_cb for one stream at a time, and read_cb copies what it
+ * gets (into the transcript, the reply parser or TLS) before it returns.
+ * A buffer per session cost a 64 KiB malloc and free each, and freeing
+ * a chunk that size makes malloc consolidate its free lists.
+ */
+static _Thread_local char ecl_rbuf[ECL_READ_BUF];
+
 static void
 ecl_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	eng_client *c = h->data;
-
+	(void)h;
 	(void)suggested;
-	*buf = uv_buf_init(c->rbuf, ECL_READ_BUF);
+	*buf = uv_buf_init(ecl_rbuf, ECL_READ_BUF);
 }
 
 static void
@@ -1449,7 +1470,6 @@ ecl_free(eng_client *c)
 	smtp_reply_parser_free(c->rp);
 	scn_vars_free(&c->vars);
 	xfree(c->key);
-	xfree(c->rbuf);
 	xfree(c);
 }
 
@@ -1458,7 +1478,7 @@ ecl_closed_cb(uv_handle_t *h)
 {
 	eng_client *c = h->data;
 	rpt_scenario *res;
-	dlg *d;
+	dlg *d = NULL;
 
 	if (--c->open_handles > 0)
 		return;
@@ -1469,14 +1489,15 @@ ecl_closed_cb(uv_handle_t *h)
 	if (c->connected && res->verdict != RPT_SKIP) {
 		d = dlg_build(c->t);
 		chk_passive_server(c->t, d, res);
-		dlg_free(d);
 	}
 	ecl_capture(c);
 	res->duration_ms = (cap_now_us() - res->started_us) / 1000;
 	res->transcript = c->t;
 	c->t = NULL;
 	rpt_scenario_settle(res);
-	c->done(c->done_arg, res, c->unreachable);
+	/* d points at the transcript, not into res: it outlives res here. */
+	c->done(c->done_arg, res, d, c->unreachable);
+	dlg_free(d);
 	ecl_free(c);
 }
 
@@ -1525,7 +1546,6 @@ eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *
 	c->done = done;
 	c->done_arg = arg;
 	c->peer_close_seg = -1;
-	c->rbuf = xmalloc(ECL_READ_BUF);
 	c->rp = smtp_reply_parser_new();
 	c->t = cap_transcript_new(NULL, NULL);
 	if (cfg->capture_dir != NULL)

@@ -105,11 +105,12 @@ run_start_live(run_state *rs)
 }
 
 static void
-run_done(void *arg, rpt_scenario *res, int unreachable)
+run_done(void *arg, rpt_scenario *res, const dlg *d, int unreachable)
 {
 	run_slot *slot = arg;
 	run_state *rs = slot->rs;
 
+	(void)d;
 	rs->results[slot->index] = res;
 	rs->running--;
 	rs->finished++;
@@ -129,7 +130,7 @@ run_done(void *arg, rpt_scenario *res, int unreachable)
 static void
 run_srole_done(void *arg, rpt_scenario *res)
 {
-	run_done(arg, res, 0);
+	run_done(arg, res, NULL, 0);
 }
 
 static void
@@ -155,7 +156,7 @@ run_fill(run_state *rs)
 				rpt_scenario_add_ref(sc, s->refs[r]);
 			rpt_scenario_set(sc, RPT_SKIP, "judged in the delivered copies: needs --oracle "
 			    "(docs/oracle.md)");
-			run_done(slot, sc, 0);
+			run_done(slot, sc, NULL, 0);
 		} else {
 			char key[96];
 
