@@ -13,7 +13,9 @@
  *
  * Templates: strings that are sent may contain ${name} (a variable: built
  * in, from the scenario's "vars", from --var, or captured from a reply) and
- * ${repeat:TEXT:N} (TEXT, without ':' or '}', N times). Raw strings then
+ * ${repeat:TEXT:N} (TEXT, without ':' or '}', N times), ${base64:NAME}
+ * (a variable's value in base64) and ${sasl_plain:USER:PASS} (an RFC 4616
+ * PLAIN response, base64, from two variables). Raw strings then
  * have their escapes decoded (\r \n \t \0 \xHH \\).
  */
 #ifndef HARNESS_SCENARIO_SCENARIO_H
@@ -199,6 +201,9 @@ typedef struct scn_scenario {
 	size_t nrequires;
 	scn_var *vars;		/* defaults from "vars" */
 	size_t nvars;
+	char **credentials;	/* names of vars that must be set (else SKIP)
+				 * and are masked in the transcript */
+	size_t ncredentials;
 	uint32_t timeout_ms;	/* default per-step timeout */
 	uint32_t deadline_ms;	/* whole scenario */
 	int refuse_ok;		/* a 554 greeting is what this scenario tests */
@@ -249,5 +254,11 @@ void scn_vars_free(scn_vars *vars);
 /* Expands ${name} and ${repeat:T:N} in tmpl into out. Returns 0, or -1
  * with err naming the unknown variable. */
 int scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t errlen);
+/* The same, and also into shown (when not NULL) with every byte that
+ * comes from a variable named in secrets -- as itself, or through
+ * ${base64:...} and ${sasl_plain:...} -- replaced by '*': shown has the
+ * length of out, for a transcript that does not hold credentials. */
+int scn_expand_masked(const char *tmpl, const scn_vars *vars, char *const *secrets,
+    size_t nsecrets, vbuf *out, vbuf *shown, char *err, size_t errlen);
 
 #endif

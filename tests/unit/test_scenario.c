@@ -484,7 +484,7 @@ static const err_case err_cases[] = {
 	/* keys */
 	{ HEAD "\"stpes\": []}",
 	  "t.json:2:10: $.stpes: unknown key \"stpes\" (expected one of \"id\", \"summary\", \"refs\", "
-	  "\"role\", \"requires\", \"vars\", \"timeout_ms\", \"deadline_ms\", \"refuse_ok\", \"check\", "
+	  "\"role\", \"requires\", \"vars\", \"credentials\", \"timeout_ms\", \"deadline_ms\", \"refuse_ok\", \"check\", "
 	  "\"comment\", \"steps\")" },
 	{ STEPS("{\"recv\": 220, \"re cv\": 1}"),
 	  "t.json:2:34: $.steps[0][\"re cv\"]: unknown key \"re cv\" (expected one of \"send\", \"raw\", "
@@ -1035,6 +1035,74 @@ END_TEST
 
 /* ---- templates at run time ---------------------------------------------------- */
 
+/* ${base64:NAME}, ${sasl_plain:USER:PASS}, and credentials masked in the
+ * copy a transcript shows, byte for byte as long as what is sent. */
+START_TEST(test_scenario_expand_credentials)
+{
+	scn_vars v = { 0 };
+	vbuf out = VBUF_INIT, shown = VBUF_INIT;
+	char *secrets[] = { "user", "pass" };
+	char err[256];
+
+	scn_vars_set(&v, "user", "alice");
+	scn_vars_set(&v, "pass", "pw");
+	scn_vars_set(&v, "other", "ab");
+	/* RFC 4648 test vectors, and RFC 4616's NUL-separated response */
+	ck_assert_int_eq(scn_expand("${base64:other}|${base64:user}", &v, &out, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(vbuf_str(&out), "YWI=|YWxpY2U=");
+	vbuf_reset(&out);
+	ck_assert_int_eq(scn_expand("AUTH PLAIN ${sasl_plain:user:pass}", &v, &out, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(vbuf_str(&out), "AUTH PLAIN AGFsaWNlAHB3");
+	vbuf_reset(&out);
+
+	ck_assert_int_eq(scn_expand_masked("AUTH PLAIN ${sasl_plain:user:other} ${other} ${pass}",
+	    &v, secrets, 2, &out, &shown, err, sizeof(err)), 0);
+	ck_assert_uint_eq(out.len, shown.len);
+	ck_assert_str_eq(vbuf_str(&shown), "AUTH PLAIN ************ ab **");
+	vbuf_reset(&out);
+	vbuf_reset(&shown);
+	ck_assert_int_eq(scn_expand_masked("${base64:other}", &v, secrets, 2, &out, &shown, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(vbuf_str(&shown), "YWI=");
+	vbuf_reset(&out);
+
+	ck_assert_int_eq(scn_expand("${base64:nope}", &v, &out, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "unknown variable \"nope\"");
+	vbuf_free(&out);
+	vbuf_free(&shown);
+	scn_vars_free(&v);
+}
+END_TEST
+
+#define LOAD_ERR(text, want) load_err((text), strlen(text), (want))
+
+START_TEST(test_scenario_credentials_load)
+{
+	scn_scenario *s = load_ok("{\"id\":\"a\",\"summary\":\"s\",\"refs\":[\"RFC 4954 §4\"],"
+	    "\"vars\":{\"u\":\"\",\"p\":\"\"},\"credentials\":[\"u\",\"p\"],"
+	    "\"steps\":[{\"send\":\"AUTH PLAIN ${sasl_plain:u:p}\",\"recv\":235},"
+	    "{\"send\":\"${base64:u}\"}]}");
+
+	ck_assert_uint_eq(s->ncredentials, 2);
+	ck_assert_str_eq(s->credentials[1], "p");
+	scn_free(s);
+	ck_assert_int_eq(LOAD_ERR("{\"id\":\"a\",\"summary\":\"s\",\"refs\":[\"RFC 4954 §4\"],"
+	    "\"credentials\":[\"helo\"],\"steps\":[{\"send\":\"NOOP\"}]}",
+	    "t.json:1:64: $.credentials[0]: expected the name of a variable declared in "
+	    "\"vars\", got \"helo\""), 0);
+	ck_assert_int_eq(LOAD_ERR("{\"id\":\"a\",\"summary\":\"s\",\"refs\":[\"RFC 4954 §4\"],"
+	    "\"steps\":[{\"send\":\"AUTH PLAIN ${sasl_plain:helo}\"}]}",
+	    "t.json:1:66: $.steps[0].send: expected ${sasl_plain:USER:PASS} (two variable names) "
+	    "at offset 11"), 0);
+	ck_assert_int_eq(LOAD_ERR("{\"id\":\"a\",\"summary\":\"s\",\"refs\":[\"RFC 4954 §4\"],"
+	    "\"steps\":[{\"send\":\"${base64:pw}\"}]}",
+	    "t.json:1:66: $.steps[0].send: unknown variable \"pw\" in ${base64:...} at offset 0 "
+	    "(declare it in \"vars\")"), 0);
+}
+END_TEST
+
 START_TEST(test_scenario_expand)
 {
 	scn_vars v = { 0 };
@@ -1115,6 +1183,8 @@ main(void)
 	tcase_add_test(tc, test_scenario_load_path);
 	tcase_add_test(tc, test_scenario_shipped);
 	tcase_add_test(tc, test_scenario_expand);
+	tcase_add_test(tc, test_scenario_expand_credentials);
+	tcase_add_test(tc, test_scenario_credentials_load);
 	tcase_add_test(tc, test_scenario_starttls);
 	tcase_add_test(tc, test_scenario_starttls_errors);
 	suite_add_tcase(s, tc);
