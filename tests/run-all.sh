@@ -152,7 +152,7 @@ phase "integration: import and replay of tcpdump's captures (asan+ubsan)" env HA
 phase "integration: live capture of the run's own traffic on lo (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/live-capture.sh
-phase "integration: AUTH scenarios against aiosmtpd's SASL server (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+phase "integration: AUTH scenarios against aiosmtpd and a private Postfix with sasldb (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/auth.sh
 phase "integration: timeout scenarios, fast mode, against smtplib (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \

@@ -16,8 +16,12 @@
 #
 # Prints "ok - ..." / "not ok - ..." per check and "N passed, M failed";
 # exits 1 when any check failed. Stops what it starts, by pid.
+# Then the same scenarios against a private Postfix instance (its own
+# config directory; root needed) whose smtpd checks passwords in a Cyrus
+# SASL sasldb, in the clear and with AUTH only after STARTTLS.
+#
 # Environment: HARNESS_BIN (default build/smtp-harness), AUTH_PORT (default
-# 2901; uses it and the next two).
+# 2901; uses it and the next four).
 
 set -uo pipefail
 harness_prog=auth.sh
@@ -235,6 +239,114 @@ else
 	not_ok "tls: cleartext AUTH PLAIN got 538 5.7.11"
 fi
 expect_verdict tls auth.bad-credentials SKIP
+
+# ---- a private Postfix with Cyrus SASL (sasldb) ------------------------------
+#
+# Its own config_directory, queue and log under $work, listeners on PORT+3
+# (AUTH in the clear) and PORT+4 (STARTTLS, AUTH only after it); the
+# machine's own Postfix is never touched. Debian's Postfix reads the SASL
+# application file from <config_directory>/sasl/smtpd.conf.
+
+pf_started=0
+pf_stop() {
+	[ "$pf_started" = 1 ] && postfix -c "$work/pf/etc" stop >/dev/null 2>&1
+	pf_started=0
+}
+harness_on_exit pf_stop
+
+pf_start() {
+	local pf=$work/pf p1=$((port + 3)) p2=$((port + 4))
+	[ -n "$work" ] && [ -d "$work" ] || return 1
+	mkdir -p "$pf/etc/sasl" "$pf/queue" "$pf/data" || return 1
+	chmod 755 "$work" "$pf"
+	chown postfix "$pf/data" || return 1
+	cp /etc/postfix/master.cf "$pf/etc/master.cf" || return 1
+	cat >"$pf/etc/main.cf" <<EOF || return 1
+compatibility_level = 3.6
+queue_directory = $pf/queue
+data_directory = $pf/data
+maillog_file = $pf/etc/maillog
+maillog_file_prefixes = $pf
+myhostname = mx.harness.test
+mydomain = harness.test
+myorigin = harness.test
+mydestination = localhost
+local_recipient_maps =
+transport_maps = inline:{localhost=discard:}
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+alias_maps =
+alias_database =
+biff = no
+smtpd_sasl_auth_enable = yes
+smtpd_sasl_type = cyrus
+smtpd_sasl_path = smtpd
+smtpd_sasl_local_domain = harness.test
+smtpd_sasl_security_options = noanonymous
+EOF
+	cat >"$pf/etc/sasl/smtpd.conf" <<EOF || return 1
+pwcheck_method: auxprop
+auxprop_plugin: sasldb
+mech_list: PLAIN LOGIN
+sasldb_path: $pf/etc/sasl/sasldb2
+EOF
+	printf '%s' "$pass" | saslpasswd2 -p -f "$pf/etc/sasl/sasldb2" -c -u harness.test "$user" ||
+		return 1
+	chown postfix "$pf/etc/sasl/sasldb2" && chmod 600 "$pf/etc/sasl/sasldb2" || return 1
+	cp "$work/cert.pem" "$work/key.pem" "$pf/etc/" && chmod 600 "$pf/etc/key.pem" || return 1
+	{
+		postconf -c "$pf/etc" -M# smtp/inet &&
+		postconf -c "$pf/etc" -F '*/*/chroot = n' &&
+		{ postconf -c "$pf/etc" -M postlog/unix-dgram | grep -q . ||
+		  postconf -c "$pf/etc" -Me 'postlog/unix-dgram = postlog unix-dgram n - n - 1 postlogd'; } &&
+		postconf -c "$pf/etc" -Me "127.0.0.1:$p1/inet = 127.0.0.1:$p1 inet n - n - - smtpd" &&
+		postconf -c "$pf/etc" -Me "127.0.0.1:$p2/inet = 127.0.0.1:$p2 inet n - n - - smtpd \
+-o smtpd_tls_security_level=may -o smtpd_tls_auth_only=yes \
+-o smtpd_tls_cert_file=$pf/etc/cert.pem -o smtpd_tls_key_file=$pf/etc/key.pem"
+	} >/dev/null || return 1
+	touch "$pf/etc/maillog"
+	postfix -c "$pf/etc" check >"$pf/check.out" 2>&1 &&
+		postfix -c "$pf/etc" start >"$pf/start.out" 2>&1 || return 1
+	pf_started=1
+	wait_port 127.0.0.1 "$p1" 15 && wait_port 127.0.0.1 "$p2" 15
+}
+
+if [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null 2>&1 ||
+	! command -v saslpasswd2 >/dev/null 2>&1; then
+	not_ok "postfix: needs root, postfix and saslpasswd2 (run tests/setup-debian.sh)"
+else
+	for p in $((port + 3)) $((port + 4)); do
+		harness_check_port "$p"
+		port_open 127.0.0.1 "$p" && harness_die "127.0.0.1:$p is already in use"
+	done
+	if pf_start; then
+		ok "postfix: a private instance with sasldb listens on $((port + 3)) and $((port + 4))"
+		run postfix $((port + 3)) --var "auth_user=$user" --var "auth_pass=$pass" "$suite"
+		for id in auth.bad-credentials auth.cancel auth.in-transaction auth.login-credentials \
+			auth.long-sasl-line auth.mail-auth-param auth.plain-challenge \
+			auth.plain-credentials auth.required-530; do
+			expect_verdict postfix "$id" PASS
+		done
+		expect_verdict postfix auth.not-advertised SKIP
+		# Postfix answers an unknown mechanism with 535 5.7.8 "no
+		# mechanism available"; RFC 4954 §4 says 504.
+		expect_verdict postfix auth.unknown-mechanism FAIL
+		run postfix-tls $((port + 4)) "$suite/plaintext-protection.json"
+		expect_verdict postfix-tls auth.plaintext-protection PASS
+		leaks=$(grep -l -a -F -e "$pass" -e "$b64_plain" -e "$b64_user" -e "$b64_pass" \
+			"$work/postfix.json" "$work"/cap-postfix/*.pcap 2>/dev/null)
+		if [ -z "$leaks" ]; then
+			ok "postfix: no credential in the JSON report or the pcaps"
+		else
+			not_ok "postfix: no credential in the report or captures (found in: $leaks)"
+		fi
+	else
+		not_ok "postfix: the private instance did not start: $(tail -n 2 "$work/pf/check.out" \
+			"$work/pf/start.out" 2>/dev/null | tr '\n' ' ')"
+	fi
+	pf_stop
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
