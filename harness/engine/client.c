@@ -595,7 +595,8 @@ ecl_judge(eng_client *c, const scn_expect *e, const ecl_reply *er, vbuf *why)
 		vbuf_printf(why, "expected enhanced status code %s", e->esc);
 		bad = 1;
 	}
-	if (!bad && e->has_text_re) {
+	if (!bad && e->has_text_re &&
+	    (e->ntext_for == 0 || ecl_in(e->text_for, e->ntext_for, r->code))) {
 		text = ecl_reply_text(r);
 		if (regexec(&e->text_re, text, 0, NULL, 0) != 0) {
 			vbuf_printf(why, "expected text matching /%s/", e->text_src);

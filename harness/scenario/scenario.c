@@ -733,8 +733,8 @@ ld_templates(ld *l, const cJSON *v, const char *path, int raw, int one_line, cha
 /* ---- expectations -------------------------------------------------------- */
 
 static const char *const expect_keys[] = {
-	"code", "class", "esc", "text", "keyword", "no_keyword", "capture", "check",
-	"severity", "comment", NULL
+	"code", "class", "esc", "text", "text_for", "keyword", "no_keyword", "capture",
+	"check", "severity", "comment", NULL
 };
 static const char *const capture_keys[] = { "var", "regex", "comment", NULL };
 
@@ -802,6 +802,15 @@ ld_expect(ld *l, const cJSON *v, const char *path, const scn_step *st, scn_expec
 		if ((rc = ld_regex(l, m, p, &e->text_re, &e->text_src)) != 0)
 			goto out;
 		e->has_text_re = 1;
+	}
+	if (MEMBER("text_for")) {
+		if ((rc = ld_ints(l, m, p, 200, 599, &e->text_for, &e->ntext_for)) != 0)
+			goto out;
+		if (!e->has_text_re) {
+			rc = ld_fail(l, p, "expected \"text\" beside \"text_for\" (the codes whose "
+			    "text it judges)");
+			goto out;
+		}
 	}
 	if (MEMBER("keyword") && (rc = ld_keywords(l, m, p, &e->keywords, &e->nkeywords)) != 0)
 		goto out;
@@ -2417,6 +2426,7 @@ scn_expect_free(scn_expect *e)
 	if (e->has_text_re)
 		regfree(&e->text_re);
 	xfree(e->text_src);
+	xfree(e->text_for);
 	for (size_t i = 0; i < e->nkeywords; i++)
 		xfree(e->keywords[i]);
 	xfree(e->keywords);

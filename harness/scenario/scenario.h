@@ -50,6 +50,9 @@ typedef struct scn_expect {
 	regex_t text_re;	/* POSIX ERE on the reply text, lines joined by "\n" */
 	int has_text_re;
 	char *text_src;
+	int *text_for;		/* text_re judges only replies with these codes
+				 * (empty: every reply) */
+	size_t ntext_for;
 	char **keywords;	/* EHLO keywords that must be present */
 	size_t nkeywords;
 	char **absent;		/* EHLO keywords that must be absent */

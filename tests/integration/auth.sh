@@ -33,18 +33,6 @@ bin=${HARNESS_BIN:-$top/build/smtp-harness}
 py=/usr/bin/python3
 port=${AUTH_PORT:-2901}
 suite=$top/scenarios/conformance/auth
-passed=0
-failed=0
-
-ok() {
-	echo "ok - $*"
-	passed=$((passed + 1))
-}
-
-not_ok() {
-	echo "not ok - $*"
-	failed=$((failed + 1))
-}
 
 [ -x "$bin" ] || harness_die "$bin not found (build first, or set HARNESS_BIN)"
 [ -x "$py" ] || harness_die "$py not found (run tests/setup-debian.sh)"
@@ -126,9 +114,9 @@ expect_verdict() {
 	local name=$1 id=$2 want=$3 got
 	got=$(verdict "$name" "$id")
 	if [ "$got" = "$want" ]; then
-		ok "$name: $id is $want"
+		harness_ok "$name: $id is $want"
 	else
-		not_ok "$name: $id is $want, got $got ($(grep -F "$id" "$work/$name.out" | head -n 1))"
+		harness_not_ok "$name: $id is $want, got $got ($(grep -F "$id" "$work/$name.out" | head -n 1))"
 	fi
 }
 
@@ -145,25 +133,25 @@ expect_verdict clear auth.plaintext-protection SKIP
 expect_verdict clear auth.in-transaction FAIL
 f=$(finding clear auth.in-transaction)
 case $f in
-rfc4954.4.auth-sequence-503\|*334*) ok "clear: AUTH in a transaction: the finding names rfc4954.4.auth-sequence-503 and the 334" ;;
-*) not_ok "clear: AUTH in a transaction: finding rfc4954.4.auth-sequence-503 with the 334, got \"$f\"" ;;
+rfc4954.4.auth-sequence-503\|*334*) harness_ok "clear: AUTH in a transaction: the finding names rfc4954.4.auth-sequence-503 and the 334" ;;
+*) harness_not_ok "clear: AUTH in a transaction: finding rfc4954.4.auth-sequence-503 with the 334, got \"$f\"" ;;
 esac
 expect_verdict clear auth.mail-auth-param FAIL
 f=$(finding clear auth.mail-auth-param)
 case $f in
-rfc4954.5.auth-mail-param\|*555*) ok "clear: AUTH=<>: the finding names rfc4954.5.auth-mail-param and the 555" ;;
-*) not_ok "clear: AUTH=<>: finding rfc4954.5.auth-mail-param with the 555, got \"$f\"" ;;
+rfc4954.5.auth-mail-param\|*555*) harness_ok "clear: AUTH=<>: the finding names rfc4954.5.auth-mail-param and the 555" ;;
+*) harness_not_ok "clear: AUTH=<>: finding rfc4954.5.auth-mail-param with the 555, got \"$f\"" ;;
 esac
 expect_verdict clear auth.long-sasl-line FAIL
 f=$(finding clear auth.long-sasl-line)
 case $f in
-rfc4954.4.long-sasl-lines\|*"500 Command line too long"*) ok "clear: a 200 KB SASL line answered twice: the finding shows the second 500" ;;
-*) not_ok "clear: a 200 KB SASL line: finding rfc4954.4.long-sasl-lines with the second 500, got \"$f\"" ;;
+rfc4954.4.long-sasl-lines\|*"500 Command line too long"*) harness_ok "clear: a 200 KB SASL line answered twice: the finding shows the second 500" ;;
+*) harness_not_ok "clear: a 200 KB SASL line: finding rfc4954.4.long-sasl-lines with the second 500, got \"$f\"" ;;
 esac
 if [ "$(cat "$work/clear.rc")" = 1 ]; then
-	ok "clear: run exits 1 (conformance failures)"
+	harness_ok "clear: run exits 1 (conformance failures)"
 else
-	not_ok "clear: run exits 1, got $(cat "$work/clear.rc")"
+	harness_not_ok "clear: run exits 1, got $(cat "$work/clear.rc")"
 fi
 
 # The credentials never reach the record: neither the password, nor the
@@ -178,14 +166,14 @@ for id in auth.plain-credentials auth.login-credentials auth.plain-challenge; do
 	[ -s "$work/cap-clear/$id.pcap" ] && npcap=$((npcap + 1))
 done
 if [ -z "$leaks" ] && [ "$npcap" = 3 ]; then
-	ok "clear: no credential in the JSON report or the $npcap credential pcaps"
+	harness_ok "clear: no credential in the JSON report or the $npcap credential pcaps"
 else
-	not_ok "clear: no credential in the report or captures (found in: ${leaks:-none}; pcaps: $npcap)"
+	harness_not_ok "clear: no credential in the report or captures (found in: ${leaks:-none}; pcaps: $npcap)"
 fi
 if grep -a -q -F 'AUTH PLAIN ****' "$work/clear.json"; then
-	ok "clear: the transcript shows the masked AUTH PLAIN line"
+	harness_ok "clear: the transcript shows the masked AUTH PLAIN line"
 else
-	not_ok "clear: the transcript shows \"AUTH PLAIN ****...\""
+	harness_not_ok "clear: the transcript shows \"AUTH PLAIN ****...\""
 fi
 
 # ---- no credentials: SKIP, not FAIL ------------------------------------------
@@ -197,13 +185,13 @@ for id in auth.plain-credentials auth.login-credentials auth.plain-challenge; do
 done
 r=$(reason nocreds auth.plain-credentials)
 case $r in
-*auth_user*--var*) ok "nocreds: the SKIP reason names auth_user and --var" ;;
-*) not_ok "nocreds: the SKIP reason names auth_user and --var, got \"$r\"" ;;
+*auth_user*--var*) harness_ok "nocreds: the SKIP reason names auth_user and --var" ;;
+*) harness_not_ok "nocreds: the SKIP reason names auth_user and --var, got \"$r\"" ;;
 esac
 if [ "$(cat "$work/nocreds.rc")" = 0 ]; then
-	ok "nocreds: run exits 0"
+	harness_ok "nocreds: run exits 0"
 else
-	not_ok "nocreds: run exits 0, got $(cat "$work/nocreds.rc")"
+	harness_not_ok "nocreds: run exits 0, got $(cat "$work/nocreds.rc")"
 fi
 
 # A wrong password is refused with 535 through the credentialed path too.
@@ -211,9 +199,9 @@ run wrong "$port" --var "auth_user=$user" --var "auth_pass=not-$pass" \
 	"$suite/plain-credentials.json"
 expect_verdict wrong auth.plain-credentials FAIL
 if grep -a -q '535 5.7.8' "$work/wrong.json"; then
-	ok "wrong: a wrong password gets 535 5.7.8, reported as the FAIL's evidence"
+	harness_ok "wrong: a wrong password gets 535 5.7.8, reported as the FAIL's evidence"
 else
-	not_ok "wrong: 535 5.7.8 in the report"
+	harness_not_ok "wrong: 535 5.7.8 in the report"
 fi
 
 # ---- AUTH required ------------------------------------------------------------
@@ -224,9 +212,9 @@ for id in auth.required-530 auth.plain-credentials auth.login-credentials; do
 	expect_verdict required "$id" PASS
 done
 if grep -a -q '530 5.7.0' "$work/required.json"; then
-	ok "required: MAIL before AUTH got 530 5.7.0"
+	harness_ok "required: MAIL before AUTH got 530 5.7.0"
 else
-	not_ok "required: MAIL before AUTH got 530 5.7.0"
+	harness_not_ok "required: MAIL before AUTH got 530 5.7.0"
 fi
 
 # ---- AUTH only after STARTTLS -------------------------------------------------
@@ -234,9 +222,9 @@ fi
 run tls $((port + 2)) "$suite/plaintext-protection.json" "$suite/bad-credentials.json"
 expect_verdict tls auth.plaintext-protection PASS
 if grep -a -q '538 5.7.11' "$work/tls.json"; then
-	ok "tls: cleartext AUTH PLAIN got 538 5.7.11"
+	harness_ok "tls: cleartext AUTH PLAIN got 538 5.7.11"
 else
-	not_ok "tls: cleartext AUTH PLAIN got 538 5.7.11"
+	harness_not_ok "tls: cleartext AUTH PLAIN got 538 5.7.11"
 fi
 expect_verdict tls auth.bad-credentials SKIP
 
@@ -314,14 +302,14 @@ EOF
 
 if [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null 2>&1 ||
 	! command -v saslpasswd2 >/dev/null 2>&1; then
-	not_ok "postfix: needs root, postfix and saslpasswd2 (run tests/setup-debian.sh)"
+	harness_not_ok "postfix: needs root, postfix and saslpasswd2 (run tests/setup-debian.sh)"
 else
 	for p in $((port + 3)) $((port + 4)); do
 		harness_check_port "$p"
 		port_open 127.0.0.1 "$p" && harness_die "127.0.0.1:$p is already in use"
 	done
 	if pf_start; then
-		ok "postfix: a private instance with sasldb listens on $((port + 3)) and $((port + 4))"
+		harness_ok "postfix: a private instance with sasldb listens on $((port + 3)) and $((port + 4))"
 		run postfix $((port + 3)) --var "auth_user=$user" --var "auth_pass=$pass" "$suite"
 		for id in auth.bad-credentials auth.cancel auth.in-transaction auth.login-credentials \
 			auth.long-sasl-line auth.mail-auth-param auth.plain-challenge \
@@ -337,16 +325,15 @@ else
 		leaks=$(grep -l -a -F -e "$pass" -e "$b64_plain" -e "$b64_user" -e "$b64_pass" \
 			"$work/postfix.json" "$work"/cap-postfix/*.pcap 2>/dev/null)
 		if [ -z "$leaks" ]; then
-			ok "postfix: no credential in the JSON report or the pcaps"
+			harness_ok "postfix: no credential in the JSON report or the pcaps"
 		else
-			not_ok "postfix: no credential in the report or captures (found in: $leaks)"
+			harness_not_ok "postfix: no credential in the report or captures (found in: $leaks)"
 		fi
 	else
-		not_ok "postfix: the private instance did not start: $(tail -n 2 "$work/pf/check.out" \
+		harness_not_ok "postfix: the private instance did not start: $(tail -n 2 "$work/pf/check.out" \
 			"$work/pf/start.out" 2>/dev/null | tr '\n' ' ')"
 	fi
 	pf_stop
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_summary

@@ -36,22 +36,10 @@ case ${1:-} in
 	exit 2
 	;;
 esac
-passed=0
-failed=0
-
-ok() {
-	echo "ok - $*"
-	passed=$((passed + 1))
-}
-
-not_ok() {
-	echo "not ok - $*"
-	failed=$((failed + 1))
-}
 
 # expect_eq GOT WANT WHAT: ok WHAT when GOT is WANT.
 expect_eq() {
-	if [ "$1" = "$2" ]; then ok "$3"; else not_ok "$3, got $1"; fi
+	if [ "$1" = "$2" ]; then harness_ok "$3"; else harness_not_ok "$3, got $1"; fi
 }
 
 [ -x "$bin" ] || harness_die "$bin not found (build first, or set HARNESS_BIN)"
@@ -101,9 +89,9 @@ if [ "$mode" = fast ]; then
 	while read -r id verdict rest; do
 		n=$((n + 1))
 		if [ "$verdict" = PASS ] && [ -z "$rest" ]; then
-			ok "a 60 s client: $id passes without a finding"
+			harness_ok "a 60 s client: $id passes without a finding"
 		else
-			not_ok "a 60 s client: $id passes without a finding, got $verdict $rest"
+			harness_not_ok "a 60 s client: $id passes without a finding, got $verdict $rest"
 		fi
 	done < <(summary patient)
 	expect_eq "$n" 5 "a 60 s client: 5 scenarios judged"
@@ -118,12 +106,12 @@ for f in glob.glob(sys.argv[1] + "/client-*.json"):
 		case " $rest " in
 		*" $row:WARN "*)
 			if [ "$verdict" = PASS ]; then
-				ok "a 5 s client: $id draws a WARN under $row"
+				harness_ok "a 5 s client: $id draws a WARN under $row"
 			else
-				not_ok "a 5 s client: $id is a PASS with a WARN, got $verdict $rest"
+				harness_not_ok "a 5 s client: $id is a PASS with a WARN, got $verdict $rest"
 			fi
 			;;
-		*) not_ok "a 5 s client: $id draws a WARN under ${row:-its row}, got $verdict $rest" ;;
+		*) harness_not_ok "a 5 s client: $id draws a WARN under ${row:-its row}, got $verdict $rest" ;;
 		esac
 	done < <(summary hasty)
 	expect_eq "$n" 5 "a 5 s client: 5 scenarios judged"
@@ -145,18 +133,17 @@ else
 	while read -r id verdict rest; do
 		n=$((n + 1))
 		if [ "$verdict" = PASS ] && [ -z "$rest" ]; then
-			ok "smtplib without a timeout: $id passes without a finding"
+			harness_ok "smtplib without a timeout: $id passes without a finding"
 		else
-			not_ok "smtplib without a timeout: $id passes without a finding, got $verdict $rest"
+			harness_not_ok "smtplib without a timeout: $id passes without a finding, got $verdict $rest"
 		fi
 	done < <(summary clients)
 	expect_eq "$n" 5 "smtplib: 5 scenarios judged"
 	got=$(summary server)
 	case $got in
-	"timeouts.server-idle-5min PASS") ok "aiosmtpd: $got" ;;
-	*) not_ok "aiosmtpd: timeouts.server-idle-5min PASS, got \"$got\"" ;;
+	"timeouts.server-idle-5min PASS") harness_ok "aiosmtpd: $got" ;;
+	*) harness_not_ok "aiosmtpd: timeouts.server-idle-5min PASS, got \"$got\"" ;;
 	esac
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+harness_summary

@@ -685,9 +685,14 @@ static const err_case err_cases[] = {
 	  "t.json:2:32: " EXP ".capture: expected a member \"var\", got nothing" },
 	{ STEPS("{\"recv\": {\"capture\": {\"var\": \"v\"}}}"),
 	  "t.json:2:32: " EXP ".capture: expected a member \"regex\", got nothing" },
+	{ STEPS("{\"recv\": {\"code\": 250, \"text_for\": 250}}"),
+	  "t.json:2:46: " EXP ".text_for: expected \"text\" beside \"text_for\" (the codes whose "
+	  "text it judges)" },
+	{ STEPS("{\"recv\": {\"text\": \"x\", \"text_for\": [250, 600]}}"),
+	  "t.json:2:52: " EXP ".text_for[1]: expected an integer 200-599, got 600" },
 	{ STEPS("{\"recv\": {\"codes\": 250}}"),
 	  "t.json:2:30: " EXP ".codes: unknown key \"codes\" (expected one of \"code\", \"class\", "
-	  "\"esc\", \"text\", \"keyword\", \"no_keyword\", \"capture\", \"check\", \"severity\", "
+	  "\"esc\", \"text\", \"text_for\", \"keyword\", \"no_keyword\", \"capture\", \"check\", \"severity\", "
 	  "\"comment\")" },
 	/* a byte order mark counts as three bytes of line 1 */
 	{ "\xef\xbb\xbf{\"id\": \"t.x\", \"summary\": \"\", \"refs\": [\"RFC 1\"], \"steps\": [{\"recv\": 220}]}",
