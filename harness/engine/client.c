@@ -742,6 +742,7 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 	ecl_reply er = ecl_pop(c);
 	vbuf why = VBUF_INIT;
 	int first = (er.off == 0);
+	int bad;
 	int rc = 0;
 
 	if (first && er.r->code == 554 && !c->s->refuse_ok) {
@@ -769,7 +770,18 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 		}
 		vbuf_free(&missing);
 	}
-	if (ecl_judge(c, e, &er, &why) != 0) {
+	bad = ecl_judge(c, e, &er, &why) != 0;
+	if (bad && e->precondition) {
+		/* Not the target's fault as far as the scenario can tell (the
+		 * credentials it was given were refused, say): nothing is
+		 * judged, the session ends. */
+		char *sum = smtp_reply_summary(er.r, 120);
+
+		rpt_scenario_set(c->res, RPT_ERROR, "step %zu: precondition not met: %s, got \"%s\"",
+		    c->step + 1, vbuf_str(&why), sum);
+		xfree(sum);
+		rc = -1;
+	} else if (bad) {
 		rpt_evidence ev;
 
 		rpt_evidence_at(&ev, c->t, CAP_S2C, er.off, er.r->raw_len);

@@ -734,7 +734,7 @@ ld_templates(ld *l, const cJSON *v, const char *path, int raw, int one_line, cha
 
 static const char *const expect_keys[] = {
 	"code", "class", "esc", "text", "text_for", "keyword", "no_keyword", "capture",
-	"check", "severity", "comment", NULL
+	"check", "severity", "precondition", "comment", NULL
 };
 static const char *const capture_keys[] = { "var", "regex", "comment", NULL };
 
@@ -872,6 +872,13 @@ ld_expect(ld *l, const cJSON *v, const char *path, const scn_step *st, scn_expec
 			goto out;
 		}
 		e->verdict = chk_keyword_verdict((chk_keyword)k);
+	}
+	if (MEMBER("precondition")) {
+		if (!cJSON_IsBool(m)) {
+			rc = ld_expected(l, p, "true or false", m);
+			goto out;
+		}
+		e->precondition = cJSON_IsTrue(m);
 	}
 	if (MEMBER("comment") && !cJSON_IsString(m)) {
 		rc = ld_expected(l, p, "a string", m);

@@ -62,6 +62,8 @@ typedef struct scn_expect {
 	int has_capture;
 	char *check;		/* catalog id judged by this expectation, or NULL */
 	rpt_verdict verdict;	/* verdict when it fails: from "severity" or the catalog */
+	int precondition;	/* when it fails the run could not be carried out:
+				 * the scenario is an ERROR, with no finding */
 } scn_expect;
 
 typedef enum scn_send_kind {

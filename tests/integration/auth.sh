@@ -194,14 +194,20 @@ else
 	harness_not_ok "nocreds: run exits 0, got $(cat "$work/nocreds.rc")"
 fi
 
-# A wrong password is refused with 535 through the credentialed path too.
+# A wrong password: the login is the scenario's precondition, so a refusal
+# is an ERROR (the run could not be carried out, exit 3), not a finding.
 run wrong "$port" --var "auth_user=$user" --var "auth_pass=not-$pass" \
 	"$suite/plain-credentials.json"
-expect_verdict wrong auth.plain-credentials FAIL
-if grep -a -q '535 5.7.8' "$work/wrong.json"; then
-	harness_ok "wrong: a wrong password gets 535 5.7.8, reported as the FAIL's evidence"
+expect_verdict wrong auth.plain-credentials ERROR
+r=$(reason wrong auth.plain-credentials)
+case $r in
+*"precondition not met"*"535 5.7.8"*) harness_ok "wrong: the ERROR says the precondition failed, with the 535 5.7.8" ;;
+*) harness_not_ok "wrong: the ERROR says the precondition failed, with the 535, got \"$r\"" ;;
+esac
+if [ "$(cat "$work/wrong.rc")" = 3 ]; then
+	harness_ok "wrong: run exits 3 (a session could not be carried out)"
 else
-	harness_not_ok "wrong: 535 5.7.8 in the report"
+	harness_not_ok "wrong: run exits 3, got $(cat "$work/wrong.rc")"
 fi
 
 # ---- AUTH required ------------------------------------------------------------

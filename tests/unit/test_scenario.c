@@ -685,6 +685,8 @@ static const err_case err_cases[] = {
 	  "t.json:2:32: " EXP ".capture: expected a member \"var\", got nothing" },
 	{ STEPS("{\"recv\": {\"capture\": {\"var\": \"v\"}}}"),
 	  "t.json:2:32: " EXP ".capture: expected a member \"regex\", got nothing" },
+	{ STEPS("{\"recv\": {\"code\": 235, \"precondition\": 1}}"),
+	  "t.json:2:50: " EXP ".precondition: expected true or false, got 1" },
 	{ STEPS("{\"recv\": {\"code\": 250, \"text_for\": 250}}"),
 	  "t.json:2:46: " EXP ".text_for: expected \"text\" beside \"text_for\" (the codes whose "
 	  "text it judges)" },
@@ -693,7 +695,7 @@ static const err_case err_cases[] = {
 	{ STEPS("{\"recv\": {\"codes\": 250}}"),
 	  "t.json:2:30: " EXP ".codes: unknown key \"codes\" (expected one of \"code\", \"class\", "
 	  "\"esc\", \"text\", \"text_for\", \"keyword\", \"no_keyword\", \"capture\", \"check\", \"severity\", "
-	  "\"comment\")" },
+	  "\"precondition\", \"comment\")" },
 	/* a byte order mark counts as three bytes of line 1 */
 	{ "\xef\xbb\xbf{\"id\": \"t.x\", \"summary\": \"\", \"refs\": [\"RFC 1\"], \"steps\": [{\"recv\": 220}]}",
 	  "t.json:1:29: $.summary: expected a one-line summary (a non-empty string), got \"\"" },
