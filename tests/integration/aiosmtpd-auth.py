@@ -61,10 +61,7 @@ def main():
         hostname=host, port=int(port), ready_timeout=10,
         authenticator=make_authenticator(a.user.encode(), password),
         auth_required=a.auth_required, auth_require_tls=False,
-        # aiosmtpd answers 500 to a line over its limit (RFC 4954 section
-        # 4 suggests 12288 octets for SASL lines): the SMTP default of 512
-        # for commands and 12288 for AUTH exchanges.
-        server_kwargs={"ident": "aiosmtpd-auth"},
+        ident="aiosmtpd-auth",
     )
     if a.tls_cert:
         ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
