@@ -83,8 +83,9 @@ for s in sorted(d["scenarios"], key=lambda s: s["id"]):
 if [ "$mode" = fast ]; then
 	dir=$top/scenarios/timeouts/fast
 	run patient 60 "$dir"/client-*.json &
+	patient_pid=$!
 	run hasty 5 "$dir"/client-*.json &
-	wait
+	wait "$patient_pid" $!
 	n=0
 	while read -r id verdict rest; do
 		n=$((n + 1))
@@ -126,9 +127,12 @@ else
 	wait_port 127.0.0.1 "$port" 15 || harness_die "aiosmtpd did not listen on 127.0.0.1:$port"
 	dir=$top/scenarios/timeouts/full
 	run clients none "$dir"/client-*.json &
+	clients_pid=$!
 	"$bin" run --target "127.0.0.1:$port" --report "json:$work/server.json" \
 		"$dir/server-idle-5min.json" >"$work/server.out" 2>&1 &
-	wait
+	server_pid=$!
+	# Not a bare `wait`: aiosmtpd, spawned above, is a child too.
+	wait "$clients_pid" "$server_pid"
 	n=0
 	while read -r id verdict rest; do
 		n=$((n + 1))
