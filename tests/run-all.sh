@@ -4,7 +4,9 @@
 #   2. builds, and runs the unit tests (CTest)
 #   3. builds with ASan+UBSan, and runs the unit tests again
 #   4. integration, all with the sanitized binary: the suite against real
-#      servers on loopback; the reference server against real clients;
+#      servers on loopback (Postfix, smtp-sink, aiosmtpd; then Exim,
+#      OpenSMTPD, smtp-server and Haraka through tests/matrix.sh --check);
+#      the reference server against real clients;
 #      server-role scenarios against real clients (swaks, smtplib, curl,
 #      msmtp, the harness itself misbehaving, and Postfix's own SMTP client
 #      in a private instance); random faults repeated by seed; the fake DNS
@@ -20,7 +22,9 @@
 #      counted on both sides (LOAD_SOAK_SECONDS, default 0, adds a soak of
 #      the load against smtp-sink, for nightly runs); `import` and `replay`
 #      of tcpdump captures against the same and a differently configured
-#      server; `run --capture-iface lo` recording the run's own sessions
+#      server, and with two private Postfix instances, audit, import and
+#      replay of a capture of a run against one of them; the capture
+#      fixtures (tests/fixtures) taken afresh and audited as committed; `run --capture-iface lo` recording the run's own sessions
 #      live, and its one line of warning without the privilege
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
 # Ends with one line "N passed, M failed" counting the phases above.
@@ -110,6 +114,9 @@ phase "unit tests (asan+ubsan)" unit_sanitized build-asan
 phase "integration (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/run.sh
+phase "integration: the suite against Exim, OpenSMTPD, smtp-server and Haraka (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/matrix.sh --check --no-write exim opensmtpd nodemailer haraka
 phase "integration: reference server and real clients (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/serve.sh
@@ -149,6 +156,12 @@ phase "integration: load counts what smtp-sink and the reference server counted 
 phase "integration: import and replay of tcpdump's captures (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/replay.sh
+phase "integration: capture, audit and replay against private Postfix instances (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/replay-postfix.sh
+phase "integration: the capture fixtures taken afresh from Postfix and aiosmtpd (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/fixtures/capture.sh --check
 phase "integration: live capture of the run's own traffic on lo (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/live-capture.sh

@@ -742,7 +742,7 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 	ecl_reply er = ecl_pop(c);
 	vbuf why = VBUF_INIT;
 	int first = (er.off == 0);
-	int bad;
+	int failed;
 	int rc = 0;
 
 	if (first && er.r->code == 554 && !c->s->refuse_ok) {
@@ -770,18 +770,30 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 		}
 		vbuf_free(&missing);
 	}
-	bad = ecl_judge(c, e, &er, &why) != 0;
-	if (bad && e->precondition) {
+	failed = ecl_judge(c, e, &er, &why) != 0;
+	if (failed && e->skip_otherwise) {
+		/* The target declined what the rest of the scenario is about
+		 * (a refusal the RFC allows): nothing left to judge. */
+		rpt_scenario_set(c->res, RPT_SKIP, "step %zu: %s; the rest of the scenario does not apply",
+		    st->index, vbuf_str(&why));
+		vbuf_free(&why);
+		smtp_reply_free(er.r);
+		ecl_courtesy_quit(c);
+		return -1;
+	} else if (failed && e->error_otherwise) {
 		/* Not the target's fault as far as the scenario can tell (the
-		 * credentials it was given were refused, say): nothing is
-		 * judged, the session ends. */
+		 * credentials it was given were refused, say): the run could
+		 * not be carried out, nothing is judged. */
 		char *sum = smtp_reply_summary(er.r, 120);
 
-		rpt_scenario_set(c->res, RPT_ERROR, "step %zu: precondition not met: %s, got \"%s\"",
-		    c->step + 1, vbuf_str(&why), sum);
+		rpt_scenario_set(c->res, RPT_ERROR, "step %zu: %s, got \"%s\"; the rest of the "
+		    "scenario could not be carried out", st->index, vbuf_str(&why), sum);
 		xfree(sum);
-		rc = -1;
-	} else if (bad) {
+		vbuf_free(&why);
+		smtp_reply_free(er.r);
+		ecl_courtesy_quit(c);
+		return -1;
+	} else if (failed) {
 		rpt_evidence ev;
 
 		rpt_evidence_at(&ev, c->t, CAP_S2C, er.off, er.r->raw_len);

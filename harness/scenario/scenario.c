@@ -734,7 +734,7 @@ ld_templates(ld *l, const cJSON *v, const char *path, int raw, int one_line, cha
 
 static const char *const expect_keys[] = {
 	"code", "class", "esc", "text", "text_for", "keyword", "no_keyword", "capture",
-	"check", "severity", "precondition", "comment", NULL
+	"check", "severity", "otherwise", "comment", NULL
 };
 static const char *const capture_keys[] = { "var", "regex", "comment", NULL };
 
@@ -873,12 +873,15 @@ ld_expect(ld *l, const cJSON *v, const char *path, const scn_step *st, scn_expec
 		}
 		e->verdict = chk_keyword_verdict((chk_keyword)k);
 	}
-	if (MEMBER("precondition")) {
-		if (!cJSON_IsBool(m)) {
-			rc = ld_expected(l, p, "true or false", m);
+	if (MEMBER("otherwise")) {
+		if (cJSON_IsString(m) && strcmp(m->valuestring, "skip") == 0) {
+			e->skip_otherwise = 1;
+		} else if (cJSON_IsString(m) && strcmp(m->valuestring, "error") == 0) {
+			e->error_otherwise = 1;
+		} else {
+			rc = ld_expected(l, p, "\"skip\" or \"error\"", m);
 			goto out;
 		}
-		e->precondition = cJSON_IsTrue(m);
 	}
 	if (MEMBER("comment") && !cJSON_IsString(m)) {
 		rc = ld_expected(l, p, "a string", m);

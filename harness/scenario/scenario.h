@@ -62,8 +62,11 @@ typedef struct scn_expect {
 	int has_capture;
 	char *check;		/* catalog id judged by this expectation, or NULL */
 	rpt_verdict verdict;	/* verdict when it fails: from "severity" or the catalog */
-	int precondition;	/* when it fails the run could not be carried out:
-				 * the scenario is an ERROR, with no finding */
+	int skip_otherwise;	/* "otherwise": "skip": when it fails, the target
+				 * lacks what the rest tests: SKIP, no finding */
+	int error_otherwise;	/* "otherwise": "error": when it fails the run could
+				 * not be carried out (the credentials it was given
+				 * were refused): ERROR, no finding */
 } scn_expect;
 
 typedef enum scn_send_kind {

@@ -323,6 +323,17 @@ START_TEST(test_scenario_verdict_resolution)
 	ck_assert_int_eq(s->steps[0].expects[0].verdict, RPT_FAIL);
 	ck_assert_ptr_null(s->steps[1].expects[0].check);
 	ck_assert_int_eq(s->steps[1].expects[0].verdict, RPT_WARN);
+	ck_assert_int_eq(s->steps[1].expects[0].skip_otherwise, 0);
+	scn_free(s);
+
+	s = load_ok(STEPS("{\"recv\": {\"code\": 220}}, {\"recv\": {\"code\": 235, \"otherwise\": \"error\"}}"));
+	ck_assert_int_eq(s->steps[1].expects[0].error_otherwise, 1);
+	ck_assert_int_eq(s->steps[1].expects[0].skip_otherwise, 0);
+	scn_free(s);
+	/* "otherwise": "skip" is kept on its expectation only */
+	s = load_ok(STEPS("{\"recv\": {\"code\": 220}}, {\"recv\": {\"code\": 250, \"otherwise\": \"skip\"}}"));
+	ck_assert_int_eq(s->steps[0].expects[0].skip_otherwise, 0);
+	ck_assert_int_eq(s->steps[1].expects[0].skip_otherwise, 1);
 	scn_free(s);
 }
 END_TEST
@@ -685,8 +696,6 @@ static const err_case err_cases[] = {
 	  "t.json:2:32: " EXP ".capture: expected a member \"var\", got nothing" },
 	{ STEPS("{\"recv\": {\"capture\": {\"var\": \"v\"}}}"),
 	  "t.json:2:32: " EXP ".capture: expected a member \"regex\", got nothing" },
-	{ STEPS("{\"recv\": {\"code\": 235, \"precondition\": 1}}"),
-	  "t.json:2:50: " EXP ".precondition: expected true or false, got 1" },
 	{ STEPS("{\"recv\": {\"code\": 250, \"text_for\": 250}}"),
 	  "t.json:2:46: " EXP ".text_for: expected \"text\" beside \"text_for\" (the codes whose "
 	  "text it judges)" },
@@ -694,8 +703,10 @@ static const err_case err_cases[] = {
 	  "t.json:2:52: " EXP ".text_for[1]: expected an integer 200-599, got 600" },
 	{ STEPS("{\"recv\": {\"codes\": 250}}"),
 	  "t.json:2:30: " EXP ".codes: unknown key \"codes\" (expected one of \"code\", \"class\", "
-	  "\"esc\", \"text\", \"text_for\", \"keyword\", \"no_keyword\", \"capture\", \"check\", \"severity\", "
-	  "\"precondition\", \"comment\")" },
+	  "\"esc\", \"text\", \"text_for\", \"keyword\", \"no_keyword\", \"capture\", \"check\", "
+	  "\"severity\", \"otherwise\", \"comment\")" },
+	{ STEPS("{\"recv\": {\"otherwise\": \"fail\"}}"),
+	  "t.json:2:34: " EXP ".otherwise: expected \"skip\" or \"error\", got \"fail\"" },
 	/* a byte order mark counts as three bytes of line 1 */
 	{ "\xef\xbb\xbf{\"id\": \"t.x\", \"summary\": \"\", \"refs\": [\"RFC 1\"], \"steps\": [{\"recv\": 220}]}",
 	  "t.json:1:29: $.summary: expected a one-line summary (a non-empty string), got \"\"" },
