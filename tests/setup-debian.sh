@@ -41,9 +41,11 @@ opensmtpd_debs="opensmtpd"
 # From npm, into tests/servers/node.
 npm_pkgs="smtp-server@3 Haraka@3"
 
-# swaks needs the two Perl TLS modules for --tls.
+# swaks needs the two Perl TLS modules for --tls; sasl2-bin (saslpasswd2)
+# and libsasl2-modules give Postfix's smtpd a sasldb account (auth.sh).
 test_pkgs="tshark tcpdump swaks curl msmtp python3-aiosmtpd python3-jsonschema libxml2-utils iproute2 procps ca-certificates
-	openssl libnet-ssleay-perl libio-socket-ssl-perl postfix bind9-dnsutils chromium tmux"
+	openssl libnet-ssleay-perl libio-socket-ssl-perl postfix bind9-dnsutils chromium tmux
+	sasl2-bin libsasl2-modules"
 
 die() {
 	echo "$prog: error: $*" >&2

@@ -50,6 +50,8 @@ typedef enum ecl_op_kind {
 typedef struct ecl_op {
 	ecl_op_kind kind;
 	vbuf data;		/* OP_WRITE */
+	vbuf shown;		/* OP_WRITE: data with credentials masked, for the
+				 * transcript; used when as long as data */
 	smtp_verb verb;		/* OP_WRITE of one line; OP_EXPECT: what it answers */
 	uint32_t ms;		/* OP_DELAY, OP_PAUSE, OP_QUIET */
 	size_t expect;		/* OP_EXPECT: index into step->expects */
@@ -210,26 +212,50 @@ ecl_op_add(eng_client *c, ecl_op_kind kind)
 static void
 ecl_ops_clear(eng_client *c)
 {
-	for (size_t i = 0; i < c->nops; i++)
+	for (size_t i = 0; i < c->nops; i++) {
 		vbuf_free(&c->ops[i].data);
+		vbuf_free(&c->ops[i].shown);
+	}
 	c->nops = 0;
 	c->op = 0;
 }
 
-/* Expands a template; on failure records an ERROR and returns -1. */
+/* Expands a template; on failure records an ERROR and returns -1. With
+ * shown, also the same bytes with the scenario's credentials masked. */
 static int
-ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out)
+ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out, vbuf *shown)
 {
 	char err[256];
 	vbuf tmp = VBUF_INIT;
+	vbuf tshown = VBUF_INIT;
+	size_t start = out->len;
 	int rc;
 
-	rc = scn_expand(tmpl, &c->vars, &tmp, err, sizeof(err));
+	rc = scn_expand_masked(tmpl, &c->vars, c->s->credentials, c->s->ncredentials, &tmp,
+	    shown ? &tshown : NULL, err, sizeof(err));
 	if (rc == 0 && raw)
 		rc = smtp_unescape(tmp.data ? tmp.data : "", tmp.len, out, err, sizeof(err));
 	else if (rc == 0)
 		vbuf_append(out, tmp.data, tmp.len);
+	if (rc == 0 && shown != NULL) {
+		size_t sstart = shown->len;
+
+		if (raw && smtp_unescape(tshown.data ? tshown.data : "", tshown.len, shown, err,
+		    sizeof(err)) != 0)
+			shown->len = sstart;
+		else if (!raw)
+			vbuf_append(shown, tshown.data, tshown.len);
+		/* An escape inside a credential changes the length: mask it all
+		 * but the line ends. */
+		if (shown->len - sstart != out->len - start) {
+			shown->len = sstart;
+			for (size_t i = start; i < out->len; i++)
+				vbuf_append(shown, out->data[i] == '\r' || out->data[i] == '\n' ?
+				    &out->data[i] : "*", 1);
+		}
+	}
 	vbuf_free(&tmp);
+	vbuf_free(&tshown);
 	if (rc != 0)
 		rpt_scenario_set(c->res, RPT_ERROR, "step %zu: %s", c->step + 1, err);
 	return rc;
@@ -316,9 +342,10 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 			ecl_op *w = ecl_op_add(c, OP_WRITE);
 
 			for (size_t i = 0; i < st->nsends; i++) {
-				if (ecl_expand(c, st->sends[i], 0, &w->data) != 0)
+				if (ecl_expand(c, st->sends[i], 0, &w->data, &w->shown) != 0)
 					return -1;
 				vbuf_append(&w->data, "\r\n", 2);
+				vbuf_append(&w->shown, "\r\n", 2);
 			}
 			for (size_t i = 0; i < st->nexpects; i++) {
 				ecl_op *e = ecl_op_add(c, OP_EXPECT);
@@ -333,11 +360,12 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 				ecl_op *w = ecl_op_add(c, OP_WRITE);
 				smtp_cmd cmd;
 
-				if (ecl_expand(c, st->sends[i], 0, &w->data) != 0)
+				if (ecl_expand(c, st->sends[i], 0, &w->data, &w->shown) != 0)
 					return -1;
 				smtp_cmd_parse(w->data.data ? w->data.data : "", w->data.len, &cmd);
 				w->verb = cmd.verb;
 				vbuf_append(&w->data, "\r\n", 2);
+				vbuf_append(&w->shown, "\r\n", 2);
 				if (st->nexpects) {
 					ecl_op *e = ecl_op_add(c, OP_EXPECT);
 
@@ -356,9 +384,12 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 			if (i && st->pause_ms)
 				ecl_op_add(c, OP_PAUSE)->ms = st->pause_ms;
 			w = ecl_op_add(c, OP_WRITE);
-			if (i == 0 && token != NULL)
+			if (i == 0 && token != NULL) {
+				/* In both, so that the masked copy keeps its length. */
 				vbuf_printf(&w->data, "Message-ID: <%s@smtp-harness.invalid>\r\n", token);
-			if (ecl_expand(c, st->sends[i], 1, &w->data) != 0)
+				vbuf_printf(&w->shown, "Message-ID: <%s@smtp-harness.invalid>\r\n", token);
+			}
+			if (ecl_expand(c, st->sends[i], 1, &w->data, &w->shown) != 0)
 				return -1;
 		}
 		for (size_t i = 0; i < st->nexpects; i++)
@@ -370,7 +401,7 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 		if (st->data_raw) {
 			if (token != NULL)
 				vbuf_printf(&w->data, "Message-ID: <%s@smtp-harness.invalid>\r\n", token);
-			if (ecl_expand(c, st->sends[0], 1, &w->data) != 0)
+			if (ecl_expand(c, st->sends[0], 1, &w->data, NULL) != 0)
 				return -1;
 		} else if (st->data_generate) {
 			ecl_generate(&w->data, st->data_generate, token);
@@ -396,7 +427,7 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 				}
 			}
 			for (size_t i = 0; i < st->nsends && rc == 0; i++) {
-				rc = ecl_expand(c, st->sends[i], 0, &lines);
+				rc = ecl_expand(c, st->sends[i], 0, &lines, NULL);
 				exp[k] = vbuf_take(&lines);
 				if (!body && exp[k][0] == '\0') {
 					exp[++k] = xasprintf("smtp-harness-token: %s", token);
@@ -462,9 +493,10 @@ ecl_event(eng_client *c, cap_kind kind, cap_dir dir)
 	return cap_transcript_add_event(c->t, kind, dir, now);
 }
 
-/* Writes bytes to the socket as they are (plaintext, or TLS records). */
+/* Writes bytes to the socket as they are (plaintext, or TLS records);
+ * the capture records shown (credentials masked) when it is not NULL. */
 static void
-ecl_wire(eng_client *c, const char *data, size_t len)
+ecl_wire(eng_client *c, const char *data, const char *shown, size_t len)
 {
 	ecl_write_req *wr;
 	uv_buf_t buf;
@@ -472,7 +504,7 @@ ecl_wire(eng_client *c, const char *data, size_t len)
 	if (len == 0)
 		return;
 	if (c->wire != NULL)
-		cap_transcript_add_data(c->wire, CAP_C2S, cap_now_us(), data, len);
+		cap_transcript_add_data(c->wire, CAP_C2S, cap_now_us(), shown ? shown : data, len);
 	wr = xmalloc(sizeof(*wr) + len);
 	wr->c = c;
 	wr->len = len;
@@ -488,7 +520,7 @@ ecl_tls_flush(eng_client *c)
 {
 	vbuf_reset(&c->tls_buf);
 	if (etls_drain(c->tls, &c->tls_buf) > 0)
-		ecl_wire(c, c->tls_buf.data, c->tls_buf.len);
+		ecl_wire(c, c->tls_buf.data, NULL, c->tls_buf.len);
 	vbuf_reset(&c->tls_buf);
 }
 
@@ -510,15 +542,16 @@ ecl_tls_error(eng_client *c, const char *what, const char *detail)
 	ecl_finish(c);
 }
 
-/* Records a command (plaintext) and sends it, through TLS once it is up. */
+/* Records a command (plaintext; as shown, when not NULL: the same length
+ * with credentials masked) and sends it, through TLS once it is up. */
 static void
-ecl_write(eng_client *c, const char *data, size_t len, smtp_verb verb)
+ecl_write(eng_client *c, const char *data, const char *shown, size_t len, smtp_verb verb)
 {
 	size_t before = c->t->stream[CAP_C2S].len;
 
 	if (len == 0 || c->finishing)
 		return;
-	cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), data, len);
+	cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), shown ? shown : data, len);
 	c->after_354 = 0;
 	c->last_write_off = before;
 	c->last_write_len = len;
@@ -538,7 +571,7 @@ ecl_write(eng_client *c, const char *data, size_t len, smtp_verb verb)
 		}
 		return;
 	}
-	ecl_wire(c, data, len);
+	ecl_wire(c, data, shown, len);
 }
 
 static void
@@ -640,7 +673,8 @@ ecl_judge(eng_client *c, const scn_expect *e, const ecl_reply *er, vbuf *why)
 		vbuf_printf(why, "expected enhanced status code %s", e->esc);
 		bad = 1;
 	}
-	if (!bad && e->has_text_re) {
+	if (!bad && e->has_text_re &&
+	    (e->ntext_for == 0 || ecl_in(e->text_for, e->ntext_for, r->code))) {
 		text = ecl_reply_text(r);
 		if (regexec(&e->text_re, text, 0, NULL, 0) != 0) {
 			vbuf_printf(why, "expected text matching /%s/", e->text_src);
@@ -762,7 +796,7 @@ ecl_courtesy_quit(eng_client *c)
 		ecl_finish(c);
 		return;
 	}
-	ecl_write(c, "QUIT\r\n", 6, SMTP_VERB_QUIT);
+	ecl_write(c, "QUIT\r\n", NULL, 6, SMTP_VERB_QUIT);
 	ecl_timer_start(c, W_QUIT_REPLY, ECL_QUIT_WAIT_MS, ecl_timer_cb);
 }
 
@@ -820,6 +854,19 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 		 * (a refusal the RFC allows): nothing left to judge. */
 		rpt_scenario_set(c->res, RPT_SKIP, "step %zu: %s; the rest of the scenario does not apply",
 		    st->index, vbuf_str(&why));
+		vbuf_free(&why);
+		smtp_reply_free(er.r);
+		ecl_courtesy_quit(c);
+		return -1;
+	} else if (failed && e->error_otherwise) {
+		/* Not the target's fault as far as the scenario can tell (the
+		 * credentials it was given were refused, say): the run could
+		 * not be carried out, nothing is judged. */
+		char *sum = smtp_reply_summary(er.r, 120);
+
+		rpt_scenario_set(c->res, RPT_ERROR, "step %zu: %s, got \"%s\"; the rest of the "
+		    "scenario could not be carried out", st->index, vbuf_str(&why), sum);
+		xfree(sum);
 		vbuf_free(&why);
 		smtp_reply_free(er.r);
 		ecl_courtesy_quit(c);
@@ -1018,7 +1065,7 @@ ecl_tls_start(eng_client *c, const scn_step *st)
 		ecl_tls_error(c, "no TLS handshake", "the server closed the connection after 220");
 		return -1;
 	}
-	if (st->sni != NULL && ecl_expand(c, st->sni, 0, &sni) != 0) {
+	if (st->sni != NULL && ecl_expand(c, st->sni, 0, &sni, NULL) != 0) {
 		vbuf_free(&sni);
 		ecl_finish(c);
 		return -1;
@@ -1106,7 +1153,8 @@ ecl_advance(eng_client *c)
 			ecl_timer_start(c, W_TIMER, op->ms, ecl_timer_cb);
 			return;
 		case OP_WRITE:
-			ecl_write(c, op->data.data, op->data.len, op->verb);
+			ecl_write(c, op->data.data, op->shown.len == op->data.len ? op->shown.data : NULL,
+			    op->data.len, op->verb);
 			c->op++;
 			break;
 		case OP_EXPECT:
@@ -1573,6 +1621,18 @@ eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *
 	c->tcp.data = c->timer.data = c->deadline.data = c;
 	c->open_handles = 3;
 	uv_timer_start(&c->deadline, ecl_deadline_cb, s->deadline_ms, 0);
+	/* A scenario that needs credentials the run did not give cannot be
+	 * judged: SKIP, without connecting. */
+	for (size_t i = 0; i < s->ncredentials; i++) {
+		const char *val = scn_vars_get(&c->vars, s->credentials[i]);
+
+		if (val == NULL || *val == '\0') {
+			rpt_scenario_set(c->res, RPT_SKIP, "needs credentials: no value for \"%s\" "
+			    "(give --var %s=...)", s->credentials[i], s->credentials[i]);
+			ecl_finish(c);
+			return;
+		}
+	}
 	if (addr == NULL) {
 		rpt_scenario_set(c->res, RPT_ERROR, "no address for %s", cfg->host);
 		c->unreachable = 1;

@@ -83,6 +83,7 @@ struct eng_srole {
 	uv_timer_t deadline;
 	uv_timer_t wait;	/* the client's next connection, or its exit */
 	int open_handles;
+	int handles_closing;	/* the three handles were given to uv_close */
 	int listening;
 	eng_proc *proc;
 	int proc_ended;
@@ -1741,7 +1742,10 @@ srl_try_complete(eng_srole *r)
 	}
 	if (r->proc && !r->proc_freed)
 		return;
-	if (r->open_handles == 3) {
+	/* Called again (a connection's close callback) before the handles'
+	 * own close callbacks ran: closing them twice would abort libuv. */
+	if (!r->handles_closing) {
+		r->handles_closing = 1;
 		uv_close((uv_handle_t *)&r->listener, srl_handle_closed);
 		uv_close((uv_handle_t *)&r->deadline, srl_handle_closed);
 		uv_close((uv_handle_t *)&r->wait, srl_handle_closed);

@@ -13,7 +13,9 @@
  *
  * Templates: strings that are sent may contain ${name} (a variable: built
  * in, from the scenario's "vars", from --var, or captured from a reply) and
- * ${repeat:TEXT:N} (TEXT, without ':' or '}', N times). Raw strings then
+ * ${repeat:TEXT:N} (TEXT, without ':' or '}', N times), ${base64:NAME}
+ * (a variable's value in base64) and ${sasl_plain:USER:PASS} (an RFC 4616
+ * PLAIN response, base64, from two variables). Raw strings then
  * have their escapes decoded (\r \n \t \0 \xHH \\).
  */
 #ifndef HARNESS_SCENARIO_SCENARIO_H
@@ -48,6 +50,9 @@ typedef struct scn_expect {
 	regex_t text_re;	/* POSIX ERE on the reply text, lines joined by "\n" */
 	int has_text_re;
 	char *text_src;
+	int *text_for;		/* text_re judges only replies with these codes
+				 * (empty: every reply) */
+	size_t ntext_for;
 	char **keywords;	/* EHLO keywords that must be present */
 	size_t nkeywords;
 	char **absent;		/* EHLO keywords that must be absent */
@@ -59,6 +64,9 @@ typedef struct scn_expect {
 	rpt_verdict verdict;	/* verdict when it fails: from "severity" or the catalog */
 	int skip_otherwise;	/* "otherwise": "skip": when it fails, the target
 				 * lacks what the rest tests: SKIP, no finding */
+	int error_otherwise;	/* "otherwise": "error": when it fails the run could
+				 * not be carried out (the credentials it was given
+				 * were refused): ERROR, no finding */
 } scn_expect;
 
 typedef enum scn_send_kind {
@@ -206,6 +214,9 @@ typedef struct scn_scenario {
 	size_t nrequires;
 	scn_var *vars;		/* defaults from "vars" */
 	size_t nvars;
+	char **credentials;	/* names of vars that must be set (else SKIP)
+				 * and are masked in the transcript */
+	size_t ncredentials;
 	uint32_t timeout_ms;	/* default per-step timeout */
 	uint32_t deadline_ms;	/* whole scenario */
 	int refuse_ok;		/* a 554 greeting is what this scenario tests */
@@ -263,5 +274,11 @@ void scn_vars_free(scn_vars *vars);
 /* Expands ${name} and ${repeat:T:N} in tmpl into out. Returns 0, or -1
  * with err naming the unknown variable. */
 int scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t errlen);
+/* The same, and also into shown (when not NULL) with every byte that
+ * comes from a variable named in secrets -- as itself, or through
+ * ${base64:...} and ${sasl_plain:...} -- replaced by '*': shown has the
+ * length of out, for a transcript that does not hold credentials. */
+int scn_expand_masked(const char *tmpl, const scn_vars *vars, char *const *secrets,
+    size_t nsecrets, vbuf *out, vbuf *shown, char *err, size_t errlen);
 
 #endif

@@ -59,6 +59,7 @@
 #define HARNESS_HTML_LABEL_MAX	64		/* bytes of a segment shown on its arrow */
 #define HARNESS_HTML_TITLE_MAX	512		/* bytes of a segment in its arrow's tooltip */
 #define HARNESS_VARS_MAX	64		/* variables per scenario */
+#define HARNESS_CREDENTIALS_MAX	8		/* "credentials" names per scenario */
 #define HARNESS_VAR_VALUE_MAX	1024		/* bytes in one captured variable */
 #define HARNESS_SCENARIO_FILE_MAX (4 * 1024 * 1024) /* size of one scenario file */
 #define HARNESS_BASELINE_FILE_MAX (4 * 1024 * 1024) /* size of one baseline file */

@@ -213,6 +213,27 @@ make_cert() {
 	mv -f "$dir/cert.pem.tmp" "$dir/cert.pem"
 }
 
+# Checks in test scripts: harness_ok WHAT / harness_not_ok WHAT print
+# "ok - WHAT" / "not ok - WHAT" and count; harness_summary prints "N
+# passed, M failed" and fails when any check did.
+harness_passed=0
+harness_failed=0
+
+harness_ok() {
+	echo "ok - $*"
+	harness_passed=$((harness_passed + 1))
+}
+
+harness_not_ok() {
+	echo "not ok - $*"
+	harness_failed=$((harness_failed + 1))
+}
+
+harness_summary() {
+	echo "$harness_passed passed, $harness_failed failed"
+	[ "$harness_failed" = 0 ]
+}
+
 # Cleanup for tests: harness_on_exit CMD registers CMD to run when the
 # shell exits, in reverse order of registration, whatever the exit status.
 harness_exit_cmds=()
