@@ -109,6 +109,7 @@ struct eng_client {
 
 	int connected;
 	int peer_closed;	/* FIN or RST from the server */
+	int said_421;		/* a 421 came: the server may close (§3.8) */
 	int peer_reset;
 	long peer_close_seg;
 	int reset_sent;
@@ -1172,6 +1173,16 @@ ecl_advance(eng_client *c)
 					rpt_evidence_segment(&ev, c->t, (size_t)c->peer_close_seg);
 				else
 					ecl_evidence_last_write(c, &ev);
+				/* After a 421 the close is allowed (§3.8). The 421
+				 * itself was judged by the expectation it answered;
+				 * what the steps left would test cannot be seen. */
+				if (c->said_421 && !c->rp_failed) {
+					ecl_finding(c, ECL_CLOSE_ALLOWED, RPT_INFO, &ev,
+					    "the server closed after its 421, as RFC 5321 §3.8 "
+					    "allows; the steps left were not run");
+					ecl_finish(c);
+					return;
+				}
 				/* A close while a reply is owed is a silent close
 				 * (§3.8: only after 221, after 421 or on timeout);
 				 * before anything was sent it is a missing greeting. */
@@ -1264,6 +1275,8 @@ ecl_parse_replies(eng_client *c)
 		c->q = xgrow(c->q, &c->qcap, c->qhead + c->qlen + 1, sizeof(*c->q));
 		c->q[c->qhead + c->qlen].r = r;
 		c->q[c->qhead + c->qlen].off = start;
+		if (r->code == 421)
+			c->said_421 = 1;
 		c->qlen++;
 		c->nreplies++;
 	}

@@ -15,6 +15,12 @@ script counts them (run.sh's tally). The modes:
   verdicts LABEL REPORT EXPECTED             the verdicts alone
   same LABEL REPORT REPORT                   two reports, same verdicts
   one, all-error, junit-errors, follow, tls-fields: see each function
+  pin REPORT EXPECTED EXIT                   rewrite the expected file's
+      exit status, summary, verdicts and findings from a report (after a
+      deliberate change of a server or of the harness); its explanations,
+      "why" lines, errors and notes are kept, and the checks and FAIL
+      scenarios still without one are listed: write those by hand, then
+      run the "expected" mode
   matrix OUT NAME=REPORT=EXPECTED=SCRIPT...   write the results matrix
       (docs/results.md, tests/matrix.sh) from the reports of several
       targets, each FAIL with its check, RFC section and the one-line
@@ -203,10 +209,16 @@ def pcap_packets(path):
 def mode_pcaps(label, capdir, r):
     problems = []
     caps = {}
+    # A scenario that SKIPs before it connects (credentials not given)
+    # has no session, so no capture.
+    connected = [s for s in r["scenarios"] if (s.get("transcript") or {}).get("segments")]
     for s in r["scenarios"]:
         c = s.get("capture")
+        if c and s not in connected:
+            problems.append("%s: a capture without a session" % s["id"])
         if not c:
-            problems.append("%s has no capture" % s["id"])
+            if s in connected:
+                problems.append("%s has no capture" % s["id"])
             continue
         if os.path.dirname(os.path.abspath(c)) != os.path.abspath(capdir):
             problems.append("%s capture %s outside %s" % (s["id"], c, capdir))
@@ -228,8 +240,8 @@ def mode_pcaps(label, capdir, r):
     others = [f for f in files if not f.endswith(".pcap") and not f.endswith(".keys")]
     if len(set(caps.values())) != len(caps):
         problems.append("two scenarios share a capture file")
-    if len(pcaps) != len(r["scenarios"]):
-        problems.append("%d pcap files for %d scenarios" % (len(pcaps), len(r["scenarios"])))
+    if len(pcaps) != len(connected):
+        problems.append("%d pcap files for %d scenarios with a session" % (len(pcaps), len(connected)))
     if others:
         problems.append("stray files in %s: %s" % (capdir, others[:5]))
     for sid, c in sorted(caps.items()):
@@ -453,7 +465,30 @@ def mode_matrix(out, *targets):
         else:
             ok("matrix: %s: %s" % (name, json.dumps(r["summary"], sort_keys=True)))
 
-modes = {"suite": mode_suite, "matrix": mode_matrix, "expected": mode_expected, "follow": mode_follow, "tls-fields": mode_tls_fields,
+def mode_pin(report, expected, exit_status):
+    r = load(report, "pin")
+    exp = load(expected, "pin (expected)")
+    if r is None or exp is None:
+        sys.exit(1)
+    exp["exit_status"] = int(exit_status)
+    exp["summary"] = {k: r["summary"][k] for k in ("pass", "fail", "error", "skip", "warnings")}
+    exp["verdicts"] = dict(sorted(verdicts(r).items()))
+    exp["findings"] = {s["id"]: sorted(fkey(f) for f in s["findings"])
+                       for s in sorted(r["scenarios"], key=lambda s: s["id"]) if s["findings"]}
+    tmp = expected + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(exp, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    os.replace(tmp, expected)
+    checks = {k.split()[1] for v in exp["findings"].values() for k in v}
+    for c in sorted(c for c in checks if not exp.get("explanations", {}).get(c)):
+        print("%s: explain check %s" % (expected, c))
+    if "why" in exp:
+        for s in sorted(s["id"] for s in r["scenarios"] if s["verdict"] in ("FAIL", "ERROR")
+                        and not exp["why"].get(s["id"])):
+            print("%s: one \"why\" line for %s" % (expected, s))
+
+modes = {"suite": mode_suite, "pin": mode_pin, "matrix": mode_matrix, "expected": mode_expected, "follow": mode_follow, "tls-fields": mode_tls_fields,
          "all-error": mode_all_error,
          "junit-errors": mode_junit_errors, "one": mode_one, "same": mode_same,
          "verdicts": mode_verdicts}
