@@ -10,7 +10,11 @@
 #   session.vrfy-reply-form          250 with a bare name: FAIL; a source
 #                                    route: FAIL; "Name <local@domain>" or a
 #                                    bare local@domain: PASS; 252: PASS
-#                                    (RFC 5321 §3.5.1, §3.5.2)
+#                                    (RFC 5321 §3.5.1, §3.5.2); 500 (VRFY
+#                                    not known): SKIP, session.vrfy judges it
+#   session.vrfy                     421 to the second VRFY, then the close:
+#                                    WARN for the 421, INFO for the close
+#                                    that RFC 5321 §3.8 allows, no FAIL
 #   limits.too-many-recipients-452   452 past the 1000th RCPT: PASS without
 #                                    a finding; 552: WARN under the row
 #                                    (RFC 5321 §4.5.3.1.10)
@@ -94,6 +98,8 @@ case_ vrfy-source-route "$vrfy" FAIL rfc5321.3.5.1.vrfy-reply-form:FAIL
 case_ vrfy-mailbox "$vrfy" PASS
 case_ vrfy-bare-mailbox "$vrfy" PASS
 case_ vrfy-252 "$vrfy" PASS
+case_ vrfy-500 "$vrfy" SKIP
+case_ vrfy-421 session/vrfy.json PASS "rfc5321.3.5.3.vrfy-truthful:WARN rfc5321.3.8.close-only-when-allowed:INFO"
 rcpt=limits/too-many-recipients-452.json
 case_ rcpt-limit-452 "$rcpt" PASS
 case_ rcpt-limit-552 "$rcpt" PASS "rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN"
