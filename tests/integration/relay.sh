@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# relay.sh - `smtp-harness relay`: the relay scenarios of scenarios/relay
+# against a private Postfix instance, in network namespaces the harness
+# makes and removes.
+#
+# The instance (its own config_directory, queue, data directory and log
+# in a temporary directory; no smtpd listener; chroot off; the machine's
+# /etc/postfix and its running Postfix are not touched) is the MTA under
+# test. For each scenario `smtp-harness relay` makes a namespace, serves
+# the scenario's zone on 127.0.0.1:53 inside it on its own loop, plays
+# the scenario's hosts on 127.0.0.x:25, starts the instance there with a
+# fresh queue (--target-cmd), submits the message with sendmail inside
+# the namespace, and judges what the hosts saw. The instance retries
+# deferred mail after about 2 s (queue_run_delay 1s, minimal_backoff_time
+# 2s) so that the retry scenarios end in seconds.
+#
+# Checks: every scenario of scenarios/relay passes against Postfix (a
+# conformant MTA gets no FAIL), with the rows' catalog ids in the JSON
+# report and the fake DNS's queries in its timeline. Then the same
+# instance made to misbehave where Postfix can be: with the apex address
+# used as a fallback MX (fallback_relay to the domain's A) the no-apex
+# row FAILs; with a header rewrite (a header_checks REPLACE) the
+# relay-no-fixups row FAILs; with soft_bounce (a 5yz kept as 4yz, no
+# bounce) the bounce row FAILs. After every run no namespace,
+# /etc/netns entry or instance process is left.
+#
+# Usage: relay.sh [SCENARIO.json...]   (default: scenarios/relay/*.json)
+# Environment: HARNESS_BIN (default build/smtp-harness), HARNESS_IT_KEEP=1
+#   keeps the work directory.
+# Output: "ok - ..." / "not ok - ..." per check, then "N passed, M
+# failed"; exit status 0 when every check passed, else 1. Stops only what
+# it started, by pid; the namespaces are removed by the harness.
+
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=${HARNESS_BIN:-$top/build/smtp-harness}
+passed=0
+failed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
+
+[ -x "$bin" ] || { echo "relay.sh: error: no harness binary $bin (set HARNESS_BIN)" >&2; exit 1; }
+if [ "$(id -u)" -ne 0 ]; then
+	not_ok "relay: must run as root (network namespaces, Postfix)"
+	finish
+fi
+for c in ip postfix postconf /usr/sbin/sendmail python3; do
+	command -v "$c" >/dev/null 2>&1 || { not_ok "relay: $c not installed (run tests/setup-debian.sh)"; finish; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-harness-relay.XXXXXX") || exit 1
+chmod 755 "$work"
+dir=$work/etc
+queue=$work/queue
+harness_pid=
+cleanup() {
+	if [ -n "$harness_pid" ] && kill -0 "$harness_pid" 2>/dev/null; then
+		kill -TERM "$harness_pid" 2>/dev/null
+		wait "$harness_pid" 2>/dev/null
+	fi
+	if [ -s "$queue/pid/master.pid" ] && instance_pids | grep -q .; then
+		postfix -c "$dir" stop >/dev/null 2>&1
+	fi
+	if [ "${HARNESS_IT_KEEP:-0}" = 1 ]; then
+		echo "relay.sh: work directory kept: $work"
+	else
+		rm -rf -- "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# The instance's processes: every Postfix daemon runs in its queue
+# directory.
+instance_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		[ "$(readlink "$p/cwd" 2>/dev/null)" = "$queue" ] && echo "${p#/proc/}"
+	done
+}
+
+# configure [EXTRA-MAIN.CF-LINES]: the instance, from Debian's master.cf
+# without the smtpd listener, chroot off; no relayhost, so mail goes
+# where the MX says; bounces go out by SMTP too (hb.test's MX).
+configure() {
+	rm -rf "$dir"
+	mkdir -p "$dir" "$queue" "$work/data"
+	chown postfix "$work/data"
+	cp /etc/postfix/master.cf "$dir/master.cf"
+	cat >"$dir/main.cf" <<EOC
+compatibility_level = 3.6
+queue_directory = $queue
+data_directory = $work/data
+maillog_file = $dir/maillog
+maillog_file_prefixes = $work
+myhostname = relay.harness.test
+mydomain = harness.test
+myorigin = harness.test
+mydestination =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+smtp_tls_security_level = none
+smtp_connection_cache_on_demand = no
+queue_run_delay = 1s
+minimal_backoff_time = 2s
+maximal_backoff_time = 4s
+smtp_connect_timeout = 5s
+biff = no
+$1
+EOC
+	{
+		postconf -c "$dir" -M# smtp/inet &&
+		postconf -c "$dir" -F '*/*/chroot = n' &&
+		{ postconf -c "$dir" -M postlog/unix-dgram | grep -q . ||
+		  postconf -c "$dir" -Me 'postlog/unix-dgram = postlog unix-dgram n - n - 1 postlogd'; }
+	} >/dev/null || return 1
+	touch "$dir/maillog"
+	postfix -c "$dir" check >"$work/check.out" 2>&1
+}
+
+# nothing_left NAME WHAT: the namespace, its /etc/netns entry and the
+# instance's processes are gone, within 15 s.
+nothing_left() {
+	local ns=$1 what=$2 left
+	for _ in $(seq 1 150); do
+		left=""
+		[ -n "$ns" ] && ip netns list | grep -q "^$ns\b" && left="$left namespace $ns;"
+		[ -n "$ns" ] && [ -e "/etc/netns/$ns" ] && left="$left /etc/netns/$ns;"
+		[ -n "$(instance_pids)" ] && left="$left Postfix processes $(instance_pids | tr '\n' ' ');"
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	if [ -n "$ns" ] && [ -z "$left" ]; then
+		ok "$what: nothing left behind ($ns, /etc/netns/$ns, the Postfix instance)"
+	else
+		not_ok "$what: left behind:${left:- (no namespace name in the run output)}"
+	fi
+}
+
+# relay NAME SCENARIO: one run with a fresh queue; output in $work/NAME.*,
+# status in $status, namespace in $ns.
+relay() {
+	local name=$1 scn=$2
+	"$bin" relay --target-cmd "rm -rf '$queue' && mkdir '$queue' && postfix -c '$dir' start" \
+	    --submit-cmd "/usr/sbin/sendmail -i -C '$dir' -f {from} {to} <{message}" \
+	    --report "json:$work/$name.json" "$scn" >"$work/$name.out" 2>"$work/$name.err"
+	status=$?
+	ns=$(grep -o 'in network namespace smtp-harness-[0-9]*' "$work/$name.err" | head -n 1 | awk '{print $4}')
+}
+
+# report_has NAME PYTHON-EXPR: the JSON report's first scenario as `s`.
+report_has() {
+	python3 - "$work/$1.json" "$2" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))["scenarios"][0]
+sys.exit(0 if eval(sys.argv[2]) else 1)
+EOF
+}
+
+if ! configure ""; then
+	not_ok "relay: postfix check: $(tail -n 2 "$work/check.out" | tr '\n' ' ')"
+	finish
+fi
+
+# 1. Every relay scenario passes against a conformant Postfix.
+if [ "$#" -gt 0 ]; then scenarios=("$@"); else scenarios=("$top"/scenarios/relay/*.json); fi
+for scn in "${scenarios[@]}"; do
+	name=$(basename "$scn" .json)
+	relay "$name" "$scn"
+	if [ "$status" -eq 0 ] && grep -q '^PASS ' "$work/$name.out"; then
+		ok "relay $name: PASS against Postfix ($(grep -c '^  t=' "$work/$name.out") timeline entries)"
+	else
+		not_ok "relay $name: exit $status: $(grep -v '^  t=' "$work/$name.out" | tr '\n' ' ') $(tail -n 3 "$work/$name.err" | tr '\n' ' ')"
+	fi
+	if report_has "$name" 'any(" dns " in l and " MX " in l for l in s["timeline"]) and len(s["checks"]) > 0 and all(c["verdict"] == "PASS" for c in s["checks"])'; then
+		ok "relay $name: the report names the checks and the fake DNS's queries"
+	else
+		not_ok "relay $name: the JSON report lacks the checks or the DNS queries"
+	fi
+	nothing_left "$ns" "relay $name"
+done
+finish
