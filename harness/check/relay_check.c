@@ -474,7 +474,16 @@ rc_same_content(const rly_scenario *s, const chk_relay_obs *obs, const rly_expec
 	const char *c = m->content;
 	int rc = 0;
 
-	while (off < m->len && m->len - off > 9 && strncasecmp(c + off, "Received:", 9) == 0)
+	size_t own = 0, got = 0;
+
+	/* The relay's trace fields are those it put above the message's own
+	 * leading Received fields. */
+	for (off = 0; wlen - off > 9 && strncasecmp(want + off, "Received:", 9) == 0; own++)
+		off += rc_field_len(want + off, wlen - off);
+	for (off = 0; m->len - off > 9 && strncasecmp(c + off, "Received:", 9) == 0; got++)
+		off += rc_field_len(c + off, m->len - off);
+	off = 0;
+	for (size_t k = 0; k + own < got; k++)
 		off += rc_field_len(c + off, m->len - off);
 	if (m->len - off != wlen || memcmp(c + off, want, wlen) != 0) {
 		rpt_evidence ev;

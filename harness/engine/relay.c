@@ -506,8 +506,9 @@ relay_wants(relay_run *rr)
 	}
 }
 
-/* Writes the message (LF line ends, as a local submission program reads
- * it) to DIR/message; returns its path, or NULL with err. */
+/* Writes the message (CRLF line ends, as on the wire: a line's bare CR or
+ * LF stays distinguishable; sendmail programs take CRLF too) to
+ * DIR/message; returns its path, or NULL with err. */
 static char *
 relay_write_message(const rly_scenario *s, const char *dir, char *err, size_t errlen)
 {
@@ -520,7 +521,7 @@ relay_write_message(const rly_scenario *s, const char *dir, char *err, size_t er
 		return NULL;
 	}
 	for (size_t i = 0; i < s->nlines; i++)
-		fprintf(f, "%s\n", s->lines[i]);
+		fprintf(f, "%s\r\n", s->lines[i]);
 	if (fclose(f) != 0) {
 		snprintf(err, errlen, "cannot write %s: %s", path, strerror(errno));
 		xfree(path);
@@ -587,7 +588,7 @@ eng_relay_run(const rly_scenario *s, const eng_relay_config *cfg, rpt_scenario *
 	dns_server_config dcfg;
 	char tmpl[] = "/tmp/smtp-harness-relay.XXXXXX";
 	char *msg = NULL, *cmd = NULL;
-	const char *submit = cfg->submit_cmd ? cfg->submit_cmd : s->command;
+	const char *submit = s->command ? s->command : cfg->submit_cmd;
 	char perr[256] = "";
 	int rc = -1;
 

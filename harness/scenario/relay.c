@@ -460,7 +460,8 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 {
 	static const char *const keys[] = { "check", "dns", "before", "order", "deliveries",
 		"connections", "retry", "min_gap_ms", "same_content", "received", "bounce",
-		"dsn_envelope", "dsn_report", "status", "no_bare_line_ends", "comment", NULL };
+		"dsn_envelope", "dsn_report", "status", "no_bare_line_ends", "severity", "comment",
+		NULL };
 	const cJSON *v = NULL, *c;
 	const char *key = NULL;
 	const chk_entry *ce;
@@ -480,6 +481,15 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 		return rl_expected_at(l, path, "check", "a catalog id (see `smtp-harness catalog`)",
 		    cJSON_GetObjectItemCaseSensitive(o, "check"));
 	e->verdict = chk_keyword_verdict(ce->keyword);
+	/* A row judging a clause of its catalog row other than the first
+	 * states that clause's keyword. */
+	if ((c = cJSON_GetObjectItemCaseSensitive(o, "severity")) != NULL) {
+		int k = cJSON_IsString(c) ? chk_keyword_parse(c->valuestring) : -1;
+
+		if (k < 0)
+			return rl_expected_at(l, path, "severity", "\"must\", \"should\" or \"may\"", c);
+		e->verdict = chk_keyword_verdict((chk_keyword)k);
+	}
 	for (size_t i = 0; i < RL_NKINDS; i++) {
 		c = cJSON_GetObjectItemCaseSensitive(o, rl_kinds[i].key);
 		if (c == NULL)
