@@ -323,7 +323,7 @@ rl_submission(rl *l, const cJSON *root)
 {
 	static const char *const keys[] = { "from", "to", "command", "comment", NULL };
 	const cJSON *sub = cJSON_GetObjectItemCaseSensitive(root, "submission"), *to, *c;
-	const char *mb = "a mailbox local@domain";
+	const char *mb = "a mailbox local@domain, or \"\" for <>";
 	size_t i;
 
 	if (sub == NULL)
@@ -332,10 +332,15 @@ rl_submission(rl *l, const cJSON *root)
 	if (!cJSON_IsObject(sub))
 		return rl_expected(l, "$.submission", "an object {\"from\": ..., \"to\": [...]}", sub);
 	if (rl_keys(l, sub, "$.submission", keys) != 0 ||
-	    rl_str(l, sub, "from", "$.submission", 1, mb, &l->s->from) != 0 ||
 	    rl_str(l, sub, "command", "$.submission", 0, "a shell command", &l->s->command) != 0)
 		return -1;
-	if (!rl_mailbox_ok(l->s->from))
+	/* "" is the null reverse-path (a notice's own). */
+	c = cJSON_GetObjectItemCaseSensitive(sub, "from");
+	if (cJSON_IsString(c) && c->valuestring[0] == '\0')
+		l->s->from = xstrdup("");
+	else if (rl_str(l, sub, "from", "$.submission", 1, mb, &l->s->from) != 0)
+		return -1;
+	if (l->s->from[0] != '\0' && !rl_mailbox_ok(l->s->from))
 		return rl_expected_at(l, "$.submission", "from", mb,
 		    cJSON_GetObjectItemCaseSensitive(sub, "from"));
 	to = cJSON_GetObjectItemCaseSensitive(sub, "to");

@@ -114,7 +114,8 @@ START_TEST(test_relay_errors)
 	    "\"dsn_envelope\", \"dsn_report\" or \"no_bare_line_ends\"), got none");
 	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, MESSAGE,
 	    "{\"from\": \"nobody\", \"to\": [\"b@example.test\"]}", EXPECT)),
-	    "r.json:5:24: $.submission.from: expected a mailbox local@domain, got \"nobody\"");
+	    "r.json:5:24: $.submission.from: expected a mailbox local@domain, or \"\" for <>, "
+	    "got \"nobody\"");
 	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, "{\"lines\": [\"a\\r\\nb\"]}", SUBMISSION,
 	    EXPECT)), "r.json:4:23: $.message.lines[0]: expected a string without CR LF, "
 	    "got \"a\\x0d\\x0ab\"");
