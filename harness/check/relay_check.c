@@ -17,7 +17,7 @@
 
 /* ---- the observation ------------------------------------------------------ */
 
-void
+chk_relay_msg *
 chk_relay_conn_add_msg(chk_relay_conn *c, const char *mail_from, const char *ret,
     const char *const *rcpts, const char *const *notify, size_t nrcpts, const char *content,
     size_t len)
@@ -31,6 +31,7 @@ chk_relay_conn_add_msg(chk_relay_conn *c, const char *mail_from, const char *ret
 	m->ret = ret ? xstrdup(ret) : NULL;
 	m->rcpts = xcalloc(nrcpts + 1, sizeof(char *));
 	m->notify = xcalloc(nrcpts + 1, sizeof(char *));
+	m->orcpt = xcalloc(nrcpts + 1, sizeof(char *));
 	for (size_t i = 0; i < nrcpts; i++) {
 		m->rcpts[i] = xstrdup(rcpts[i]);
 		m->notify[i] = notify && notify[i] ? xstrdup(notify[i]) : NULL;
@@ -40,6 +41,7 @@ chk_relay_conn_add_msg(chk_relay_conn *c, const char *mail_from, const char *ret
 	memcpy(m->content, content, len);
 	m->content[len] = '\0';
 	m->len = len;
+	return m;
 }
 
 void
@@ -56,12 +58,15 @@ chk_relay_obs_free(chk_relay_obs *obs)
 
 			xfree(m->mail_from);
 			xfree(m->ret);
+			xfree(m->envid);
 			for (size_t r = 0; r < m->nrcpts; r++) {
 				xfree(m->rcpts[r]);
 				xfree(m->notify[r]);
+				xfree(m->orcpt[r]);
 			}
 			xfree(m->rcpts);
 			xfree(m->notify);
+			xfree(m->orcpt);
 			xfree(m->content);
 		}
 		xfree(c->msgs);
@@ -754,6 +759,93 @@ rc_bare(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e, rp
 	rc_pass(sc, e);
 }
 
+/* RFC 3461 §5.2.1: a relay passes RET, ENVID, NOTIFY and ORCPT on to a
+ * DSN-capable hop unchanged, case included, and adds none, but for an
+ * ORCPT that is the received RCPT. */
+/* NOTIFY values are the same set of keywords, in any case and order. */
+static int
+rc_notify_eq(const char *a, const char *b)
+{
+	size_t na = 1, nb = 1;
+
+	for (const char *p = a; *p; p++)
+		na += *p == ',';
+	for (const char *p = b; *p; p++)
+		nb += *p == ',';
+	if (na != nb)
+		return 0;
+	for (const char *p = a; *p; ) {
+		size_t n = strcspn(p, ",");
+		const char *q = b;
+		int found = 0;
+
+		while (*q && !found) {
+			size_t m = strcspn(q, ",");
+
+			found = m == n && strncasecmp(p, q, n) == 0;
+			q += m + (q[m] == ',');
+		}
+		if (!found)
+			return 0;
+		p += n + (p[n] == ',');
+	}
+	return 1;
+}
+
+static int
+rc_dsn_param_ok(const rly_expect *e, int k, const char *got, const char *rcpt)
+{
+	const char *want = e->param[k];
+
+	if (!e->param_given[k])
+		return 1;
+	/* RET and NOTIFY are keywords (any case); ENVID and ORCPT are
+	 * relayed as they came, case included. */
+	if (want != NULL && got != NULL && k == RLY_P_RET)
+		return strcasecmp(got, want) == 0;
+	if (want != NULL && got != NULL && k == RLY_P_NOTIFY)
+		return rc_notify_eq(got, want);
+	if (want != NULL)
+		return got != NULL && strcmp(got, want) == 0;
+	if (got == NULL)
+		return 1;
+	if (k == RLY_P_ORCPT && rcpt != NULL && strncasecmp(got, "rfc822;", 7) == 0)
+		return strcasecmp(got + 7, rcpt) == 0;
+	return 0;
+}
+
+static int
+rc_dsn_params(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e,
+    rpt_scenario *sc, size_t conn, const chk_relay_msg *m)
+{
+	static const char *const names[RLY_P_N] = { "RET", "ENVID", "NOTIFY", "ORCPT" };
+	const char *got[RLY_P_N];
+	rpt_evidence ev;
+
+	(void)s;
+	for (size_t r = 0; r < m->nrcpts || r == 0; r++) {
+		const char *rcpt = r < m->nrcpts ? m->rcpts[r] : NULL;
+
+		got[RLY_P_RET] = m->ret;
+		got[RLY_P_ENVID] = m->envid;
+		got[RLY_P_NOTIFY] = r < m->nrcpts ? m->notify[r] : NULL;
+		got[RLY_P_ORCPT] = r < m->nrcpts ? m->orcpt[r] : NULL;
+		for (int k = 0; k < RLY_P_N; k++) {
+			if (rc_dsn_param_ok(e, k, got[k], rcpt))
+				continue;
+			rc_ev_mail(&ev, obs, conn);
+			rc_fail(sc, e, e->verdict, &ev, "expected %s%s%s%s for <%s>, got %s%s%s",
+			    names[k], e->param[k] ? "=" : " absent", e->param[k] ? e->param[k] : "",
+			    k == RLY_P_ORCPT && !e->param[k] ? " (or the RCPT itself)" : "",
+			    rcpt ? rcpt : "", got[k] ? names[k] : "none", got[k] ? "=" : "",
+			    got[k] ? got[k] : "");
+			rpt_evidence_clear(&ev);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 void
 chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenario *sc)
 {
@@ -791,6 +883,9 @@ chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenario *s
 			break;
 		case RLY_NO_BARE_LINE_ENDS:
 			rc_bare(s, obs, e, sc);
+			break;
+		case RLY_DSN_PARAMS:
+			rc_each_msg(s, obs, e, sc, rc_dsn_params);
 			break;
 		}
 	}

@@ -27,8 +27,10 @@
 typedef struct chk_relay_msg {
 	char *mail_from;	/* reverse-path mailbox, "" for <> */
 	char *ret;		/* RET= as sent, or NULL */
+	char *envid;		/* ENVID= as sent, or NULL */
 	char **rcpts;		/* forward-path mailboxes */
 	char **notify;		/* NOTIFY= of each, or NULL */
+	char **orcpt;		/* ORCPT= of each, or NULL */
 	size_t nrcpts;
 	char *content;		/* unstuffed, exact octets */
 	size_t len;
@@ -69,8 +71,10 @@ void chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenar
  * and the array. */
 char **chk_relay_timeline(const rly_scenario *s, const chk_relay_obs *obs, size_t *n);
 
-/* Appends a copy of the message to conn (for the engine and the tests). */
-void chk_relay_conn_add_msg(chk_relay_conn *c, const char *mail_from, const char *ret,
+/* Appends a copy of the message to conn (for the engine and the tests);
+ * its envid and orcpt (an array of nrcpts, zeroed) are the caller's to
+ * fill with heap strings. Returns it, valid until the next add. */
+chk_relay_msg *chk_relay_conn_add_msg(chk_relay_conn *c, const char *mail_from, const char *ret,
     const char *const *rcpts, const char *const *notify, size_t nrcpts, const char *content,
     size_t len);
 /* Frees what obs holds (transcripts not yet moved out included). */

@@ -288,8 +288,12 @@ relay_deliver(void *arg, const smtp_srv_msg *m, char *id, size_t idlen)
 		rcpts[i] = m->rcpts[i].mailbox;
 		notify[i] = m->rcpts[i].notify;
 	}
-	chk_relay_conn_add_msg(c, m->mail_from, m->ret, rcpts, notify, m->nrcpts, m->content,
-	    m->content_len);
+	chk_relay_msg *cm = chk_relay_conn_add_msg(c, m->mail_from, m->ret, rcpts, notify,
+	    m->nrcpts, m->content, m->content_len);
+
+	cm->envid = m->envid ? xstrdup(m->envid) : NULL;
+	for (size_t i = 0; i < m->nrcpts; i++)
+		cm->orcpt[i] = m->rcpts[i].orcpt ? xstrdup(m->rcpts[i].orcpt) : NULL;
 	xfree(rcpts);
 	xfree(notify);
 	snprintf(id, idlen, "%s.%u.%zu", ss->rr->s->hosts[ss->host->index].name, ss->nth, c->nmsgs);
@@ -496,6 +500,7 @@ relay_wants(relay_run *rr)
 		case RLY_DSN_ENVELOPE:
 		case RLY_DSN_REPORT:
 		case RLY_NO_BARE_LINE_ENDS:
+		case RLY_DSN_PARAMS:
 		case RLY_RETRY:
 			if (rr->want[e->host] == 0)
 				rr->want[e->host] = 1;

@@ -425,7 +425,11 @@ static const struct {
 	{ "dsn_envelope", RLY_DSN_ENVELOPE },
 	{ "dsn_report", RLY_DSN_REPORT },
 	{ "no_bare_line_ends", RLY_NO_BARE_LINE_ENDS },
+	{ "dsn_params", RLY_DSN_PARAMS },
 };
+
+/* The keys of a dsn_params row, by RLY_P_*. */
+static const char *const rl_params[RLY_P_N] = { "ret", "envid", "notify", "orcpt" };
 
 #define RL_NKINDS (sizeof(rl_kinds) / sizeof(rl_kinds[0]))
 
@@ -465,8 +469,8 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 {
 	static const char *const keys[] = { "check", "dns", "before", "order", "deliveries",
 		"connections", "retry", "min_gap_ms", "same_content", "received", "bounce",
-		"dsn_envelope", "dsn_report", "status", "no_bare_line_ends", "severity", "comment",
-		NULL };
+		"dsn_envelope", "dsn_report", "status", "no_bare_line_ends", "dsn_params", "ret",
+		"envid", "notify", "orcpt", "severity", "comment", NULL };
 	const cJSON *v = NULL, *c;
 	const char *key = NULL;
 	const chk_entry *ce;
@@ -509,7 +513,12 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 	if (v == NULL)
 		return rl_fail(l, path, "expected a predicate (\"dns\", \"order\", \"deliveries\", "
 		    "\"connections\", \"retry\", \"same_content\", \"received\", \"bounce\", "
-		    "\"dsn_envelope\", \"dsn_report\" or \"no_bare_line_ends\"), got none");
+		    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\" or \"dsn_params\"), got "
+		    "none");
+	for (size_t k = 0; k < RLY_P_N; k++)
+		if (cJSON_GetObjectItemCaseSensitive(o, rl_params[k]) != NULL && e->kind != RLY_DSN_PARAMS)
+			return rl_fail(l, path, "expected \"%s\" only with \"dsn_params\", got it with "
+			    "\"%s\"", rl_params[k], key);
 	if ((cJSON_GetObjectItemCaseSensitive(o, "before") && e->kind != RLY_DNS) ||
 	    (cJSON_GetObjectItemCaseSensitive(o, "min_gap_ms") && e->kind != RLY_RETRY) ||
 	    (cJSON_GetObjectItemCaseSensitive(o, "status") && e->kind != RLY_DSN_REPORT))
@@ -552,6 +561,20 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 		if (rc == 0)
 			rc = rl_int_member(l, o, "min_gap_ms", path, 0, HARNESS_RELAY_WITHIN_MAX, &n);
 		e->min_gap_ms = (uint32_t)n;
+		break;
+	case RLY_DSN_PARAMS:
+		rc = rl_host_ref(l, v, p, &e->host);
+		for (size_t k = 0; rc == 0 && k < RLY_P_N; k++) {
+			c = cJSON_GetObjectItemCaseSensitive(o, rl_params[k]);
+			if (c == NULL)
+				continue;
+			e->param_given[k] = 1;
+			if (cJSON_IsString(c) && c->valuestring[0] != '\0')
+				e->param[k] = xstrdup(c->valuestring);
+			else if (!cJSON_IsNull(c))
+				rc = rl_expected_at(l, path, rl_params[k], "the value as the next hop must "
+				    "get it, or null for none", c);
+		}
 		break;
 	case RLY_DSN_REPORT:
 		rc = rl_host_ref(l, v, p, &e->host);
@@ -753,6 +776,8 @@ rly_free(rly_scenario *s)
 		xfree(e->order);
 		xfree(e->counts);
 		xfree(e->status);
+		for (size_t k = 0; k < RLY_P_N; k++)
+			xfree(e->param[k]);
 	}
 	xfree(s->expects);
 	xfree(s);

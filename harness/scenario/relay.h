@@ -56,8 +56,12 @@ typedef enum rly_kind {
 	RLY_BOUNCE,		/* host got a notice: MAIL FROM:<>, RCPT TO the sender */
 	RLY_DSN_ENVELOPE,	/* ... without RET, with NOTIFY absent or NEVER */
 	RLY_DSN_REPORT,		/* ... a multipart/report of RFC 3464, Action failed, a 5.x.x Status */
-	RLY_NO_BARE_LINE_ENDS	/* the data host got holds no bare CR or LF, one end of data */
+	RLY_NO_BARE_LINE_ENDS,	/* the data host got holds no bare CR or LF */
+	RLY_DSN_PARAMS		/* host got RET, ENVID, NOTIFY, ORCPT as stated (or none) */
 } rly_kind;
+
+/* The DSN parameters a dsn_params row states. */
+enum { RLY_P_RET = 0, RLY_P_ENVID, RLY_P_NOTIFY, RLY_P_ORCPT, RLY_P_N };
 
 typedef struct rly_count {
 	size_t host;		/* index in hosts */
@@ -79,6 +83,8 @@ typedef struct rly_expect {
 	size_t ncounts;
 	uint32_t min_gap_ms;	/* RETRY */
 	char *status;		/* DSN_REPORT: the Status must start with this, or NULL */
+	int param_given[RLY_P_N];	/* DSN_PARAMS: the row states this parameter */
+	char *param[RLY_P_N];	/* ... its value, as sent; NULL: must be absent */
 } rly_expect;
 
 typedef struct rly_scenario {

@@ -22,6 +22,7 @@
 # instance made to misbehave where a setting can: with the domain's own
 # address as smtp_fallback_relay the no-apex row FAILs; with
 # always_add_missing_headers the relay-no-fixups row FAILs; with
+# smtp_discard_ehlo_keywords = dsn the DSN-parameter row FAILs; with
 # soft_bounce (a 5yz kept as a 4yz, no notice) the bounce row FAILs. After every run no namespace,
 # /etc/netns entry or instance process is left.
 #
@@ -211,12 +212,15 @@ print(json.dumps(d))' "$scn" "$within" >"$work/$name.scenario.json"
 	nothing_left "$ns" "misbehaving $name"
 }
 # The domain's own address as a fallback when the MX is down.
-misbehave apex-fallback "$top/scenarios/relay/no-apex-fallback.json" 5000 \
+misbehave apex-fallback "$top/scenarios/relay/no-apex-fallback.json" 4000 \
     'smtp_fallback_relay = [127.0.0.5]:25' rfc5321.5.1.no-apex-fallback
 # Date and Message-ID added to mail relayed for another host.
 misbehave fixups "$top/scenarios/relay/relay-no-fixups.json" 20000 \
     'always_add_missing_headers = yes' rfc5321.6.4.relay-no-fixups
+# DSN parameters dropped on the way out (the hop's DSN keyword ignored).
+misbehave dsn-dropped "$top/scenarios/relay/dsn-params-relayed.json" 20000 \
+    'smtp_discard_ehlo_keywords = dsn' rfc3461.5.2.1.relay-propagates
 # A 5yz taken as a 4yz: retried, no notice.
-misbehave soft-bounce "$top/scenarios/relay/bounce-on-5xx.json" 6000 \
+misbehave soft-bounce "$top/scenarios/relay/bounce-on-5xx.json" 4000 \
     'soft_bounce = yes' rfc5321.6.1.bounce-envelope
 finish

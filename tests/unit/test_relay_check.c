@@ -345,6 +345,55 @@ START_TEST(test_relay_check_bare_line_ends)
 }
 END_TEST
 
+START_TEST(test_relay_check_dsn_params)
+{
+	rly_scenario *all = load("{\"check\": \"rfc3461.5.2.1.relay-propagates\", \"dsn_params\": "
+	    "\"mx1\", \"ret\": \"HDRS\", \"envid\": \"Env+2B1\", \"notify\": \"SUCCESS,FAILURE\", "
+	    "\"orcpt\": \"rfc822;B@Example.TEST\"}");
+	rly_scenario *none = load("{\"check\": \"rfc3461.5.2.1.relay-propagates\", \"dsn_params\": "
+	    "\"mx1\", \"ret\": null, \"envid\": null, \"notify\": null, \"orcpt\": null}");
+	chk_relay_obs obs;
+	chk_relay_msg *m;
+	char why[1024];
+
+	/* As given (keywords in another case and order are the same). */
+	obs_init(&obs);
+	m = chk_relay_conn_add_msg(conn(&obs, 0, 10, "MAIL FROM:<a@hb.test> RET=hdrs\r\n"),
+	    "a@hb.test", "hdrs", (const char *[]){ "b@example.test" },
+	    (const char *[]){ "failure,success" }, 1, GOOD, strlen(GOOD));
+	m->envid = xstrdup("Env+2B1");
+	m->orcpt[0] = xstrdup("rfc822;B@Example.TEST");
+	ck_assert_int_eq(judge(all, &obs, why, sizeof(why)), RPT_PASS);
+	ck_assert_int_eq(judge(none, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] dsn_params: expected RET absent for <b@example.test>, got "
+	    "RET=hdrs");
+	/* ORCPT's case changed: FAIL. */
+	xfree(m->orcpt[0]);
+	m->orcpt[0] = xstrdup("rfc822;b@example.test");
+	ck_assert_int_eq(judge(all, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] dsn_params: expected ORCPT=rfc822;B@Example.TEST for "
+	    "<b@example.test>, got ORCPT=rfc822;b@example.test");
+	chk_relay_obs_free(&obs);
+
+	/* None given: none relayed, but an ORCPT that is the RCPT itself. */
+	obs_init(&obs);
+	m = chk_relay_conn_add_msg(conn(&obs, 0, 10, "MAIL FROM:<a@hb.test>\r\n"), "a@hb.test",
+	    NULL, (const char *[]){ "b@example.test" }, (const char *[]){ NULL }, 1, GOOD,
+	    strlen(GOOD));
+	m->orcpt[0] = xstrdup("rfc822;b@example.test");
+	ck_assert_int_eq(judge(none, &obs, why, sizeof(why)), RPT_PASS);
+	ck_assert_int_eq(judge(all, &obs, why, sizeof(why)), RPT_FAIL);
+	xfree(m->orcpt[0]);
+	m->orcpt[0] = xstrdup("rfc822;other@example.test");
+	ck_assert_int_eq(judge(none, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] dsn_params: expected ORCPT absent (or the RCPT itself) "
+	    "for <b@example.test>, got ORCPT=rfc822;other@example.test");
+	chk_relay_obs_free(&obs);
+	rly_free(all);
+	rly_free(none);
+}
+END_TEST
+
 START_TEST(test_relay_check_timeline)
 {
 	rly_scenario *s = load("{\"check\": \"rfc5321.5.1.mx-first\", \"connections\": {\"mx1\": 1}}");
@@ -383,6 +432,7 @@ main(void)
 	tcase_add_test(tc, test_relay_check_content);
 	tcase_add_test(tc, test_relay_check_bounce);
 	tcase_add_test(tc, test_relay_check_bare_line_ends);
+	tcase_add_test(tc, test_relay_check_dsn_params);
 	tcase_add_test(tc, test_relay_check_timeline);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
