@@ -164,6 +164,26 @@ sys.exit(0 if eval(sys.argv[2]) else 1)
 EOF
 }
 
+# 0. A scenario with an error: one FILE:LINE:COL line, exit 2, before any
+# namespace; `run` refuses a relay scenario and names `relay`.
+sed 's/"listen": "127.0.0.2:25"/"listen": "10.0.0.2:25"/' "$top/scenarios/relay/implicit-mx.json" >"$work/bad.json"
+"$bin" relay --target-cmd true --submit-cmd true "$work/bad.json" >"$work/bad.out" 2>"$work/bad.err"
+status=$?
+if [ "$status" -eq 2 ] && [ "$(wc -l <"$work/bad.err")" -eq 1 ] &&
+    grep -q "^$work/bad.json:[0-9]*:[0-9]*: \$.hosts\[0\].listen: expected an address in 127/8" "$work/bad.err" &&
+    ! grep -q 'network namespace' "$work/bad.err"; then
+	ok "relay: a bad scenario is one line with file:line:col and the JSON path, exit 2, no namespace"
+else
+	not_ok "relay: bad scenario: exit $status: $(tr '\n' ' ' <"$work/bad.err")"
+fi
+"$bin" run "$top/scenarios/relay/implicit-mx.json" >"$work/run.out" 2>"$work/run.err"
+status=$?
+if [ "$status" -eq 2 ] && grep -q 'is a relay scenario: run it with `smtp-harness relay' "$work/run.err"; then
+	ok "relay: run refuses a relay scenario (exit 2) and names the relay command"
+else
+	not_ok "relay: run on a relay scenario: exit $status: $(tr '\n' ' ' <"$work/run.err")"
+fi
+
 if ! configure ""; then
 	not_ok "relay: postfix check: $(tail -n 2 "$work/check.out" | tr '\n' ' ')"
 	finish
