@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "captures/pcap_write.h"
 #include "captures/transcript.h"
 #include "harness/check/catalog.h"
 #include "harness/check/relay_check.h"
@@ -24,6 +25,7 @@
 #include "harness/engine/netns.h"
 #include "harness/engine/relay.h"
 #include "harness/scenario/relay.h"
+#include "harness/util/atomic_file.h"
 #include "harness/util/xalloc.h"
 #include "reports/progress.h"
 #include "reports/report.h"
@@ -45,6 +47,8 @@ static const char relay_usage[] =
     "                          file, CRLF line ends), {from} and {to} are substituted,\n"
     "                          quoted\n"
     "  --report FORMAT:FILE    also write a report (text, json, junit, tap, html)\n"
+    "  --capture DIR           write each connection to a host as a pcap: DIR/ID.pcap,\n"
+    "                          DIR/ID.2.pcap, ... in the order they came\n"
     "  --quiet                 no timeline\n"
     "\n"
     "exit status: 0 passed, 1 a conformance failure, 2 usage or scenario error,\n"
@@ -65,6 +69,38 @@ relay_move_transcripts(chk_relay_obs *obs, rpt_scenario *sc)
 	for (size_t i = 1; i < obs->nconns; i++) {
 		sc->more[sc->nmore++] = obs->conns[i].t;
 		obs->conns[i].t = NULL;
+	}
+}
+
+/* --capture: each connection's transcript as a pcap, named as the
+ * server role names them (ID.pcap, ID.2.pcap, ...); the first is the
+ * scenario's capture. A file that cannot be written is one line, and
+ * the run goes on. */
+static void
+relay_captures(const char *dir, rpt_scenario *sc)
+{
+	char err[512];
+
+	if (dir == NULL || sc->transcript == NULL)
+		return;
+	if (atomic_file_mkdirs(dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		return;
+	}
+	for (size_t i = 0; i <= sc->nmore; i++) {
+		const cap_transcript *t = i == 0 ? sc->transcript : sc->more[i - 1];
+		char *path = i == 0 ? xasprintf("%s/%s.pcap", dir, sc->id) :
+		    xasprintf("%s/%s.%zu.pcap", dir, sc->id, i + 1);
+
+		if (cap_pcap_write(t, path, err, sizeof(err)) != 0) {
+			fprintf(stderr, "smtp-harness: %s\n", err);
+			xfree(path);
+			continue;
+		}
+		if (i == 0)
+			sc->capture_path = path;
+		else
+			xfree(path);
 	}
 }
 
@@ -92,11 +128,12 @@ cli_relay(int argc, char **argv)
 		{ "target-cmd", required_argument, NULL, 'T' },
 		{ "submit-cmd", required_argument, NULL, 'S' },
 		{ "report", required_argument, NULL, 'r' },
+		{ "capture", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	const char *target_cmd = NULL;
+	const char *target_cmd = NULL, *capture_dir = NULL;
 	eng_relay_config cfg;
 	char **rformat = NULL, **rpath = NULL;
 	size_t nreports = 0;
@@ -148,6 +185,9 @@ cli_relay(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'c':
+			capture_dir = optarg;
+			break;
 		case 'h':
 			fputs(relay_usage, stdout);
 			rc = CLI_OK;
@@ -195,6 +235,7 @@ cli_relay(int argc, char **argv)
 	if (relay_submission_ok(sc))
 		chk_relay_judge(s, &obs, sc);
 	relay_move_transcripts(&obs, sc);
+	relay_captures(capture_dir, sc);
 	sc->duration_ms = (cap_now_us() - sc->started_us) / 1000;
 	run->duration_ms = sc->duration_ms;
 	rpt_scenario_settle(sc);

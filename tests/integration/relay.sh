@@ -150,7 +150,8 @@ relay() {
 	local name=$1 scn=$2
 	"$bin" relay --target-cmd "rm -rf '$queue' && mkdir '$queue' && postfix -c '$dir' start" \
 	    --submit-cmd "/usr/sbin/sendmail -i -C '$dir' -f {from} {to} <{message}" \
-	    --report "json:$work/$name.json" "$scn" >"$work/$name.out" 2>"$work/$name.err"
+	    --report "json:$work/$name.json" --capture "$work/cap-$name" "$scn" \
+	    >"$work/$name.out" 2>"$work/$name.err"
 	status=$?
 	ns=$(grep -o 'in network namespace smtp-harness-[0-9]*' "$work/$name.err" | head -n 1 | awk '{print $4}')
 }
@@ -208,6 +209,19 @@ for scn in "${scenarios[@]}"; do
 	grep '^    [a-z]' "$work/$name.out" | sed "s/^ */# $name: WARN /"
 	nothing_left "$ns" "relay $name"
 done
+
+# The connections as pcaps: mx1's 421 and mx2's session, as tshark reads them.
+cap=$work/cap-mx-preference-fallback
+case " ${scenarios[*]} " in
+*/mx-preference-fallback.json\ *)
+if [ -f "$cap/relay.mx.preference-fallback.pcap" ] && [ -f "$cap/relay.mx.preference-fallback.2.pcap" ] &&
+    tshark -r "$cap/relay.mx.preference-fallback.pcap" -Y 'smtp.response.code == 421' 2>/dev/null | grep -q . &&
+    tshark -r "$cap/relay.mx.preference-fallback.2.pcap" -Y 'smtp.req.command == "DATA"' 2>/dev/null | grep -q .; then
+	ok "relay --capture: a pcap per connection, tshark sees mx1's 421 and the DATA to mx2"
+else
+	not_ok "relay --capture: $(ls "$cap" 2>&1 | tr '\n' ' ')"
+fi ;;
+esac
 
 # 2. Postfix made to misbehave, where a setting can: each relevant row
 # FAILs. Windows are shortened where the failure is an absence.
