@@ -846,6 +846,22 @@ rc_dsn_params(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect 
 	return 0;
 }
 
+/* RFC 5321 §4.5.4.1: recipients at one host share a transaction. */
+static int
+rc_rcpts(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e,
+    rpt_scenario *sc, size_t conn, const chk_relay_msg *m)
+{
+	rpt_evidence ev;
+
+	if (m->nrcpts == e->count)
+		return 0;
+	rc_ev_mail(&ev, obs, conn);
+	rc_fail(sc, e, e->verdict, &ev, "expected one transaction for the %u recipients at %s, "
+	    "got one with %zu", e->count, s->hosts[e->host].name, m->nrcpts);
+	rpt_evidence_clear(&ev);
+	return -1;
+}
+
 void
 chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenario *sc)
 {
@@ -886,6 +902,9 @@ chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenario *s
 			break;
 		case RLY_DSN_PARAMS:
 			rc_each_msg(s, obs, e, sc, rc_dsn_params);
+			break;
+		case RLY_RCPTS:
+			rc_each_msg(s, obs, e, sc, rc_rcpts);
 			break;
 		}
 	}

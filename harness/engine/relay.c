@@ -501,6 +501,7 @@ relay_wants(relay_run *rr)
 		case RLY_DSN_REPORT:
 		case RLY_NO_BARE_LINE_ENDS:
 		case RLY_DSN_PARAMS:
+		case RLY_RCPTS:
 		case RLY_RETRY:
 			if (rr->want[e->host] == 0)
 				rr->want[e->host] = 1;

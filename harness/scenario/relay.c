@@ -426,6 +426,7 @@ static const struct {
 	{ "dsn_report", RLY_DSN_REPORT },
 	{ "no_bare_line_ends", RLY_NO_BARE_LINE_ENDS },
 	{ "dsn_params", RLY_DSN_PARAMS },
+	{ "rcpts", RLY_RCPTS },
 };
 
 /* The keys of a dsn_params row, by RLY_P_*. */
@@ -470,7 +471,7 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 	static const char *const keys[] = { "check", "dns", "before", "order", "deliveries",
 		"connections", "retry", "min_gap_ms", "same_content", "received", "bounce",
 		"dsn_envelope", "dsn_report", "status", "no_bare_line_ends", "dsn_params", "ret",
-		"envid", "notify", "orcpt", "severity", "comment", NULL };
+		"envid", "notify", "orcpt", "rcpts", "count", "severity", "comment", NULL };
 	const cJSON *v = NULL, *c;
 	const char *key = NULL;
 	const chk_entry *ce;
@@ -513,12 +514,15 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 	if (v == NULL)
 		return rl_fail(l, path, "expected a predicate (\"dns\", \"order\", \"deliveries\", "
 		    "\"connections\", \"retry\", \"same_content\", \"received\", \"bounce\", "
-		    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\" or \"dsn_params\"), got "
-		    "none");
+		    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\", \"dsn_params\" or "
+		    "\"rcpts\"), got none");
 	for (size_t k = 0; k < RLY_P_N; k++)
 		if (cJSON_GetObjectItemCaseSensitive(o, rl_params[k]) != NULL && e->kind != RLY_DSN_PARAMS)
 			return rl_fail(l, path, "expected \"%s\" only with \"dsn_params\", got it with "
 			    "\"%s\"", rl_params[k], key);
+	if (cJSON_GetObjectItemCaseSensitive(o, "count") != NULL && e->kind != RLY_RCPTS)
+		return rl_fail(l, path, "expected \"count\" only with \"rcpts\", got it with \"%s\"",
+		    key);
 	if ((cJSON_GetObjectItemCaseSensitive(o, "before") && e->kind != RLY_DNS) ||
 	    (cJSON_GetObjectItemCaseSensitive(o, "min_gap_ms") && e->kind != RLY_RETRY) ||
 	    (cJSON_GetObjectItemCaseSensitive(o, "status") && e->kind != RLY_DSN_REPORT))
@@ -561,6 +565,16 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 		if (rc == 0)
 			rc = rl_int_member(l, o, "min_gap_ms", path, 0, HARNESS_RELAY_WITHIN_MAX, &n);
 		e->min_gap_ms = (uint32_t)n;
+		break;
+	case RLY_RCPTS:
+		rc = rl_host_ref(l, v, p, &e->host);
+		n = 0;
+		if (rc == 0 && cJSON_GetObjectItemCaseSensitive(o, "count") == NULL)
+			rc = rl_fail(l, path, "expected a member \"count\" (the recipients of each "
+			    "message), got none");
+		if (rc == 0)
+			rc = rl_int_member(l, o, "count", path, 1, 100, &n);
+		e->count = (uint32_t)n;
 		break;
 	case RLY_DSN_PARAMS:
 		rc = rl_host_ref(l, v, p, &e->host);

@@ -57,7 +57,8 @@ typedef enum rly_kind {
 	RLY_DSN_ENVELOPE,	/* ... without RET, with NOTIFY absent or NEVER */
 	RLY_DSN_REPORT,		/* ... a multipart/report of RFC 3464, Action failed, a 5.x.x Status */
 	RLY_NO_BARE_LINE_ENDS,	/* the data host got holds no bare CR or LF */
-	RLY_DSN_PARAMS		/* host got RET, ENVID, NOTIFY, ORCPT as stated (or none) */
+	RLY_DSN_PARAMS,		/* host got RET, ENVID, NOTIFY, ORCPT as stated (or none) */
+	RLY_RCPTS		/* every message host accepted had `count` recipients */
 } rly_kind;
 
 /* The DSN parameters a dsn_params row states. */
@@ -82,6 +83,7 @@ typedef struct rly_expect {
 	rly_count *counts;	/* DELIVERIES, CONNECTIONS */
 	size_t ncounts;
 	uint32_t min_gap_ms;	/* RETRY */
+	uint32_t count;		/* RCPTS */
 	char *status;		/* DSN_REPORT: the Status must start with this, or NULL */
 	int param_given[RLY_P_N];	/* DSN_PARAMS: the row states this parameter */
 	char *param[RLY_P_N];	/* ... its value, as sent; NULL: must be absent */

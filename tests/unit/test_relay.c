@@ -111,7 +111,8 @@ START_TEST(test_relay_errors)
 	    "[{\"check\": \"rfc5321.5.1.mx-first\"}]")),
 	    "r.json:6:12: $.expect[0]: expected a predicate (\"dns\", \"order\", \"deliveries\", "
 	    "\"connections\", \"retry\", \"same_content\", \"received\", \"bounce\", "
-	    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\" or \"dsn_params\"), got none");
+	    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\", \"dsn_params\" or "
+	    "\"rcpts\"), got none");
 	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, MESSAGE,
 	    "{\"from\": \"nobody\", \"to\": [\"b@example.test\"]}", EXPECT)),
 	    "r.json:5:24: $.submission.from: expected a mailbox local@domain, or \"\" for <>, "

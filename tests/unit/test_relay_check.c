@@ -394,6 +394,35 @@ START_TEST(test_relay_check_dsn_params)
 }
 END_TEST
 
+START_TEST(test_relay_check_rcpts)
+{
+	rly_scenario *s = load("{\"check\": \"rfc5321.4.5.4.1.one-copy-per-host\", \"rcpts\": "
+	    "\"mx1\", \"count\": 2}");
+	const char *two[] = { "b@example.test", "c@example.test" };
+	const char *notify[] = { NULL, NULL };
+	chk_relay_obs obs;
+	chk_relay_conn *c;
+	char why[1024];
+
+	obs_init(&obs);
+	chk_relay_conn_add_msg(conn(&obs, 0, 10, "MAIL FROM:<a@hb.test>\r\n"), "a@hb.test", NULL,
+	    two, notify, 2, GOOD, strlen(GOOD));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
+	chk_relay_obs_free(&obs);
+
+	/* A transaction per recipient: the row's SHOULD, a WARN. */
+	obs_init(&obs);
+	c = conn(&obs, 0, 10, "MAIL FROM:<a@hb.test>\r\n");
+	chk_relay_conn_add_msg(c, "a@hb.test", NULL, two, notify, 1, GOOD, strlen(GOOD));
+	chk_relay_conn_add_msg(c, "a@hb.test", NULL, two + 1, notify, 1, GOOD, strlen(GOOD));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
+	ck_assert_str_eq(why, "expect[0] rcpts: expected one transaction for the 2 recipients at "
+	    "mx1, got one with 1");
+	chk_relay_obs_free(&obs);
+	rly_free(s);
+}
+END_TEST
+
 START_TEST(test_relay_check_timeline)
 {
 	rly_scenario *s = load("{\"check\": \"rfc5321.5.1.mx-first\", \"connections\": {\"mx1\": 1}}");
@@ -433,6 +462,7 @@ main(void)
 	tcase_add_test(tc, test_relay_check_bounce);
 	tcase_add_test(tc, test_relay_check_bare_line_ends);
 	tcase_add_test(tc, test_relay_check_dsn_params);
+	tcase_add_test(tc, test_relay_check_rcpts);
 	tcase_add_test(tc, test_relay_check_timeline);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
