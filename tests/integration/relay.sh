@@ -108,6 +108,10 @@ queue_run_delay = 1s
 minimal_backoff_time = 2s
 maximal_backoff_time = 4s
 smtp_connect_timeout = 5s
+# Postfix shuffles equal-preference addresses by default, a multihomed
+# host's own among them, which RFC 5321 §5.1 says are tried in the order
+# the resolver gave (multihomed-order FAILs about half the time so).
+smtp_randomize_addresses = no
 biff = no
 $1
 EOC
