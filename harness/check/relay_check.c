@@ -279,9 +279,19 @@ rc_dns(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e, rpt
 		    rc_name_eq(obs->queries[i].qname, e->qname))
 			q = &obs->queries[i];
 	if (q == NULL) {
+		/* The evidence is the DNS record: what was asked instead. */
+		vbuf asked = VBUF_INIT;
+		char t2[16];
+
+		for (size_t i = 0; i < obs->nqueries && i < 5; i++)
+			vbuf_printf(&asked, "%s%s %s", i ? ", " : "; asked: ",
+			    obs->queries[i].qname ? obs->queries[i].qname : "(unreadable)",
+			    dns_type_str((uint16_t)obs->queries[i].qtype, t2, sizeof(t2)));
 		rc_fail(sc, e, e->verdict, NULL, "expected a query for %s %s, got none (%zu "
-		    "queries in the fake DNS's record)", e->qname,
-		    dns_type_str((uint16_t)e->qtype, t, sizeof(t)), obs->nqueries);
+		    "queries in the fake DNS's record%s%s)", e->qname,
+		    dns_type_str((uint16_t)e->qtype, t, sizeof(t)), obs->nqueries,
+		    asked.len ? vbuf_str(&asked) : "", obs->nqueries > 5 ? ", ..." : "");
+		vbuf_free(&asked);
 		return;
 	}
 	if (e->host != SIZE_MAX) {

@@ -150,7 +150,7 @@ START_TEST(test_relay_check_dns_before)
 	conn(&obs, 2, 10, "EHLO x\r\n");
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
 	ck_assert_str_eq(why, "expect[0] dns: expected a query for example.test MX, got none (1 "
-	    "queries in the fake DNS's record)");
+	    "queries in the fake DNS's record; asked: example.test A)");
 	chk_relay_obs_free(&obs);
 
 	/* The MX asked only after connecting to the address. */
