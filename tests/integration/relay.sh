@@ -23,7 +23,8 @@
 # address as smtp_fallback_relay the no-apex row FAILs; with
 # always_add_missing_headers the relay-no-fixups row FAILs; with
 # smtp_discard_ehlo_keywords = dsn the DSN-parameter row FAILs; with
-# soft_bounce (a 5yz kept as a 4yz, no notice) the bounce row FAILs. After every run no namespace,
+# soft_bounce (a 5yz kept as a 4yz, no notice) the bounce row FAILs.
+# A run interrupted by SIGINT leaves nothing behind either. After every run no namespace,
 # /etc/netns entry or instance process is left.
 #
 # Usage: relay.sh [SCENARIO.json...]   (default: scenarios/relay/*.json)
@@ -56,7 +57,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-harness-relay.XXXXXX") || exit 1
 chmod 755 "$work"
 dir=$work/etc
 queue=$work/queue
+harness_pid=
 cleanup() {
+	if [ -n "$harness_pid" ] && kill -0 "$harness_pid" 2>/dev/null; then
+		kill -TERM "$harness_pid" 2>/dev/null
+		wait "$harness_pid" 2>/dev/null
+	fi
 	if [ -s "$queue/pid/master.pid" ] && instance_pids | grep -q .; then
 		postfix -c "$dir" stop >/dev/null 2>&1
 	fi
@@ -226,6 +232,33 @@ else
 	not_ok "relay --capture: $(ls "$cap" 2>&1 | tr '\n' ' ')"
 fi ;;
 esac
+
+# A run interrupted by SIGINT while it watches (once Postfix has asked
+# for the MX): the namespace, its
+# /etc/netns entry and Postfix go all the same (the watchdog's work).
+python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["within_ms"] = 60000
+print(json.dumps(d))' "$top/scenarios/relay/no-apex-fallback.json" >"$work/sigint.json"
+"$bin" relay --target-cmd "rm -rf '$queue' && mkdir '$queue' && postfix -c '$dir' start" \
+    --submit-cmd "/usr/sbin/sendmail -i -C '$dir' -f {from} {to} <{message}" \
+    "$work/sigint.json" >"$work/sigint.out" 2>"$work/sigint.err" &
+harness_pid=$!
+for _ in $(seq 1 150); do
+	grep -q ' example\.test MX -> ' "$work/sigint.err" && break
+	sleep 0.1
+done
+ns=$(grep -o 'in network namespace smtp-harness-[0-9]*' "$work/sigint.err" | head -n 1 | awk '{print $4}')
+kill -INT "$harness_pid"
+wait "$harness_pid"
+status=$?
+harness_pid=
+if [ "$status" -eq 130 ] && [ -n "$ns" ]; then
+	ok "relay SIGINT: the harness ended by the signal (status 130) in $ns"
+else
+	not_ok "relay SIGINT: status $status, namespace '${ns}': $(tail -n 3 "$work/sigint.err" | tr '\n' ' ')"
+fi
+nothing_left "$ns" "relay SIGINT"
 
 # 2. Postfix made to misbehave, where a setting can: each relevant row
 # FAILs. Windows are shortened where the failure is an absence.
