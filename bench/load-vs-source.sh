@@ -19,12 +19,19 @@
 #        (defaults 20000 20; the 100k case sends MESSAGES/10)
 # Environment: HARNESS_BIN (default build/smtp-harness; build it with
 # -DCMAKE_BUILD_TYPE=RelWithDebInfo or Release).
-# Prints one line per run (seconds, msg/s, peak RSS in KiB from
-# /usr/bin/time -v) and the ratio load / smtp-source per case. Speed is
-# measured here, never asserted. Stops what it starts, by pid.
+# Prints one line per run: seconds, msg/s, peak RSS in KiB, the client's
+# CPU seconds (user + sys, from /usr/bin/time -v) and smtp-sink's CPU
+# seconds during that run (utime + stime from /proc/PID/stat, before and
+# after), each also in microseconds per message, and how busy the sink
+# was (its CPU seconds over the wall time; smtp-sink is one process, so
+# near 100 % it sets the pace). Then the ratios load / smtp-source per
+# case, of msg/s and of client CPU per message: when the sink is the
+# bottleneck both tools reach about the same msg/s, and the CPU ratio is
+# the one that tells them apart. Speed is measured here, never asserted. Stops what it starts, by
+# pid.
 
 set -uo pipefail
-harness_prog=load-vs-source.sh
+harness_prog='load-vs-source.sh'
 top=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=SCRIPTDIR/../tests/integration/lib.sh
 . "$top/tests/integration/lib.sh"
@@ -63,20 +70,40 @@ spawn "$work/sink.pid" "$work/sink.log" "$sink_bin" "${user[@]}" -m "$sink_max" 
 wait_port 127.0.0.1 "$sink_port" 10 || harness_die "smtp-sink did not listen"
 target=127.0.0.1:$sink_port
 
+sink_pid=$(pid_read "$work/sink.pid") || harness_die "smtp-sink is not running"
+hz=$(getconf CLK_TCK)
+
+# sink_ticks: smtp-sink's CPU time so far (utime + stime, fields 14 and
+# 15 of /proc/PID/stat, after the command name, which may hold spaces).
+sink_ticks() {
+	local stat
+	stat=$(cat "/proc/$sink_pid/stat") || harness_die "smtp-sink is gone"
+	echo "${stat##*) }" | awk '{ print $12 + $13 }'
+}
+
 # timed NAME N CMD...: runs CMD under /usr/bin/time -v; prints
-# "NAME seconds msg/s rss_kib" and leaves msg/s in $rate.
+# "NAME seconds msg/s rss_kib client-CPU sink-CPU" and leaves msg/s in
+# $rate and the client's CPU seconds per message in $cpu.
 rate=0
+cpu=0
 timed() {
-	local name=$1 n=$2 secs rss
+	local name=$1 n=$2 secs rss t0 t1 ccpu scpu
 	shift 2
+	t0=$(sink_ticks)
 	"$timev" -v -o "$work/time" "$@" >"$work/out" 2>&1 ||
 		{ [ "$(head -c 12 "$work/out")" = "load against" ] ||
 		  harness_die "$name failed: $(tail -n 3 "$work/out")"; }
 	secs=$(sed -n 's/^\s*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$work/time" |
 		awk -F: '{ if (NF == 3) print $1 * 3600 + $2 * 60 + $3; else print $1 * 60 + $2 }')
+	t1=$(sink_ticks)
 	rss=$(sed -n 's/^\s*Maximum resident set size (kbytes): //p' "$work/time")
+	ccpu=$(awk '/(User|System) time \(seconds\):/ { s += $NF } END { print s + 0 }' "$work/time")
+	scpu=$(echo "($t1 - $t0) / $hz" | bc -l)
 	rate=$(echo "$n / $secs" | bc -l)
-	printf '  %-44s %7.2f s %9.0f msg/s %8d KiB\n' "$name" "$secs" "$rate" "$rss"
+	cpu=$(echo "$ccpu / $n" | bc -l)
+	printf '  %-44s %7.2f s %9.0f msg/s %8d KiB  cpu %6.2f s (%5.1f us/msg)  sink %6.2f s (%5.1f us/msg, busy %3.0f %%)\n' \
+		"$name" "$secs" "$rate" "$rss" "$ccpu" "$(echo "$cpu * 1000000" | bc -l)" \
+		"$scpu" "$(echo "$scpu * 1000000 / $n" | bc -l)" "$(echo "$scpu * 100 / $secs" | bc -l)"
 	if [ "$(head -c 12 "$work/out")" = "load against" ]; then
 		local got
 		got=$(sed -n 's/^messages: [0-9]* begun, \([0-9]*\) accepted.*/\1/p' "$work/out")
@@ -84,9 +111,13 @@ timed() {
 	fi
 }
 
-# ratio A B
+# ratio RATE CPU SRC_RATE SRC_CPU: load / smtp-source, of msg/s and of
+# client CPU per message (below 1: load is cheaper per message).
 ratio() {
-	printf '  %-44s %7.2f\n' "load / smtp-source" "$(echo "$1 / $2" | bc -l)"
+	local c=n/a
+	[ "$(echo "$4 > 0" | bc -l)" = 1 ] && c=$(printf '%.2f' "$(echo "$2 / $4" | bc -l)")
+	printf '  %-44s %7.2f msg/s   %5s cpu/msg\n' "load / smtp-source" \
+		"$(echo "$1 / $3" | bc -l)" "$c"
 }
 
 src=("$source_bin" -f a@x.test -t b@y.test)
@@ -97,9 +128,10 @@ echo "per-connection: $messages messages of 1 KiB, $conc connections at once, on
 timed "smtp-source -s $conc -m $messages -l 1024" "$messages" \
 	"${src[@]}" -s "$conc" -m "$messages" -l 1024 "$target"
 r_src=$rate
+c_src=$cpu
 timed "load --sessions $messages --concurrency $conc" "$messages" \
 	"${load[@]}" --sessions "$messages" --concurrency "$conc" --size 1024
-ratio "$rate" "$r_src"
+ratio "$rate" "$cpu" "$r_src" "$c_src"
 
 per=$((messages / conc))
 n=$((per * conc))
@@ -107,13 +139,14 @@ echo "per-session: $n messages of 1 KiB over $conc connections"
 timed "smtp-source -d -s $conc -m $n -l 1024" "$n" \
 	"${src[@]}" -d -s "$conc" -m "$n" -l 1024 "$target"
 r_src=$rate
+c_src=$cpu
 timed "load --sessions $conc --messages-per-session $per" "$n" \
 	"${load[@]}" --sessions "$conc" --concurrency "$conc" --messages-per-session "$per" --size 1024
-ratio "$rate" "$r_src"
+ratio "$rate" "$cpu" "$r_src" "$c_src"
 timed "load ... --pipelining off" "$n" \
 	"${load[@]}" --sessions "$conc" --concurrency "$conc" --messages-per-session "$per" \
 	--size 1024 --pipelining off
-ratio "$rate" "$r_src"
+ratio "$rate" "$cpu" "$r_src" "$c_src"
 
 per=$((messages / 10 / conc))
 n=$((per * conc))
@@ -121,9 +154,10 @@ echo "100k: $n messages of 100 KB over $conc connections"
 timed "smtp-source -d -s $conc -m $n -l 102400" "$n" \
 	"${src[@]}" -d -s "$conc" -m "$n" -l 102400 "$target"
 r_src=$rate
+c_src=$cpu
 timed "load --sessions $conc --messages-per-session $per" "$n" \
 	"${load[@]}" --sessions "$conc" --concurrency "$conc" --messages-per-session "$per" --size 102400
-ratio "$rate" "$r_src"
+ratio "$rate" "$cpu" "$r_src" "$c_src"
 
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt $((idle + 200)) ]; then
 	echo "idle: skipped, ulimit -n is $(ulimit -n), $idle sessions need more"

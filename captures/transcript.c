@@ -215,6 +215,71 @@ cap_transcript_find(const cap_transcript *t, size_t from, cap_kind kind, cap_dir
 	return -1;
 }
 
+/* The transcript up to (not including) segment `end`: same segment
+ * indices and stream offsets, so findings on it point into the whole. */
+cap_transcript *
+cap_transcript_prefix(const cap_transcript *t, size_t end)
+{
+	cap_transcript *p = cap_transcript_new((const struct sockaddr *)&t->client,
+	    (const struct sockaddr *)&t->server);
+
+	for (size_t i = 0; i < end; i++) {
+		const cap_segment *s = &t->segs[i];
+
+		if (s->kind == CAP_DATA)
+			cap_transcript_add_data(p, s->dir, s->ts_us, t->stream[s->dir].data + s->off,
+			    s->len);
+		else
+			cap_transcript_add_event(p, s->kind, s->dir, s->ts_us);
+	}
+	p->truncated[0] = t->truncated[0];
+	p->truncated[1] = t->truncated[1];
+	return p;
+}
+
+/*
+ * Where judging must stop: lost bytes may have been sent at any moment
+ * after the last byte before them in their direction, and the reader
+ * only learns of the hole when something after it arrives, so the gap
+ * marker can sit well after the moment. Judging stops right after the
+ * last data segment that precedes a hole in its direction (or after the
+ * opening, when nothing does), the earliest such point over all gaps.
+ * Returns -1 when t has no gap; *first is the earliest gap segment.
+ */
+long
+cap_transcript_gap_cut(const cap_transcript *t, long *first)
+{
+	long cut = -1;
+	size_t after_open = 0, after_data[2] = { 0, 0 };
+	int seen_data[2] = { 0, 0 };
+
+	*first = -1;
+	while (after_open < t->nsegs && t->segs[after_open].kind == CAP_OPEN)
+		after_open++;
+	/* One pass: a direction's bytes and gaps come in stream order, so
+	 * the data segment before a gap is that direction's latest. */
+	for (size_t i = 0; i < t->nsegs; i++) {
+		const cap_segment *g = &t->segs[i];
+		size_t c;
+
+		if (g->kind == CAP_DATA) {
+			after_data[g->dir] = i + 1;
+			seen_data[g->dir] = 1;
+			continue;
+		}
+		if (g->kind != CAP_GAP)
+			continue;
+		c = seen_data[g->dir] ? after_data[g->dir] : after_open;
+		if (c > i)
+			c = i;
+		if (cut < 0 || (long)c < cut) {
+			cut = (long)c;
+			*first = (long)i;
+		}
+	}
+	return cut;
+}
+
 uint64_t
 cap_now_us(void)
 {

@@ -110,6 +110,18 @@ int cap_transcript_locate(const cap_transcript *t, cap_dir dir, size_t stream_of
 long cap_transcript_find(const cap_transcript *t, size_t from, cap_kind kind, cap_dir dir,
     int dir_any);
 
+/* A new transcript of t's segments before `end` (a prefix: the same
+ * segment indices and stream offsets, so what points into it points into
+ * t); the caller frees it. tls_plaintext and tls_note are not copied. */
+cap_transcript *cap_transcript_prefix(const cap_transcript *t, size_t end);
+/* Where a reading of t must stop because a capture lost bytes: right
+ * after the last data segment that precedes a hole in its direction (or
+ * after the opening), the earliest such point over all gaps; the bytes
+ * may have been sent at any moment after it, and the gap marker comes
+ * only when something after the hole arrived. -1 when t has no gap;
+ * *first is then -1, else the index of the earliest gap segment. */
+long cap_transcript_gap_cut(const cap_transcript *t, long *first);
+
 /* Current wall clock in microseconds, for callers that record. */
 uint64_t cap_now_us(void);
 

@@ -473,6 +473,13 @@ findings(vbuf *b, const rpt_scenario *sc, size_t n)
 			str(b, f->evidence.excerpt);
 			vbuf_append_str(b, "</code>");
 		}
+		if (f->delivered_file != NULL) {
+			vbuf_append_str(b, "<br/>delivered: ");
+			str(b, f->delivered_file);
+			vbuf_printf(b, " offset %zu: <code>", f->delivered_off);
+			str(b, f->delivered_excerpt);
+			vbuf_append_str(b, "</code>");
+		}
 		if (f->known != NULL) {
 			vbuf_append_str(b, "<br/>known (baseline): ");
 			str(b, f->known);

@@ -138,6 +138,13 @@ finding_json(const rpt_finding *f)
 	} else {
 		cJSON_AddNullToObject(o, "evidence");
 	}
+	if (f->delivered_file != NULL) {
+		cJSON *dv = cJSON_AddObjectToObject(o, "delivered");
+
+		add_str(dv, "file", f->delivered_file);
+		add_num(dv, "offset", (double)f->delivered_off);
+		add_str(dv, "excerpt", f->delivered_excerpt ? f->delivered_excerpt : "");
+	}
 	add_str(o, "known", f->known);
 	return o;
 }

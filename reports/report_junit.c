@@ -111,6 +111,13 @@ failure_body(vbuf *b, const rpt_scenario *sc)
 			xml_put(b, f->evidence.excerpt);
 			vbuf_append_byte(b, '\n');
 		}
+		if (f->delivered_file != NULL) {
+			vbuf_append_str(b, "  delivered: ");
+			xml_put(b, f->delivered_file);
+			vbuf_printf(b, " offset %zu: ", f->delivered_off);
+			xml_put(b, f->delivered_excerpt);
+			vbuf_append_byte(b, '\n');
+		}
 		if (f->known != NULL) {
 			vbuf_append_str(b, "  known (baseline): ");
 			xml_put(b, f->known);

@@ -118,6 +118,13 @@ yaml_block(vbuf *b, const rpt_scenario *sc, const rpt_finding *first)
 			yaml_str(b, f->evidence.excerpt);
 			vbuf_append_byte(b, '\n');
 		}
+		if (f->delivered_file != NULL) {
+			vbuf_printf(b, "      delivered:\n        file: ");
+			yaml_str(b, f->delivered_file);
+			vbuf_printf(b, "\n        offset: %zu\n        excerpt: ", f->delivered_off);
+			yaml_str(b, f->delivered_excerpt);
+			vbuf_append_byte(b, '\n');
+		}
 		if (f->known != NULL) {
 			vbuf_append_str(b, "      known: ");
 			yaml_str(b, f->known);

@@ -212,6 +212,13 @@ put_failure_block(FILE *fp, const rpt_scenario *sc)
 			put(fp, f->evidence.excerpt);
 			fputc('\n', fp);
 		}
+		if (f->delivered_file != NULL) {
+			fputs("    delivered: ", fp);
+			put(fp, f->delivered_file);
+			fprintf(fp, " offset %zu: ", f->delivered_off);
+			put(fp, f->delivered_excerpt);
+			fputc('\n', fp);
+		}
 		if (f->known != NULL) {
 			fputs("    known (baseline): ", fp);
 			put(fp, f->known);

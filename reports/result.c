@@ -145,6 +145,8 @@ rpt_scenario_free(rpt_scenario *sc)
 		xfree(f->refs);
 		xfree(f->message);
 		xfree(f->known);
+		xfree(f->delivered_file);
+		xfree(f->delivered_excerpt);
 		rpt_evidence_clear(&f->evidence);
 	}
 	xfree(sc->findings);
@@ -173,7 +175,10 @@ rpt_scenario_add_ref(rpt_scenario *sc, const char *ref)
 	sc->refs[sc->nrefs++] = xstrdup(ref ? ref : "");
 }
 
-/* vsnprintf into a new string; a format error leaves a marker, not NULL. */
+/* vsnprintf into a new string; a format error leaves a marker, not NULL.
+ * A message formatted already comes as "%s": it is copied, not printed
+ * twice more through vsnprintf (measuring, then writing), which costs
+ * more than the copy for the long quotes findings carry. */
 static char *
 vformat(const char *fmt, va_list ap)
 {
@@ -181,6 +186,11 @@ vformat(const char *fmt, va_list ap)
 	char *s;
 	int n;
 
+	if (strcmp(fmt, "%s") == 0) {
+		const char *msg = va_arg(ap, const char *);
+
+		return xstrdup(msg != NULL ? msg : "(null)");
+	}
 	va_copy(aq, ap);
 	n = vsnprintf(NULL, 0, fmt, aq);
 	va_end(aq);
@@ -214,6 +224,16 @@ rpt_scenario_add_finding(rpt_scenario *sc, const char *check, const char *refs,
 		f->evidence.excerpt = xstrdup(ev->excerpt ? ev->excerpt : "");
 	}
 	return f;
+}
+
+void
+rpt_finding_delivered(rpt_finding *f, const char *file, size_t off, const char *bytes, size_t len)
+{
+	xfree(f->delivered_file);
+	xfree(f->delivered_excerpt);
+	f->delivered_file = rpt_sanitize(file);	/* a path may hold any byte */
+	f->delivered_off = off;
+	f->delivered_excerpt = rpt_escape(bytes, len < HARNESS_EVIDENCE_MAX ? len : HARNESS_EVIDENCE_MAX);
 }
 
 /* Ranks exercised verdicts so that the worst one is kept. */

@@ -49,6 +49,12 @@ typedef struct rpt_finding {
 	rpt_evidence evidence;
 	int step;		/* 1-based scenario step, 0 when passive */
 	char *known;		/* FAIL in the run's baseline: its reason; else NULL */
+	/* With a delivery oracle: the delivered copy the finding is about
+	 * (NULL when none), the byte offset in that file, and an escaped
+	 * excerpt from there (rpt_finding_delivered). */
+	char *delivered_file;
+	size_t delivered_off;
+	char *delivered_excerpt;
 } rpt_finding;
 
 /* A check that was exercised, and how it came out (for profiles). */
@@ -155,6 +161,10 @@ void rpt_scenario_add_ref(rpt_scenario *sc, const char *ref);
 rpt_finding *rpt_scenario_add_finding(rpt_scenario *sc, const char *check, const char *refs,
     rpt_verdict verdict, int step, const rpt_evidence *ev, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
+/* Points f at a delivered copy: the file, the byte offset in it, and up
+ * to HARNESS_EVIDENCE_MAX bytes from there (bytes, len), escaped. */
+void rpt_finding_delivered(rpt_finding *f, const char *file, size_t off, const char *bytes,
+    size_t len);
 /* Allocate the server-role parts of sc (once; zeroed). */
 rpt_client *rpt_scenario_client(rpt_scenario *sc);
 rpt_received *rpt_scenario_received(rpt_scenario *sc);

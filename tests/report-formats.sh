@@ -69,8 +69,14 @@ json.dump(b, open(sys.argv[1], "w"), indent=2)
 PY
 run c-known 0 --client-cmd 'echo started; exit 3' --baseline "$work/baseline.json" "${quick[@]}"
 run d-fixed 0 --client-cmd "$smtplib" --baseline "$work/baseline.json" "${quick[@]}"
+# The delivery oracle: the built-in server spools into the Maildir it reads
+# (findings that point at a copy are in tests/integration/oracle.sh's
+# reports, checked against the same schema there).
+mkdir -p "$work/md"
+run e-oracle 0 --oracle "maildir:$work/md" --oracle-wait 1000 \
+	"$src/scenarios/oracle/content-unchanged.json" "$src/scenarios/conformance/smuggling/lf-dot-crlf.json"
 
-labels=(a-builtin b-silent-client c-known d-fixed)
+labels=(a-builtin b-silent-client c-known d-fixed e-oracle)
 case $mode in
 json)
 	for l in "${labels[@]}"; do
@@ -95,7 +101,7 @@ PY
 	if out=$("$py" - "$work" 2>&1 <<'PY'
 import json, os, sys
 w = sys.argv[1]
-r = {l: json.load(open(os.path.join(w, l + ".json"))) for l in ("a-builtin", "b-silent-client", "c-known", "d-fixed")}
+r = {l: json.load(open(os.path.join(w, l + ".json"))) for l in ("a-builtin", "b-silent-client", "c-known", "d-fixed", "e-oracle")}
 problems = []
 if r["a-builtin"]["summary"]["fail"] or r["a-builtin"]["baseline"] is not None:
     problems.append("a: failures or a baseline")
@@ -112,6 +118,11 @@ d = r["d-fixed"]
 st = sorted(e["status"] for e in d["baseline"]["entries"])
 if d["summary"]["pass"] != len(d["scenarios"]) or st.count("fixed") != len(st) - 1:
     problems.append("d: statuses %s" % st)
+e = r["e-oracle"]
+if not any(s["id"] == "oracle.content-unchanged" and
+           {"rfc5321.4.2.5.2yz-takes-responsibility", "rfc5321.4.5.2.content-unchanged"} <=
+           {c["check"] for c in s["checks"] if c["verdict"] == "PASS"} for s in e["scenarios"]):
+    problems.append("e: the delivery of oracle.content-unchanged not judged")
 print("; ".join(problems))
 sys.exit(1 if problems else 0)
 PY

@@ -4,10 +4,14 @@
 #   2. builds, and runs the unit tests (CTest)
 #   3. builds with ASan+UBSan, and runs the unit tests again
 #   4. integration, all with the sanitized binary: the suite against real
-#      servers on loopback; the reference server against real clients;
+#      servers on loopback (Postfix, smtp-sink, aiosmtpd; then Exim,
+#      OpenSMTPD, smtp-server and Haraka through tests/matrix.sh --check);
+#      the reference server against real clients;
 #      server-role scenarios against real clients (swaks, smtplib, curl,
 #      msmtp, the harness itself misbehaving, and Postfix's own SMTP client
-#      in a private instance); random faults repeated by seed; the fake DNS
+#      in a private instance); random faults repeated by seed; the delivery
+#      oracle reading back what serve, aiosmtpd and a private Postfix
+#      delivered (and failing a server that loses mail); the fake DNS
 #      against dig; a private Postfix relaying through the fake DNS to the
 #      server role, all in a network namespace the harness makes and
 #      removes (also on SIGINT and SIGKILL); baselines and diff against
@@ -18,17 +22,45 @@
 #      verdicts; the probe console against the reference server and
 #      smtp-sink; `load` against smtp-sink and the reference server,
 #      counted on both sides (LOAD_SOAK_SECONDS, default 0, adds a soak of
-#      the load against smtp-sink, for nightly runs); `import` and `replay`
+#      the load against smtp-sink; --nightly runs one as a phase of its
+#      own, see 6); `import` and `replay`
 #      of tcpdump captures against the same and a differently configured
-#      server; `run --capture-iface lo` recording the run's own sessions
+#      server, and with two private Postfix instances, audit, import and
+#      replay of a capture of a run against one of them; the capture
+#      fixtures (tests/fixtures) taken afresh and audited as committed; `run --capture-iface lo` recording the run's own sessions
 #      live, and its one line of warning without the privilege
 #   5. fuzz: each libFuzzer target for FUZZ_SECONDS (default 30) on its corpus
+#   6. only with --nightly (or HARNESS_NIGHTLY=1), not in the default run:
+#      a soak of `load` against smtp-sink for LOAD_SOAK_SECONDS (default
+#      240 here) and the timeouts scenarios' full mode
+#      (scenarios/timeouts/server-idle-5min.json, about 10 minutes, started
+#      at the beginning of this step so it overlaps the soak) against the
+#      reference server, both with the sanitized binary; about 10 more
+#      minutes in all
 # Ends with one line "N passed, M failed" counting the phases above.
+#
+# Usage: tests/run-all.sh [--nightly]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 top=$(pwd)
 jobs=$(nproc 2>/dev/null || echo 2)
 fuzz_seconds=${FUZZ_SECONDS:-30}
+nightly=${HARNESS_NIGHTLY:-0}
+for arg in "$@"; do
+	case $arg in
+	--nightly) nightly=1 ;;
+	*) echo "run-all.sh: unknown argument '$arg' (expected --nightly)" >&2; exit 2 ;;
+	esac
+done
+case $nightly in
+0|1) ;;
+*) echo "run-all.sh: HARNESS_NIGHTLY is '$nightly', expected 0 or 1" >&2; exit 2 ;;
+esac
+# The default run's load phase soaks only when asked to; a nightly run
+# soaks in a phase of its own.
+load_soak=${LOAD_SOAK_SECONDS:-0}
+nightly_soak=${LOAD_SOAK_SECONDS:-240}
+[ "$nightly" = 1 ] && load_soak=0
 passed=0
 failed=0
 failed_names=()
@@ -110,6 +142,9 @@ phase "unit tests (asan+ubsan)" unit_sanitized build-asan
 phase "integration (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/run.sh
+phase "integration: the suite against Exim, OpenSMTPD, smtp-server and Haraka (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/matrix.sh --check --no-write exim opensmtpd nodemailer haraka
 phase "integration: reference server and real clients (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/serve.sh
@@ -119,6 +154,9 @@ phase "integration: server role against real clients (asan+ubsan)" env HARNESS_B
 phase "integration: random faults repeat by seed (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/faults.sh
+phase "integration: the delivery oracle against serve, aiosmtpd and a private Postfix (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/oracle.sh
 phase "integration: Postfix's SMTP client against the server role (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/postfix-client.sh
@@ -147,16 +185,72 @@ phase "integration: the probe console (asan+ubsan)" env HARNESS_BIN="$top/build-
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/console.sh
 phase "integration: load counts what smtp-sink and the reference server counted (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	LOAD_SOAK_SECONDS="$load_soak" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/load.sh
 phase "integration: import and replay of tcpdump's captures (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/replay.sh
+phase "integration: capture, audit and replay against private Postfix instances (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/replay-postfix.sh
+phase "integration: the capture fixtures taken afresh from Postfix and aiosmtpd (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/fixtures/capture.sh --check
 phase "integration: live capture of the run's own traffic on lo (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/live-capture.sh
+phase "integration: AUTH scenarios against aiosmtpd and a private Postfix with sasldb (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/auth.sh
+phase "integration: timeout scenarios, fast mode, against smtplib (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/timeouts.sh
+phase "integration: scenarios against stand-in servers with one chosen reply (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/fake-targets.sh
 phase "build (fuzz)" build build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug -DHARNESS_FUZZ=ON
 phase "fuzz" fuzz_all
+
+# ---- nightly only
+timeouts_pid=
+timeouts_log=$top/build-asan/nightly-timeouts.log
+
+# The full-mode timeouts scenario against the reference server (`run`
+# with no --target starts it), in the background; at most 15 minutes, as
+# its deadline_ms says.
+timeouts_start() {
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		timeout -k 10 960 "$top/build-asan/smtp-harness" run \
+		"$top/scenarios/timeouts/server-idle-5min.json" >"$timeouts_log" 2>&1 &
+	timeouts_pid=$!
+}
+
+# Its verdict: exit 0, and the one scenario passed with no warning (the
+# reference server keeps an idle session for 5 minutes).
+timeouts_wait() {
+	local rc
+	[ -n "$timeouts_pid" ] || { echo "the timeouts scenario was not started"; return 1; }
+	wait "$timeouts_pid"
+	rc=$?
+	cat "$timeouts_log"
+	if grep -q 'Sanitizer\|runtime error\|internal error' "$timeouts_log"; then
+		echo "sanitizer or internal error (see $timeouts_log)"
+		return 1
+	fi
+	[ "$rc" -eq 0 ] || { echo "exit $rc, expected 0"; return 1; }
+	grep -q '^1 scenario: 1 passed, 0 failed, 0 errors, 0 skipped, 0 warnings$' "$timeouts_log" ||
+		{ echo "expected 1 scenario passed with no warning"; return 1; }
+}
+
+if [ "$nightly" = 1 ]; then
+	timeouts_start
+	phase "nightly: load soak of $nightly_soak s against smtp-sink (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+		LOAD_SOAK_SECONDS="$nightly_soak" \
+		ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+		bash tests/integration/load.sh
+	phase "nightly: timeouts full mode, 5 minutes idle, against the reference server (asan+ubsan)" timeouts_wait
+fi
 
 echo
 if [ "$failed" -gt 0 ]; then

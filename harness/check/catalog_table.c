@@ -642,7 +642,7 @@ const chk_entry chk_catalog_table[] = {
 	  "RFC 5321 §4.5.3.1.1-3",
 	  "MUST", CHK_MUST,
 	  "6. Size limits",
-	  "A 64-octet local-part, a maximum-length domain (253 chars in text form) and a 256-octet path are handled without a length error." },
+	  "A 64-octet local-part, the longest domain a 256-octet path can carry (252 chars; 253 is the text-form maximum) and a 256-octet path are handled without a length error." },
 	{ "rfc5321.4.5.3.1.ext-line-increments",
 	  "RFC 1870 §3; RFC 3030 §3; RFC 6531 §3.1; RFC 4954 §3; RFC 3461 §5.4",
 	  "MUST", CHK_MUST,

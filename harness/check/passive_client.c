@@ -44,6 +44,8 @@
 #define ID_DOUBLE_MAIL	"rfc5321.4.1.4.out-of-order-503"
 #define ID_EXACT_SYNTAX	"rfc5321.4.1.1.client-exact-syntax"
 #define ID_BDAT		"rfc3030.2.client-bdat-discipline"
+#define ID_NO_UTF8	"rfc6531.3.2.client-no-utf8-unless-offered"
+#define ID_UTF8_PARAM	"rfc6531.3.4.client-param-use"
 
 /* Every id above: what `smtp-harness coverage` counts as exercised by the
  * client-side checks (test_coverage keeps it equal to the ids in
@@ -51,7 +53,8 @@
 const char *const chk_passive_client_ids[] = {
 	ID_OPEN, ID_LOCKSTEP, ID_ENDERS, ID_AFTER_354, ID_STUFFING, ID_BARE,
 	ID_CANONICAL, ID_LINE_998, ID_QUIT, ID_EVERY_STATUS, ID_PARAMS, ID_EHLO_ARG,
-	ID_SIZE, ID_8BIT, ID_DOUBLE_MAIL, ID_EXACT_SYNTAX, ID_BDAT, NULL
+	ID_SIZE, ID_8BIT, ID_DOUBLE_MAIL, ID_EXACT_SYNTAX, ID_BDAT, ID_NO_UTF8, ID_UTF8_PARAM,
+	NULL
 };
 
 /* Bytes of a client line quoted in a message. */
@@ -1161,6 +1164,73 @@ pc_check_ehlo_arg(pc *p)
 		chk_pass(p->sc, ID_EHLO_ARG);
 }
 
+/* The offset in args of its first octet above 0x7F, or -1. */
+static long
+pc_first_8bit(const char *args, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)args[i] > 0x7F)
+			return (long)i;
+	return -1;
+}
+
+/*
+ * RFC 6531 §3.2 (client-no-utf8-unless-offered): an EHLO or HELO argument
+ * is ASCII (A-labels) always, and a MAIL or RCPT argument is ASCII unless
+ * SMTPUTF8 was offered. RFC 6531 §3.4 (client-param-use): with SMTPUTF8
+ * offered, a transaction with a UTF-8 address carries SMTPUTF8 on its
+ * MAIL. One finding of each per connection.
+ */
+static void
+pc_check_utf8(pc *p)
+{
+	const dlg *d = p->d;
+	int declared = 0, plain_examined = 0, no_utf8_failed = 0, param_examined = 0;
+	int param_failed = 0;
+
+	for (size_t i = 0; i < d->nex; i++) {
+		const dlg_exchange *ex = &d->ex[i];
+		int env = pc_is_cmd(ex, SMTP_VERB_MAIL) || pc_is_cmd(ex, SMTP_VERB_RCPT);
+		long at;
+		pc_params pp;
+
+		if (!env && !pc_is_cmd(ex, SMTP_VERB_EHLO) && !pc_is_cmd(ex, SMTP_VERB_HELO))
+			continue;
+		if (pc_is_cmd(ex, SMTP_VERB_MAIL)) {
+			declared = 0;
+			if (pc_mail_params(ex, &pp))
+				for (size_t k = 0; k < pp.n; k++)
+					declared |= smtp_param_is(&pp.v[k], "SMTPUTF8");
+		}
+		at = pc_first_8bit(ex->cmd.args, ex->cmd.args_len);
+		if (env && (ex->exts & SMTP_EXT_SMTPUTF8)) {
+			if (at < 0)
+				continue;
+			param_examined = 1;
+			if (!declared && !param_failed) {
+				pc_emit_at(p, ID_UTF8_PARAM, RPT_PASS, ex->c2s_off, ex->c2s_len,
+				    "expected SMTPUTF8 on the MAIL of a transaction with a UTF-8 "
+				    "address, got \"%s\" after a MAIL without it", pc_quote(ex->line,
+				    strlen(ex->line), 0));
+				param_failed = 1;
+			}
+			continue;
+		}
+		plain_examined = 1;
+		if (at < 0 || no_utf8_failed)
+			continue;
+		pc_emit_at(p, ID_NO_UTF8, RPT_PASS, ex->c2s_off, ex->c2s_len, "expected %s only "
+		    "in ASCII (%s), got \"%s\"", env ? "MAIL and RCPT arguments" :
+		    "the EHLO name", env ? "SMTPUTF8 was not offered" : "A-labels for a UTF-8 "
+		    "domain", pc_quote(ex->line, strlen(ex->line), 0));
+		no_utf8_failed = 1;
+	}
+	if (plain_examined && !no_utf8_failed)
+		chk_pass(p->sc, ID_NO_UTF8);
+	if (param_examined && !param_failed)
+		chk_pass(p->sc, ID_UTF8_PARAM);
+}
+
 void
 chk_passive_client(const cap_transcript *t, const dlg *d, rpt_scenario *sc)
 {
@@ -1187,4 +1257,5 @@ chk_passive_client(const cap_transcript *t, const dlg *d, rpt_scenario *sc)
 	pc_check_bdat(&p);
 	pc_check_params(&p);
 	pc_check_ehlo_arg(&p);
+	pc_check_utf8(&p);
 }

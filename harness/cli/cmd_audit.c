@@ -8,9 +8,16 @@
  * test; --side narrows it). What the reader noted (lost bytes, differing retransmissions,
  * TLS, limits) becomes INFO findings of AUDIT_CHECK_ID. A session with a
  * gap is judged only up to where its first lost byte may have been sent
- * (audit_cut): the checks see the transcript cut there, so nothing that
+ * (cap_transcript_gap_cut): the checks see the transcript cut there, so nothing that
  * depends on the missing bytes can FAIL; the full transcript, gap
  * markers included, is what the reports show.
+ *
+ * Memory: the reader streams (bounded by harness_limits.h), and each
+ * finished session leaves its result. When no report asked for shows
+ * transcripts (only text and TAP, or none), a result keeps its verdict and
+ * findings -- each finding holds its own excerpt of the evidence -- and
+ * the transcript is freed at once, so a capture of any size is audited in
+ * memory that grows with its number of sessions, not its bytes.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -59,10 +66,19 @@ typedef struct audit_item {
 typedef struct audit_ctx {
 	const char *path;
 	int sides;		/* AUDIT_SERVER | AUDIT_CLIENT */
+	int keep_transcripts;	/* a report will show them */
 	audit_item *items;
 	size_t nitems;
 	size_t items_cap;
 } audit_ctx;
+
+/* Whether a report of format fmt shows transcripts: every format but the
+ * two that list verdicts and findings only. */
+static int
+audit_format_shows_transcripts(const char *fmt)
+{
+	return strcmp(fmt, "text") != 0 && strcmp(fmt, "tap") != 0;
+}
 
 static int
 audit_item_cmp(const void *x, const void *y)
@@ -70,71 +86,6 @@ audit_item_cmp(const void *x, const void *y)
 	const audit_item *a = x, *b = y;
 
 	return a->index < b->index ? -1 : a->index > b->index;
-}
-
-/* The transcript up to (not including) segment `end`: same segment
- * indices and stream offsets, so findings on it point into the whole. */
-static cap_transcript *
-audit_prefix(const cap_transcript *t, size_t end)
-{
-	cap_transcript *p = cap_transcript_new((const struct sockaddr *)&t->client,
-	    (const struct sockaddr *)&t->server);
-
-	for (size_t i = 0; i < end; i++) {
-		const cap_segment *s = &t->segs[i];
-
-		if (s->kind == CAP_DATA)
-			cap_transcript_add_data(p, s->dir, s->ts_us, t->stream[s->dir].data + s->off,
-			    s->len);
-		else
-			cap_transcript_add_event(p, s->kind, s->dir, s->ts_us);
-	}
-	p->truncated[0] = t->truncated[0];
-	p->truncated[1] = t->truncated[1];
-	return p;
-}
-
-/*
- * Where judging must stop: lost bytes may have been sent at any moment
- * after the last byte before them in their direction, and the reader
- * only learns of the hole when something after it arrives, so the gap
- * marker can sit well after the moment. Judging stops right after the
- * last data segment that precedes a hole in its direction (or after the
- * opening, when nothing does), the earliest such point over all gaps.
- * Returns -1 when t has no gap; *first is the earliest gap segment.
- */
-static long
-audit_cut(const cap_transcript *t, long *first)
-{
-	long cut = -1;
-	size_t after_open = 0, after_data[2] = { 0, 0 };
-	int seen_data[2] = { 0, 0 };
-
-	*first = -1;
-	while (after_open < t->nsegs && t->segs[after_open].kind == CAP_OPEN)
-		after_open++;
-	/* One pass: a direction's bytes and gaps come in stream order, so
-	 * the data segment before a gap is that direction's latest. */
-	for (size_t i = 0; i < t->nsegs; i++) {
-		const cap_segment *g = &t->segs[i];
-		size_t c;
-
-		if (g->kind == CAP_DATA) {
-			after_data[g->dir] = i + 1;
-			seen_data[g->dir] = 1;
-			continue;
-		}
-		if (g->kind != CAP_GAP)
-			continue;
-		c = seen_data[g->dir] ? after_data[g->dir] : after_open;
-		if (c > i)
-			c = i;
-		if (cut < 0 || (long)c < cut) {
-			cut = (long)c;
-			*first = (long)i;
-		}
-	}
-	return cut;
 }
 
 static void
@@ -163,12 +114,12 @@ audit_session(void *arg, cap_pcap_session *s)
 		sc->duration_ms = last > first ? (last - first) / 1000 : 0;
 	}
 
-	cut = audit_cut(t, &gap);
+	cut = cap_transcript_gap_cut(t, &gap);
 	if (cut >= 0) {
 		rpt_evidence ev;
 		const cap_segment *g = &t->segs[gap];
 
-		judged = audit_prefix(t, (size_t)cut);
+		judged = cap_transcript_prefix(t, (size_t)cut);
 		rpt_evidence_segment(&ev, t, (size_t)gap);
 		rpt_scenario_add_finding(sc, AUDIT_CHECK_ID, NULL, RPT_INFO, 0, &ev,
 		    "expected the whole session in the capture, got %zu gap(s), %llu byte(s) "
@@ -190,8 +141,10 @@ audit_session(void *arg, cap_pcap_session *s)
 	dlg_free(d);
 	if (judged != t)
 		cap_transcript_free(judged);
-	sc->transcript = t;
-	s->t = NULL;
+	if (a->keep_transcripts) {
+		sc->transcript = t;
+		s->t = NULL;
+	}
 	rpt_scenario_settle(sc);
 
 	a->items = xgrow(a->items, &a->items_cap, a->nitems + 1, sizeof(*a->items));
@@ -242,6 +195,8 @@ cli_audit(int argc, char **argv)
 				    "junit or tap", fmt[nreports - 1]);
 				goto out;
 			}
+			if (audit_format_shows_transcripts(fmt[nreports - 1]))
+				a.keep_transcripts = 1;
 			break;
 		}
 		case 'q':

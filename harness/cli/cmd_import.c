@@ -138,8 +138,26 @@ imp_read(const char *path, imp_ctx *c)
 		return -1;
 	}
 	qsort(c->items, c->n, sizeof(*c->items), imp_item_cmp);
-	for (size_t i = 0; i < c->n; i++)
-		c->items[i].d = dlg_build(c->items[i].t);
+	for (size_t i = 0; i < c->n; i++) {
+		imp_item *it = &c->items[i];
+		long gap, cut = cap_transcript_gap_cut(it->t, &gap);
+
+		/* A session with lost bytes is read only up to where they may
+		 * have been sent, as audit judges it: the gap marker comes
+		 * later, when what followed the hole arrived, and commands
+		 * before it but after that point had their replies lost, not
+		 * withheld. The marker is kept, so the dialog says why it
+		 * stops. */
+		if (cut >= 0) {
+			const cap_segment *g = &it->t->segs[gap];
+			cap_transcript *p = cap_transcript_prefix(it->t, (size_t)cut);
+
+			cap_transcript_add_gap(p, g->dir, g->ts_us, g->len);
+			cap_transcript_free(it->t);
+			it->t = p;
+		}
+		it->d = dlg_build(it->t);
+	}
 	return 0;
 }
 

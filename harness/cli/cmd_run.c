@@ -27,7 +27,9 @@
 #include "harness/check/catalog.h"
 #include "harness/cli/cli.h"
 #include "harness/engine/engine.h"
+#include "harness/engine/etls.h"
 #include "harness/engine/netns.h"
+#include "harness/engine/oracle.h"
 #include "harness/scenario/scenario.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
@@ -61,6 +63,13 @@ static const char run_usage[] =
     "  --baseline FILE         failures known for this target (JSON): reported as\n"
     "                          known, they do not fail the run\n"
     "  --write-baseline FILE   write this run's failures as a baseline to edit\n"
+    "  --oracle KIND:PATH      where the target delivers: maildir:DIR, mbox:FILE or\n"
+    "                          dir:DIR (a file per message); every message sent then\n"
+    "                          carries a token, and its delivered copies are judged\n"
+    "                          (docs/oracle.md). Without --target, a maildir: or\n"
+    "                          dir: DIR is also the built-in server's spool\n"
+    "  --oracle-wait MS        look for delivered copies this long after the\n"
+    "                          sessions (default 5000)\n"
     "\n"
     "Server-role scenarios (\"role\": \"server\": the harness is the server, a\n"
     "client is under test) listen on 127.0.0.1, on a free port, and need one of:\n"
@@ -72,6 +81,9 @@ static const char run_usage[] =
     "                          started by hand\n"
     "  --seed N                the seed of rules with a \"chance\" (0-4294967295);\n"
     "                          without it one is chosen and printed, to repeat\n"
+    "  --tls-cert FILE         with --tls-key: the certificate (PEM, chain) that\n"
+    "  --tls-key FILE          \"starttls\" steps show; without them each scenario\n"
+    "                          makes a throwaway self-signed one (CN mx.harness.test)\n"
     "\n"
     "Relay runs, in a network namespace of the harness's own (needs root; see\n"
     "docs/relay.md); everything in it is removed at the end, on failure and on\n"
@@ -257,11 +269,15 @@ cli_run(int argc, char **argv)
 		{ "client-cmd", required_argument, NULL, 'k' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "seed", required_argument, NULL, 'E' },
+		{ "tls-cert", required_argument, NULL, 'X' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "baseline", required_argument, NULL, 'B' },
 		{ "write-baseline", required_argument, NULL, 'W' },
 		{ "netns", no_argument, NULL, 'N' },
 		{ "zone", required_argument, NULL, 'Z' },
 		{ "target-cmd", required_argument, NULL, 'T' },
+		{ "oracle", required_argument, NULL, 'O' },
+		{ "oracle-wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -289,6 +305,7 @@ cli_run(int argc, char **argv)
 	int rc = CLI_USAGE;
 	int ch;
 	eng_status st;
+	orc_spec oracle;
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.connect_timeout_ms = HARNESS_CONNECT_TIMEOUT_MS;
@@ -373,6 +390,12 @@ cli_run(int argc, char **argv)
 		case 'l':
 			listen = optarg;
 			break;
+		case 'X':
+			cfg.tls_cert = optarg;
+			break;
+		case 'K':
+			cfg.tls_key = optarg;
+			break;
 		case 'E': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -409,6 +432,17 @@ cli_run(int argc, char **argv)
 			fputs(run_usage, stdout);
 			rc = CLI_OK;
 			goto out;
+		case 'O':
+			if (orc_parse(optarg, &oracle, err, sizeof(err)) != 0) {
+				cli_usage_error("%s", err);
+				goto out;
+			}
+			cfg.oracle = &oracle;
+			break;
+		case 'w':
+			if (parse_ms("--oracle-wait", optarg, &cfg.oracle_wait_ms) != 0)
+				goto out;
+			break;
 		default:
 			cli_usage_error("run: unknown or incomplete option \"%s\" (see smtp-harness run --help)",
 			    argv[optind - 1]);
@@ -426,6 +460,14 @@ cli_run(int argc, char **argv)
 	}
 	if (optind >= argc) {
 		cli_usage_error("run: no scenario PATH given (e.g. scenarios/conformance)");
+		goto out;
+	}
+	if (cfg.oracle != NULL && orc_usable(cfg.oracle, err, sizeof(err)) != 0) {
+		cli_usage_error("%s", err);
+		goto out;
+	}
+	if (cfg.oracle_wait_ms != 0 && cfg.oracle == NULL) {
+		cli_usage_error("run: --oracle-wait is how long to look in the oracle: add --oracle");
 		goto out;
 	}
 	if (cfg.capture_iface != NULL && cfg.capture_dir == NULL) {
@@ -474,6 +516,22 @@ cli_run(int argc, char **argv)
 		cli_usage_error("run: --client-cmd and --listen apply to server-role scenarios, and "
 		    "none were given");
 		goto out;
+	}
+	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
+		cli_usage_error("run: --tls-cert and --tls-key go together (got only %s)",
+		    cfg.tls_cert ? "--tls-cert" : "--tls-key");
+		goto out;
+	}
+	if (cfg.tls_cert != NULL) {
+		/* Read once now, so a bad file is a usage error, not an ERROR
+		 * in every scenario. */
+		SSL_CTX *ctx = etls_server_ctx_new(cfg.tls_cert, cfg.tls_key, err, sizeof(err));
+
+		if (ctx == NULL) {
+			cli_usage_error("run: %s", err);
+			goto out;
+		}
+		SSL_CTX_free(ctx);
 	}
 	if (listen != NULL) {
 		if (cli_split_hostport(listen, "25", &lhost, &lport) != 0) {

@@ -26,7 +26,7 @@ static const char serve_usage[] =
     "usage: smtp-harness serve [--listen HOST:PORT] [--spool DIR] [--hostname NAME]\n"
     "                          [--size-max OCTETS] [--quiet] [--delay-ms N]\n"
     "                          [--fail-rate P --fail-code CODE] [--disconnect-rate P]\n"
-    "                          [--seed N]\n"
+    "                          [--lose-rate P] [--seed N]\n"
     "\n"
     "Runs the built-in reference SMTP server (PIPELINING, SIZE, 8BITMIME,\n"
     "BINARYMIME, CHUNKING, SMTPUTF8, DSN, ENHANCEDSTATUSCODES) until SIGINT\n"
@@ -50,6 +50,8 @@ static const char serve_usage[] =
     "                       with --fail-code CODE (400-599) instead\n"
     "  --disconnect-rate P  drop the connection instead of replying to a\n"
     "                       fraction P of them\n"
+    "  --lose-rate P        answer 250 to a fraction P of the messages but\n"
+    "                       store none of them (a server that loses mail)\n"
     "  --seed N             the seed of those draws (0-4294967295); without\n"
     "                       it one is chosen and printed (\"random faults:\n"
     "                       --seed N\", after the listening line)\n"    "\n"
@@ -89,6 +91,7 @@ cli_serve(int argc, char **argv)
 		{ "fail-rate", required_argument, NULL, 'f' },
 		{ "fail-code", required_argument, NULL, 'c' },
 		{ "disconnect-rate", required_argument, NULL, 'D' },
+		{ "lose-rate", required_argument, NULL, 'L' },
 		{ "seed", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -162,6 +165,11 @@ cli_serve(int argc, char **argv)
 				return cli_usage_error("--disconnect-rate: expected a fraction from 0 to 1 "
 				    "(at most 6 decimals), got \"%s\"", optarg);
 			break;
+		case 'L':
+			if (eng_serve_parse_rate(optarg, &cfg.lose_ppm) != 0)
+				return cli_usage_error("--lose-rate: expected a fraction from 0 to 1 "
+				    "(at most 6 decimals), got \"%s\"", optarg);
+			break;
 		case 'E': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -187,7 +195,7 @@ cli_serve(int argc, char **argv)
 		return cli_usage_error("--fail-rate needs --fail-code CODE (400-599)");
 	if (cfg.fail_code != 0 && !rate_given)
 		return cli_usage_error("--fail-code needs --fail-rate P");
-	if ((cfg.fail_ppm > 0 || cfg.disconnect_ppm > 0) && !seeded) {
+	if ((cfg.fail_ppm > 0 || cfg.disconnect_ppm > 0 || cfg.lose_ppm > 0) && !seeded) {
 		/* Random faults only with a seed the user can give back. */
 		uint64_t t = uv_hrtime();
 
@@ -223,7 +231,7 @@ cli_serve(int argc, char **argv)
 		return rc == -1 ? CLI_UNREACHABLE : CLI_USAGE;
 	}
 	printf("listening on %s\n", eng_serve_address(st.sv));
-	if (cfg.fail_ppm > 0 || cfg.disconnect_ppm > 0)
+	if (cfg.fail_ppm > 0 || cfg.disconnect_ppm > 0 || cfg.lose_ppm > 0)
 		printf("random faults: --seed %" PRIu32 "\n", cfg.seed);
 	fflush(stdout);
 

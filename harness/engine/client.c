@@ -50,6 +50,8 @@ typedef enum ecl_op_kind {
 typedef struct ecl_op {
 	ecl_op_kind kind;
 	vbuf data;		/* OP_WRITE */
+	vbuf shown;		/* OP_WRITE: data with credentials masked, for the
+				 * transcript; used when as long as data */
 	smtp_verb verb;		/* OP_WRITE of one line; OP_EXPECT: what it answers */
 	uint32_t ms;		/* OP_DELAY, OP_PAUSE, OP_QUIET */
 	size_t expect;		/* OP_EXPECT: index into step->expects */
@@ -97,7 +99,6 @@ struct eng_client {
 	size_t qlen;
 	size_t qcap;
 	size_t nreplies;	/* replies seen on this connection */
-	char *rbuf;
 
 	size_t step;		/* index of the step being played */
 	ecl_op *ops;		/* its operations */
@@ -118,6 +119,9 @@ struct eng_client {
 	size_t last_write_off;	/* C2S offset and length of the latest write */
 	size_t last_write_len;
 	int last_code;		/* code of the latest reply judged */
+	int after_354;		/* a 354 was judged and nothing written since */
+	char *key;		/* the delivery key (docs/oracle.md) */
+	unsigned long txn;	/* messages given a token so far */
 	size_t last_reply_end;	/* S2C offset just after it */
 
 	/* STARTTLS: once tls is set every byte on the wire goes through it;
@@ -208,60 +212,126 @@ ecl_op_add(eng_client *c, ecl_op_kind kind)
 static void
 ecl_ops_clear(eng_client *c)
 {
-	for (size_t i = 0; i < c->nops; i++)
+	for (size_t i = 0; i < c->nops; i++) {
 		vbuf_free(&c->ops[i].data);
+		vbuf_free(&c->ops[i].shown);
+	}
 	c->nops = 0;
 	c->op = 0;
 }
 
-/* Expands a template; on failure records an ERROR and returns -1. */
+/* Expands a template; on failure records an ERROR and returns -1. With
+ * shown, also the same bytes with the scenario's credentials masked. */
 static int
-ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out)
+ecl_expand(eng_client *c, const char *tmpl, int raw, vbuf *out, vbuf *shown)
 {
 	char err[256];
 	vbuf tmp = VBUF_INIT;
+	vbuf tshown = VBUF_INIT;
+	size_t start = out->len;
 	int rc;
 
-	rc = scn_expand(tmpl, &c->vars, &tmp, err, sizeof(err));
+	rc = scn_expand_masked(tmpl, &c->vars, c->s->credentials, c->s->ncredentials, &tmp,
+	    shown ? &tshown : NULL, err, sizeof(err));
 	if (rc == 0 && raw)
 		rc = smtp_unescape(tmp.data ? tmp.data : "", tmp.len, out, err, sizeof(err));
 	else if (rc == 0)
 		vbuf_append(out, tmp.data, tmp.len);
+	if (rc == 0 && shown != NULL) {
+		size_t sstart = shown->len;
+
+		if (raw && smtp_unescape(tshown.data ? tshown.data : "", tshown.len, shown, err,
+		    sizeof(err)) != 0)
+			shown->len = sstart;
+		else if (!raw)
+			vbuf_append(shown, tshown.data, tshown.len);
+		/* An escape inside a credential changes the length: mask it all
+		 * but the line ends. */
+		if (shown->len - sstart != out->len - start) {
+			shown->len = sstart;
+			for (size_t i = start; i < out->len; i++)
+				vbuf_append(shown, out->data[i] == '\r' || out->data[i] == '\n' ?
+				    &out->data[i] : "*", 1);
+		}
+	}
 	vbuf_free(&tmp);
+	vbuf_free(&tshown);
 	if (rc != 0)
 		rpt_scenario_set(c->res, RPT_ERROR, "step %zu: %s", c->step + 1, err);
 	return rc;
 }
 
 /* Content of `octets` bytes: a header, a blank line, then lines of at
- * most 76 characters, so that the content is exactly that long. */
+ * most 76 characters, so that the content is exactly that long; appended
+ * to out dot-stuffed, with its final dot. With a token, the header is a
+ * Message-ID that carries it, and so is the first body line, when the
+ * content is long enough for both. */
 static void
-ecl_generate(vbuf *out, uint64_t octets)
+ecl_generate(vbuf *out, uint64_t octets, const char *token)
 {
 	/* Line n is 76 letters from the alphabet's (n mod 26)th on. */
 	static const char ecl_letters[] = "abcdefghijklmnopqrstuvwxyz"
 	    "abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz";
-	vbuf content = VBUF_INIT;
-	size_t line = 0;
+	static const char subject[] = "Subject: smtp-harness generated content\r\n\r\n";
+	char head[sizeof(subject) + 2 * 128 + 64];
+	size_t start = out->len, line = 0, hlen;
+	int n = -1;
 
-	vbuf_printf(&content, "Subject: smtp-harness generated content\r\n\r\n");
-	while ((uint64_t)content.len + 2 < octets) {
-		size_t room = (size_t)(octets - content.len - 2);
+	if (token != NULL && octets >= 2 * strlen(token) + 64)
+		n = snprintf(head, sizeof(head), "Message-ID: <%s@smtp-harness.invalid>\r\n\r\n%s\r\n",
+		    token, token);
+	if (n > 0 && (size_t)n < sizeof(head)) {
+		hlen = (size_t)n;
+		line = 1;
+	} else {
+		memcpy(head, subject, sizeof(subject));
+		hlen = sizeof(subject) - 1;
+	}
+	if (octets < hlen) {
+		/* The header cut short: its last line may lack a CRLF. */
+		smtp_data_stuff_text(out, head, (size_t)octets);
+		return;
+	}
+	/* Written in place: every line ends in CRLF and starts with a letter,
+	 * the token (which starts with a letter) or is empty, so none needs a dot
+	 * doubled (RFC 5321 §4.5.2) and the content goes out as it is, then
+	 * the final dot. */
+	vbuf_reserve(out, (size_t)octets + 3);
+	vbuf_append(out, head, hlen);
+	while ((uint64_t)(out->len - start) + 2 < octets) {
+		size_t room = (size_t)(octets - (out->len - start) - 2);
 		size_t width = room < 76 ? room : 76;
 
-		vbuf_append(&content, ecl_letters + line % 26, width);
-		vbuf_append(&content, "\r\n", 2);
+		vbuf_append(out, ecl_letters + line % 26, width);
+		vbuf_append(out, "\r\n", 2);
 		line++;
 	}
-	if ((uint64_t)content.len > octets)	/* shorter than the header */
-		content.len = (size_t)octets;
-	smtp_data_stuff_text(out, content.data, content.len);
-	vbuf_free(&content);
+	vbuf_append(out, ".\r\n", 3);
+}
+
+/* "Name:" opens a header field (RFC 5322 §2.2: printable, not ':'). */
+static int
+ecl_header_line(const char *line)
+{
+	size_t i = 0;
+
+	while (line[i] > ' ' && line[i] < 127 && line[i] != ':')
+		i++;
+	return i > 0 && line[i] == ':';
 }
 
 static int
 ecl_build_ops(eng_client *c, const scn_step *st)
 {
+	/* With an oracle, the content after a 354 carries the next token. */
+	char tokbuf[128];
+	const char *token = NULL;
+
+	if (c->cfg->oracle != NULL && c->after_354 &&
+	    (st->send_kind == SCN_SEND_DATA || st->send_kind == SCN_SEND_RAW)) {
+		snprintf(tokbuf, sizeof(tokbuf), "%s%lu", c->key, ++c->txn);
+		token = tokbuf;
+	}
 	ecl_ops_clear(c);
 	if (st->delay_ms)
 		ecl_op_add(c, OP_DELAY)->ms = st->delay_ms;
@@ -272,9 +342,10 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 			ecl_op *w = ecl_op_add(c, OP_WRITE);
 
 			for (size_t i = 0; i < st->nsends; i++) {
-				if (ecl_expand(c, st->sends[i], 0, &w->data) != 0)
+				if (ecl_expand(c, st->sends[i], 0, &w->data, &w->shown) != 0)
 					return -1;
 				vbuf_append(&w->data, "\r\n", 2);
+				vbuf_append(&w->shown, "\r\n", 2);
 			}
 			for (size_t i = 0; i < st->nexpects; i++) {
 				ecl_op *e = ecl_op_add(c, OP_EXPECT);
@@ -289,11 +360,12 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 				ecl_op *w = ecl_op_add(c, OP_WRITE);
 				smtp_cmd cmd;
 
-				if (ecl_expand(c, st->sends[i], 0, &w->data) != 0)
+				if (ecl_expand(c, st->sends[i], 0, &w->data, &w->shown) != 0)
 					return -1;
 				smtp_cmd_parse(w->data.data ? w->data.data : "", w->data.len, &cmd);
 				w->verb = cmd.verb;
 				vbuf_append(&w->data, "\r\n", 2);
+				vbuf_append(&w->shown, "\r\n", 2);
 				if (st->nexpects) {
 					ecl_op *e = ecl_op_add(c, OP_EXPECT);
 
@@ -307,9 +379,17 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 		break;
 	case SCN_SEND_RAW:
 		for (size_t i = 0; i < st->nsends; i++) {
+			ecl_op *w;
+
 			if (i && st->pause_ms)
 				ecl_op_add(c, OP_PAUSE)->ms = st->pause_ms;
-			if (ecl_expand(c, st->sends[i], 1, &ecl_op_add(c, OP_WRITE)->data) != 0)
+			w = ecl_op_add(c, OP_WRITE);
+			if (i == 0 && token != NULL) {
+				/* In both, so that the masked copy keeps its length. */
+				vbuf_printf(&w->data, "Message-ID: <%s@smtp-harness.invalid>\r\n", token);
+				vbuf_printf(&w->shown, "Message-ID: <%s@smtp-harness.invalid>\r\n", token);
+			}
+			if (ecl_expand(c, st->sends[i], 1, &w->data, &w->shown) != 0)
 				return -1;
 		}
 		for (size_t i = 0; i < st->nexpects; i++)
@@ -319,22 +399,49 @@ ecl_build_ops(eng_client *c, const scn_step *st)
 		ecl_op *w = ecl_op_add(c, OP_WRITE);
 
 		if (st->data_raw) {
-			if (ecl_expand(c, st->sends[0], 1, &w->data) != 0)
+			if (token != NULL)
+				vbuf_printf(&w->data, "Message-ID: <%s@smtp-harness.invalid>\r\n", token);
+			if (ecl_expand(c, st->sends[0], 1, &w->data, NULL) != 0)
 				return -1;
 		} else if (st->data_generate) {
-			ecl_generate(&w->data, st->data_generate);
+			ecl_generate(&w->data, st->data_generate, token);
 		} else {
 			vbuf lines = VBUF_INIT;
-			char **exp = xcalloc(st->nsends ? st->nsends : 1, sizeof(char *));
+			size_t n = st->nsends + (token != NULL ? 4 : 0);
+			char **exp = xcalloc(n ? n : 1, sizeof(char *));
+			size_t k = 0;
 			int rc = 0;
+			int body = token == NULL;	/* the token line is placed */
 
+			/* The token goes in a Message-ID field on top and in the
+			 * first body line, so that what the content ends with
+			 * stays as the scenario wrote it. Content that does not
+			 * open with a header field gets an empty line first, so
+			 * that it stays the body. */
+			if (token != NULL) {
+				exp[k++] = xasprintf("Message-ID: <%s@smtp-harness.invalid>", token);
+				if (st->nsends == 0 || !ecl_header_line(st->sends[0])) {
+					exp[k++] = xstrdup("");
+					exp[k++] = xasprintf("smtp-harness-token: %s", token);
+					body = 1;
+				}
+			}
 			for (size_t i = 0; i < st->nsends && rc == 0; i++) {
-				rc = ecl_expand(c, st->sends[i], 0, &lines);
-				exp[i] = vbuf_take(&lines);
+				rc = ecl_expand(c, st->sends[i], 0, &lines, NULL);
+				exp[k] = vbuf_take(&lines);
+				if (!body && exp[k][0] == '\0') {
+					exp[++k] = xasprintf("smtp-harness-token: %s", token);
+					body = 1;
+				}
+				k++;
+			}
+			if (!body && rc == 0) {
+				exp[k++] = xstrdup("");
+				exp[k++] = xasprintf("smtp-harness-token: %s", token);
 			}
 			if (rc == 0)
-				smtp_data_stuff_lines(&w->data, (const char *const *)exp, st->nsends);
-			for (size_t i = 0; i < st->nsends; i++)
+				smtp_data_stuff_lines(&w->data, (const char *const *)exp, k);
+			for (size_t i = 0; i < k; i++)
 				xfree(exp[i]);
 			xfree(exp);
 			vbuf_free(&lines);
@@ -386,9 +493,10 @@ ecl_event(eng_client *c, cap_kind kind, cap_dir dir)
 	return cap_transcript_add_event(c->t, kind, dir, now);
 }
 
-/* Writes bytes to the socket as they are (plaintext, or TLS records). */
+/* Writes bytes to the socket as they are (plaintext, or TLS records);
+ * the capture records shown (credentials masked) when it is not NULL. */
 static void
-ecl_wire(eng_client *c, const char *data, size_t len)
+ecl_wire(eng_client *c, const char *data, const char *shown, size_t len)
 {
 	ecl_write_req *wr;
 	uv_buf_t buf;
@@ -396,7 +504,7 @@ ecl_wire(eng_client *c, const char *data, size_t len)
 	if (len == 0)
 		return;
 	if (c->wire != NULL)
-		cap_transcript_add_data(c->wire, CAP_C2S, cap_now_us(), data, len);
+		cap_transcript_add_data(c->wire, CAP_C2S, cap_now_us(), shown ? shown : data, len);
 	wr = xmalloc(sizeof(*wr) + len);
 	wr->c = c;
 	wr->len = len;
@@ -412,7 +520,7 @@ ecl_tls_flush(eng_client *c)
 {
 	vbuf_reset(&c->tls_buf);
 	if (etls_drain(c->tls, &c->tls_buf) > 0)
-		ecl_wire(c, c->tls_buf.data, c->tls_buf.len);
+		ecl_wire(c, c->tls_buf.data, NULL, c->tls_buf.len);
 	vbuf_reset(&c->tls_buf);
 }
 
@@ -434,15 +542,17 @@ ecl_tls_error(eng_client *c, const char *what, const char *detail)
 	ecl_finish(c);
 }
 
-/* Records a command (plaintext) and sends it, through TLS once it is up. */
+/* Records a command (plaintext; as shown, when not NULL: the same length
+ * with credentials masked) and sends it, through TLS once it is up. */
 static void
-ecl_write(eng_client *c, const char *data, size_t len, smtp_verb verb)
+ecl_write(eng_client *c, const char *data, const char *shown, size_t len, smtp_verb verb)
 {
 	size_t before = c->t->stream[CAP_C2S].len;
 
 	if (len == 0 || c->finishing)
 		return;
-	cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), data, len);
+	cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), shown ? shown : data, len);
+	c->after_354 = 0;
 	c->last_write_off = before;
 	c->last_write_len = len;
 	if (verb == SMTP_VERB_QUIT)
@@ -461,7 +571,7 @@ ecl_write(eng_client *c, const char *data, size_t len, smtp_verb verb)
 		}
 		return;
 	}
-	ecl_wire(c, data, len);
+	ecl_wire(c, data, shown, len);
 }
 
 static void
@@ -563,7 +673,8 @@ ecl_judge(eng_client *c, const scn_expect *e, const ecl_reply *er, vbuf *why)
 		vbuf_printf(why, "expected enhanced status code %s", e->esc);
 		bad = 1;
 	}
-	if (!bad && e->has_text_re) {
+	if (!bad && e->has_text_re &&
+	    (e->ntext_for == 0 || ecl_in(e->text_for, e->ntext_for, r->code))) {
 		text = ecl_reply_text(r);
 		if (regexec(&e->text_re, text, 0, NULL, 0) != 0) {
 			vbuf_printf(why, "expected text matching /%s/", e->text_src);
@@ -685,7 +796,7 @@ ecl_courtesy_quit(eng_client *c)
 		ecl_finish(c);
 		return;
 	}
-	ecl_write(c, "QUIT\r\n", 6, SMTP_VERB_QUIT);
+	ecl_write(c, "QUIT\r\n", NULL, 6, SMTP_VERB_QUIT);
 	ecl_timer_start(c, W_QUIT_REPLY, ECL_QUIT_WAIT_MS, ecl_timer_cb);
 }
 
@@ -709,6 +820,7 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 	ecl_reply er = ecl_pop(c);
 	vbuf why = VBUF_INIT;
 	int first = (er.off == 0);
+	int failed;
 	int rc = 0;
 
 	if (first && er.r->code == 554 && !c->s->refuse_ok) {
@@ -736,7 +848,30 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 		}
 		vbuf_free(&missing);
 	}
-	if (ecl_judge(c, e, &er, &why) != 0) {
+	failed = ecl_judge(c, e, &er, &why) != 0;
+	if (failed && e->skip_otherwise) {
+		/* The target declined what the rest of the scenario is about
+		 * (a refusal the RFC allows): nothing left to judge. */
+		rpt_scenario_set(c->res, RPT_SKIP, "step %zu: %s; the rest of the scenario does not apply",
+		    st->index, vbuf_str(&why));
+		vbuf_free(&why);
+		smtp_reply_free(er.r);
+		ecl_courtesy_quit(c);
+		return -1;
+	} else if (failed && e->error_otherwise) {
+		/* Not the target's fault as far as the scenario can tell (the
+		 * credentials it was given were refused, say): the run could
+		 * not be carried out, nothing is judged. */
+		char *sum = smtp_reply_summary(er.r, 120);
+
+		rpt_scenario_set(c->res, RPT_ERROR, "step %zu: %s, got \"%s\"; the rest of the "
+		    "scenario could not be carried out", st->index, vbuf_str(&why), sum);
+		xfree(sum);
+		vbuf_free(&why);
+		smtp_reply_free(er.r);
+		ecl_courtesy_quit(c);
+		return -1;
+	} else if (failed) {
 		rpt_evidence ev;
 
 		rpt_evidence_at(&ev, c->t, CAP_S2C, er.off, er.r->raw_len);
@@ -749,6 +884,7 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 	if (op->verb == SMTP_VERB_QUIT && er.r->code == 221)
 		c->got_221 = 1;
 	c->last_code = er.r->code;
+	c->after_354 = er.r->code == 354;
 	c->last_reply_end = er.off + er.r->raw_len;
 	vbuf_free(&why);
 	smtp_reply_free(er.r);
@@ -929,7 +1065,7 @@ ecl_tls_start(eng_client *c, const scn_step *st)
 		ecl_tls_error(c, "no TLS handshake", "the server closed the connection after 220");
 		return -1;
 	}
-	if (st->sni != NULL && ecl_expand(c, st->sni, 0, &sni) != 0) {
+	if (st->sni != NULL && ecl_expand(c, st->sni, 0, &sni, NULL) != 0) {
 		vbuf_free(&sni);
 		ecl_finish(c);
 		return -1;
@@ -1017,7 +1153,8 @@ ecl_advance(eng_client *c)
 			ecl_timer_start(c, W_TIMER, op->ms, ecl_timer_cb);
 			return;
 		case OP_WRITE:
-			ecl_write(c, op->data.data, op->data.len, op->verb);
+			ecl_write(c, op->data.data, op->shown.len == op->data.len ? op->shown.data : NULL,
+			    op->data.len, op->verb);
 			c->op++;
 			break;
 		case OP_EXPECT:
@@ -1088,13 +1225,21 @@ ecl_advance(eng_client *c)
 
 /* ---- reading ------------------------------------------------------------ */
 
+/*
+ * One read buffer for every session on this thread: libuv calls alloc_cb
+ * and then read_cb for one stream at a time, and read_cb copies what it
+ * gets (into the transcript, the reply parser or TLS) before it returns.
+ * A buffer per session cost a 64 KiB malloc and free each, and freeing
+ * a chunk that size makes malloc consolidate its free lists.
+ */
+static _Thread_local char ecl_rbuf[ECL_READ_BUF];
+
 static void
 ecl_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
-	eng_client *c = h->data;
-
+	(void)h;
 	(void)suggested;
-	*buf = uv_buf_init(c->rbuf, ECL_READ_BUF);
+	*buf = uv_buf_init(ecl_rbuf, ECL_READ_BUF);
 }
 
 static void
@@ -1372,7 +1517,7 @@ ecl_free(eng_client *c)
 	xfree(c->q);
 	smtp_reply_parser_free(c->rp);
 	scn_vars_free(&c->vars);
-	xfree(c->rbuf);
+	xfree(c->key);
 	xfree(c);
 }
 
@@ -1381,7 +1526,7 @@ ecl_closed_cb(uv_handle_t *h)
 {
 	eng_client *c = h->data;
 	rpt_scenario *res;
-	dlg *d;
+	dlg *d = NULL;
 
 	if (--c->open_handles > 0)
 		return;
@@ -1392,14 +1537,15 @@ ecl_closed_cb(uv_handle_t *h)
 	if (c->connected && res->verdict != RPT_SKIP) {
 		d = dlg_build(c->t);
 		chk_passive_server(c->t, d, res);
-		dlg_free(d);
 	}
 	ecl_capture(c);
 	res->duration_ms = (cap_now_us() - res->started_us) / 1000;
 	res->transcript = c->t;
 	c->t = NULL;
 	rpt_scenario_settle(res);
-	c->done(c->done_arg, res, c->unreachable);
+	/* d points at the transcript, not into res: it outlives res here. */
+	c->done(c->done_arg, res, d, c->unreachable);
+	dlg_free(d);
 	ecl_free(c);
 }
 
@@ -1436,9 +1582,10 @@ ecl_finish(eng_client *c)
 
 void
 eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *addr,
-    const scn_scenario *s, eng_client_done_cb done, void *arg)
+    const scn_scenario *s, const char *key, eng_client_done_cb done, void *arg)
 {
 	eng_client *c = xcalloc(1, sizeof(*c));
+	char *tokvar;
 
 	c->loop = loop;
 	c->cfg = cfg;
@@ -1447,7 +1594,6 @@ eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *
 	c->done = done;
 	c->done_arg = arg;
 	c->peer_close_seg = -1;
-	c->rbuf = xmalloc(ECL_READ_BUF);
 	c->rp = smtp_reply_parser_new();
 	c->t = cap_transcript_new(NULL, NULL);
 	if (cfg->capture_dir != NULL)
@@ -1461,6 +1607,10 @@ eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *
 			scn_vars_set(&c->vars, cfg->defaults->v[i].name, cfg->defaults->v[i].value);
 	for (size_t i = 0; i < s->nvars; i++)
 		scn_vars_set(&c->vars, s->vars[i].name, s->vars[i].value);
+	c->key = xstrdup(key != NULL ? key : "smtph-");
+	tokvar = xasprintf("%sx", c->key);
+	scn_vars_set(&c->vars, "token", tokvar);
+	xfree(tokvar);
 	if (cfg->overrides)
 		for (size_t i = 0; i < cfg->overrides->n; i++)
 			scn_vars_set(&c->vars, cfg->overrides->v[i].name, cfg->overrides->v[i].value);
@@ -1471,6 +1621,18 @@ eng_client_start(uv_loop_t *loop, const eng_config *cfg, const struct sockaddr *
 	c->tcp.data = c->timer.data = c->deadline.data = c;
 	c->open_handles = 3;
 	uv_timer_start(&c->deadline, ecl_deadline_cb, s->deadline_ms, 0);
+	/* A scenario that needs credentials the run did not give cannot be
+	 * judged: SKIP, without connecting. */
+	for (size_t i = 0; i < s->ncredentials; i++) {
+		const char *val = scn_vars_get(&c->vars, s->credentials[i]);
+
+		if (val == NULL || *val == '\0') {
+			rpt_scenario_set(c->res, RPT_SKIP, "needs credentials: no value for \"%s\" "
+			    "(give --var %s=...)", s->credentials[i], s->credentials[i]);
+			ecl_finish(c);
+			return;
+		}
+	}
 	if (addr == NULL) {
 		rpt_scenario_set(c->res, RPT_ERROR, "no address for %s", cfg->host);
 		c->unreachable = 1;

@@ -24,6 +24,8 @@
 #include "harness/scenario/scenario.h"
 #include "reports/result.h"
 
+struct orc_spec;
+
 /* Called as each scenario starts, with eng_run's arg. */
 typedef void (*eng_start_cb)(void *arg, const char *id);
 
@@ -48,7 +50,14 @@ typedef struct eng_config {
 	int builtin_server;		/* start the reference server (serve.h) on
 					 * 127.0.0.1, any port, on the run's loop and
 					 * run against it; host and port are ignored */
+	const char *tls_cert;		/* server role, STARTTLS: PEM certificate (chain) */
+	const char *tls_key;		/* ... and key files; both NULL: a throwaway
+					 * self-signed certificate made for the run */
 	eng_start_cb started;		/* may be NULL */
+	const struct orc_spec *oracle;	/* --oracle: where the target delivers, or
+					 * NULL (oracle.h, docs/oracle.md) */
+	uint32_t oracle_wait_ms;	/* how long to look for copies after the
+					 * sessions; 0: HARNESS_ORACLE_WAIT_MS */
 } eng_config;
 
 /* Called as each scenario finishes, in finishing order; the result still
@@ -70,7 +79,8 @@ eng_status eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run,
     eng_progress_cb progress, void *arg, char *err, size_t errlen);
 
 /* Sets the built-in variables (helo, from, rcpt, rcpt2, bad_rcpt, domain,
- * target_host, target_port) to their defaults in vars. */
+ * target_host, target_port, token) to their defaults in vars; a session
+ * sets its own token (docs/oracle.md). */
 void eng_default_vars(scn_vars *vars, const char *host, const char *port);
 
 #endif

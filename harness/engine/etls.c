@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -13,6 +14,7 @@
 #include "harness/util/xalloc.h"
 
 #define ETLS_CHUNK	16384	/* one TLS record's plaintext at most */
+#define ETLS_CN		"mx.harness.test"	/* the throwaway certificate's name */
 
 struct etls {
 	SSL *ssl;
@@ -51,6 +53,70 @@ etls_client_ctx_new(char *err, size_t errlen)
 	}
 	/* Testing: the peer's certificate is recorded, not judged. */
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	return ctx;
+}
+
+/* A self-signed certificate for ETLS_CN on a fresh P-256 key,
+ * installed in ctx. */
+static int
+etls_throwaway(SSL_CTX *ctx, char *err, size_t errlen)
+{
+	EVP_PKEY *key = EVP_EC_gen("P-256");
+	X509 *x = X509_new();
+	X509_NAME *name;
+	int ok = 0;
+
+	if (key == NULL || x == NULL)
+		goto out;
+	name = X509_get_subject_name(x);
+	if (X509_set_version(x, 2) != 1 ||
+	    ASN1_INTEGER_set(X509_get_serialNumber(x), (long)time(NULL)) != 1 ||
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) == NULL ||
+	    X509_gmtime_adj(X509_getm_notAfter(x), 86400) == NULL ||
+	    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+	    (const unsigned char *)ETLS_CN, -1, -1, 0) != 1 ||
+	    X509_set_issuer_name(x, name) != 1 || X509_set_pubkey(x, key) != 1 ||
+	    X509_sign(x, key, EVP_sha256()) == 0 ||
+	    SSL_CTX_use_certificate(ctx, x) != 1 || SSL_CTX_use_PrivateKey(ctx, key) != 1)
+		goto out;
+	ok = 1;
+out:
+	if (!ok)
+		etls_set_err(err, errlen, "cannot make a throwaway certificate");
+	X509_free(x);
+	EVP_PKEY_free(key);
+	return ok ? 0 : -1;
+}
+
+SSL_CTX *
+etls_server_ctx_new(const char *cert_file, const char *key_file, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+
+	ERR_clear_error();
+	if (ctx == NULL) {
+		etls_set_err(err, errlen, "SSL_CTX_new");
+		return NULL;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+	if (cert_file == NULL && key_file == NULL) {
+		if (etls_throwaway(ctx, err, errlen) != 0) {
+			SSL_CTX_free(ctx);
+			return NULL;
+		}
+		return ctx;
+	}
+	if (cert_file == NULL || SSL_CTX_use_certificate_chain_file(ctx, cert_file) != 1 ||
+	    key_file == NULL || SSL_CTX_use_PrivateKey_file(ctx, key_file, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		char what[ETLS_ERR_MAX];
+
+		snprintf(what, sizeof(what), "cannot use the certificate %s with the key %s",
+		    cert_file ? cert_file : "(none given)", key_file ? key_file : "(none given)");
+		etls_set_err(err, errlen, what);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
 	return ctx;
 }
 

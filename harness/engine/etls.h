@@ -9,6 +9,9 @@
  * status, so a libuv read callback drives the whole thing and the
  * session's timer bounds the handshake.
  *
+ * The server side shows a certificate from files, or one made on the
+ * spot (etls_server_ctx_new); it asks the client for none.
+ *
  * The client side verifies nothing (the harness tests servers, many with
  * self-signed certificates) and records what the peer showed instead:
  * protocol version, cipher, certificate subject, issuer and SHA-256
@@ -44,6 +47,14 @@ typedef enum etls_status {
 /* A client context that verifies no certificate, TLS 1.0 and up as the
  * system's OpenSSL allows. NULL with err set on failure; SSL_CTX_free. */
 SSL_CTX *etls_client_ctx_new(char *err, size_t errlen);
+
+/* A server context with the certificate and key in PEM files cert_file
+ * and key_file, or, when both are NULL, a throwaway self-signed
+ * certificate for mx.harness.test made now (an EC P-256 key, valid a day:
+ * clients under test are told not to verify it). Asks for no client
+ * certificate. NULL with err set on failure; SSL_CTX_free. */
+SSL_CTX *etls_server_ctx_new(const char *cert_file, const char *key_file, char *err,
+    size_t errlen);
 
 /* Has every TLS secret of ctx's sessions appended to out as one line of
  * the NSS key log format (what SSLKEYLOGFILE holds), so a capture of the

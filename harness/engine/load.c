@@ -72,7 +72,7 @@ load_maybe_end(load_state *ls)
 }
 
 static void
-load_done(void *arg, rpt_scenario *res, int unreachable)
+load_done(void *arg, rpt_scenario *res, const dlg *d, int unreachable)
 {
 	load_state *ls = arg;
 
@@ -96,7 +96,7 @@ load_done(void *arg, rpt_scenario *res, int unreachable)
 			return;
 		}
 	}
-	lst_add_session(ls->st, res);
+	lst_add_session(ls->st, res, d);
 	rpt_scenario_free(res);
 	load_fill(ls);
 	load_maybe_end(ls);
@@ -109,7 +109,7 @@ load_start_one(load_state *ls)
 	ls->open++;
 	if (ls->open > ls->out->open_peak)
 		ls->out->open_peak = ls->open;
-	eng_client_start(&ls->loop, &ls->cfg->eng, (struct sockaddr *)&ls->addr, ls->s,
+	eng_client_start(&ls->loop, &ls->cfg->eng, (struct sockaddr *)&ls->addr, ls->s, NULL,
 	    load_done, ls);
 }
 

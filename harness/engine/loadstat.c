@@ -3,6 +3,7 @@
  */
 #include "harness/engine/loadstat.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "harness/check/dialog.h"
@@ -196,7 +197,7 @@ lst_add_dialog(lst_stats *st, const cap_transcript *t, const dlg *d)
 }
 
 void
-lst_add_session(lst_stats *st, const rpt_scenario *res)
+lst_add_session(lst_stats *st, const rpt_scenario *res, const dlg *d)
 {
 	st->sessions++;
 	switch (res->verdict) {
@@ -211,12 +212,17 @@ lst_add_session(lst_stats *st, const rpt_scenario *res)
 		lst_names_count(&st->findings, res->findings[i].check);
 	if (res->transcript != NULL) {
 		const cap_transcript *t = res->transcript;
-		dlg *d;
 
+		assert(d == NULL || d->t == t);
 		st->bytes_sent += t->stream[CAP_C2S].len;
 		st->bytes_received += t->stream[CAP_S2C].len;
-		d = dlg_build(t);
-		lst_add_dialog(st, t, d);
-		dlg_free(d);
+		if (d != NULL) {
+			lst_add_dialog(st, t, d);
+		} else {
+			dlg *own = dlg_build(t);
+
+			lst_add_dialog(st, t, own);
+			dlg_free(own);
+		}
 	}
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "harness/check/dialog.h"
 #include "harness/util/histo.h"
 #include "reports/result.h"
 
@@ -75,8 +76,10 @@ typedef struct lst_stats {
 
 void lst_init(lst_stats *st);
 void lst_free(lst_stats *st);
-/* Folds one finished session into st; res stays the caller's. */
-void lst_add_session(lst_stats *st, const rpt_scenario *res);
+/* Folds one finished session into st; res stays the caller's. d is the
+ * dialog of res->transcript when the caller has one (the passive checks
+ * built it), or NULL: then it is built here. */
+void lst_add_session(lst_stats *st, const rpt_scenario *res, const dlg *d);
 /* "connect", "ehlo", ... "other". */
 const char *lst_cmd_str(lst_cmd c);
 /* The kind of error a session's ERROR reason names: "connect-refused",

@@ -10,16 +10,23 @@
  */
 #include "harness/engine/engine.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "harness/engine/client.h"
+#include "harness/check/mailbox.h"
 #include "harness/engine/livecap.h"
+#include "harness/engine/oracle.h"
 #include "harness/engine/serve.h"
 #include "harness/engine/srole.h"
 #include "harness/util/atomic_file.h"
+#include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
 
 typedef struct run_state {
@@ -40,6 +47,8 @@ typedef struct run_state {
 	eng_config local;	/* cfg pointed at the built-in server */
 	scn_vars vars;		/* its defaults, naming the server */
 	eng_livecap *live;	/* --capture-iface, or NULL */
+	char prefix[64];	/* the run's part of every delivery key */
+	time_t began;		/* files the oracle reads changed after this */
 } run_state;
 
 typedef struct run_slot {
@@ -96,11 +105,12 @@ run_start_live(run_state *rs)
 }
 
 static void
-run_done(void *arg, rpt_scenario *res, int unreachable)
+run_done(void *arg, rpt_scenario *res, const dlg *d, int unreachable)
 {
 	run_slot *slot = arg;
 	run_state *rs = slot->rs;
 
+	(void)d;
 	rs->results[slot->index] = res;
 	rs->running--;
 	rs->finished++;
@@ -109,7 +119,8 @@ run_done(void *arg, rpt_scenario *res, int unreachable)
 		snprintf(rs->unreachable_msg, sizeof(rs->unreachable_msg), "%s",
 		    res->reason ? res->reason : "target unreachable");
 	}
-	if (rs->progress)
+	/* With an oracle the verdict is known only after the mailbox is read. */
+	if (rs->progress && rs->cfg->oracle == NULL)
 		rs->progress(rs->arg, res);
 	xfree(slot);
 	run_fill(rs);
@@ -119,7 +130,7 @@ run_done(void *arg, rpt_scenario *res, int unreachable)
 static void
 run_srole_done(void *arg, rpt_scenario *res)
 {
-	run_done(arg, res, 0);
+	run_done(arg, res, NULL, 0);
 }
 
 static void
@@ -135,11 +146,24 @@ run_fill(run_state *rs)
 		rs->running++;
 		if (rs->cfg->started != NULL)
 			rs->cfg->started(rs->arg, s->id);
-		if (s->role == SCN_ROLE_SERVER)
+		if (s->role == SCN_ROLE_SERVER) {
 			eng_srole_start(&rs->loop, rs->cfg, s, run_srole_done, slot);
-		else
-			eng_client_start(&rs->loop, rs->cfg, (struct sockaddr *)&rs->addr, s,
+		} else if (s->needs_oracle && rs->cfg->oracle == NULL) {
+			/* Nothing it judges can be seen: not even a connection. */
+			rpt_scenario *sc = rpt_scenario_new(s->id, s->summary, s->file);
+
+			for (size_t r = 0; r < s->nrefs; r++)
+				rpt_scenario_add_ref(sc, s->refs[r]);
+			rpt_scenario_set(sc, RPT_SKIP, "judged in the delivered copies: needs --oracle "
+			    "(docs/oracle.md)");
+			run_done(slot, sc, NULL, 0);
+		} else {
+			char key[96];
+
+			snprintf(key, sizeof(key), "%s%zu-", rs->prefix, slot->index);
+			eng_client_start(&rs->loop, rs->cfg, (struct sockaddr *)&rs->addr, s, key,
 			    run_done, slot);
+		}
 	}
 }
 
@@ -257,6 +281,8 @@ run_start_server(run_state *rs, const eng_config *cfg, rpt_run *run, char *err, 
 	memset(&scfg, 0, sizeof(scfg));
 	scfg.host = "127.0.0.1";
 	scfg.port = "0";
+	if (cfg->oracle != NULL && cfg->oracle->kind != ORC_MBOX)
+		scfg.spool_dir = cfg->oracle->path;	/* the run reads back what it spools */
 	if (eng_serve_start(&rs->loop, &scfg, &rs->server, err, errlen) != 0)
 		return -1;
 	rs->local = *cfg;
@@ -272,6 +298,189 @@ run_start_server(run_state *rs, const eng_config *cfg, rpt_run *run, char *err, 
 	xfree(run->target);
 	run->target = xasprintf("built-in reference server %s", eng_serve_address(rs->server));
 	return 0;
+}
+
+/* ---- the delivery oracle ------------------------------------------------ */
+
+/* "smtph" and 20 hex digits from the kernel's random source, then "s":
+ * 80 bits, so that a mailbox shared with earlier runs never holds this
+ * run's prefix by chance. Falls back to the time and pid. */
+static void
+run_prefix(run_state *rs)
+{
+	unsigned char r[10];
+	char hex[21];
+
+	if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
+		uint64_t t = cap_now_us() ^ ((uint64_t)getpid() << 40);
+
+		for (size_t i = 0; i < sizeof(r); i++)
+			r[i] = (unsigned char)(t >> (8 * (i % 8))) ^ (unsigned char)(i * 37);
+	}
+	for (size_t i = 0; i < sizeof(r); i++)
+		snprintf(hex + 2 * i, 3, "%02x", r[i]);
+	snprintf(rs->prefix, sizeof(rs->prefix), "smtph%ss", hex);
+}
+
+static uint64_t
+run_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* What the oracle judges one scenario by: its dialog, its key and the
+ * mailboxes the oracle reads (the session's rcpt, rcpt2, rcpt3). */
+typedef struct run_judged {
+	dlg *d;			/* NULL: nothing to judge */
+	char key[96];
+	const char *mb[3];
+	dlv_oracle o;
+} run_judged;
+
+/* A variable as the session saw it: --var, the scenario's vars, the
+ * built-in defaults. */
+static const char *
+run_var(const run_state *rs, const scn_scenario *s, const char *name)
+{
+	const char *v = rs->cfg->overrides ? scn_vars_get(rs->cfg->overrides, name) : NULL;
+
+	if (v != NULL)
+		return v;
+	for (size_t i = 0; i < s->nvars; i++)
+		if (strcmp(s->vars[i].name, name) == 0)
+			return s->vars[i].value;
+	return rs->cfg->defaults ? scn_vars_get(rs->cfg->defaults, name) : NULL;
+}
+
+static void
+run_judged_init(run_state *rs, size_t i, run_judged *j)
+{
+	static const char *const names[] = { "rcpt", "rcpt2", "rcpt3" };
+	const scn_scenario *s = rs->list->items[i];
+	rpt_scenario *sc = rs->results[i];
+
+	memset(j, 0, sizeof(*j));
+	if (sc == NULL || sc->transcript == NULL || s->role != SCN_ROLE_CLIENT)
+		return;
+	j->d = dlg_build(sc->transcript);
+	snprintf(j->key, sizeof(j->key), "%s%zu-", rs->prefix, i);
+	j->o.key = j->key;
+	j->o.mailboxes = j->mb;
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		const char *v = run_var(rs, s, names[k]);
+
+		if (v != NULL)
+			j->mb[j->o.nmailboxes++] = v;
+	}
+}
+
+/* 1 when every accepted transaction of every scenario has a copy. */
+static int
+run_oracle_complete(const run_state *rs, const run_judged *jd, const orc_found *found)
+{
+	for (size_t i = 0; i < rs->list->n; i++) {
+		unsigned long want[64];
+		size_t nwant;
+
+		if (jd[i].d == NULL)
+			continue;
+		nwant = chk_delivery_accepted(jd[i].d, &jd[i].o, want, 64);
+		for (size_t w = 0; w < nwant; w++) {
+			int have = 0;
+
+			for (size_t c = 0; c < found[i].n && !have; c++) {
+				size_t pos = 0, at;
+				unsigned long n;
+
+				while (!have && mbx_next_token(found[i].v[c].data, found[i].v[c].len,
+				    jd[i].key, &pos, &n, &at))
+					have = n == want[w];
+			}
+			if (!have)
+				return 0;
+		}
+	}
+	return 1;
+}
+
+/* Messages were accepted for the oracle's mailboxes and none of the run's
+ * was found at all: still judged as lost, but a wrong place is the
+ * likelier cause, and a line says so. */
+static void
+run_oracle_hint(const run_state *rs, const run_judged *jd, const orc_found *found,
+    uint64_t waited)
+{
+	size_t copies = 0;
+	int accepted = 0;
+
+	for (size_t i = 0; i < rs->list->n; i++) {
+		unsigned long one;
+
+		copies += found[i].n;
+		if (jd[i].d != NULL && chk_delivery_accepted(jd[i].d, &jd[i].o, &one, 1) > 0)
+			accepted = 1;
+	}
+	if (accepted && copies == 0)
+		fprintf(stderr, "smtp-harness: oracle: no message of this run was found in %s "
+		    "within %u ms: is that where the target delivers?\n", rs->cfg->oracle->path,
+		    (unsigned)waited);
+}
+
+/* After the sessions: look in the oracle until every accepted message is
+ * there (and, when a copy that must not appear is judged, until the
+ * deadline: absence needs the whole wait), then judge each scenario. */
+static void
+run_oracle(run_state *rs)
+{
+	size_t n = rs->list->n;
+	run_judged *jd = xcalloc(n ? n : 1, sizeof(*jd));
+	orc_found *found = xcalloc(n ? n : 1, sizeof(*found));
+	uint32_t wait = rs->cfg->oracle_wait_ms ? rs->cfg->oracle_wait_ms : HARNESS_ORACLE_WAIT_MS;
+	uint64_t start = run_now_ms();
+	uint64_t waited;
+	int absence = 0;
+	vbuf notes = VBUF_INIT;
+
+	for (size_t i = 0; i < n; i++) {
+		run_judged_init(rs, i, &jd[i]);
+		if (jd[i].d != NULL && chk_delivery_wants_absence(jd[i].d, &jd[i].o))
+			absence = 1;
+	}
+	for (;;) {
+		orc_scan(rs->cfg->oracle, rs->prefix, rs->began, found, n, &notes);
+		waited = run_now_ms() - start;
+		if ((!absence && run_oracle_complete(rs, jd, found)) || waited >= wait)
+			break;
+		{
+			struct timespec ts = { 0, HARNESS_ORACLE_POLL_MS * 1000000L };
+
+			while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+				;
+		}
+	}
+	if (notes.len > 0)
+		fprintf(stderr, "smtp-harness: oracle: %s", vbuf_str(&notes));
+	run_oracle_hint(rs, jd, found, waited);
+	for (size_t i = 0; i < n; i++) {
+		rpt_scenario *sc = rs->results[i];
+
+		if (jd[i].d == NULL)
+			continue;
+		if (found[i].cut)
+			fprintf(stderr, "smtp-harness: oracle: %s: more than %d copies, the rest "
+			    "not judged\n", sc->id, HARNESS_ORACLE_COPIES_MAX);
+		chk_delivery(jd[i].d, &jd[i].o, found[i].v, found[i].n, rs->list->items[i]->check,
+		    (uint32_t)waited, sc);
+		rpt_scenario_settle(sc);
+		dlg_free(jd[i].d);
+		orc_found_clear(&found[i]);
+	}
+	vbuf_free(&notes);
+	xfree(jd);
+	xfree(found);
 }
 
 /* ---- public ------------------------------------------------------------ */
@@ -295,6 +504,8 @@ eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_
 	rs.progress = progress;
 	rs.arg = arg;
 	rs.results = xcalloc(list->n ? list->n : 1, sizeof(*rs.results));
+	run_prefix(&rs);
+	rs.began = time(NULL) - 1;	/* file times count whole seconds */
 
 	/* Server-role scenarios need no target: resolve or start one only
 	 * when a client-role scenario will use it. */
@@ -319,6 +530,12 @@ eng_run(const scn_list *list, const eng_config *cfg, rpt_run *run, eng_progress_
 		if (rs.unreachable) {
 			snprintf(err, errlen, "%s", rs.unreachable_msg);
 			status = ENG_UNREACHABLE;
+		}
+		if (cfg->oracle != NULL) {
+			run_oracle(&rs);
+			for (size_t i = 0; i < list->n; i++)
+				if (rs.results[i] != NULL && progress)
+					progress(arg, rs.results[i]);
 		}
 	}
 	for (size_t i = 0; i < list->n; i++) {
@@ -365,4 +582,5 @@ eng_default_vars(scn_vars *vars, const char *host, const char *port)
 	scn_vars_set(vars, "domain", "localhost");
 	scn_vars_set(vars, "target_host", host);
 	scn_vars_set(vars, "target_port", port);
+	scn_vars_set(vars, "token", "smtph-x");	/* each session sets its own */
 }

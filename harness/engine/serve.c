@@ -365,6 +365,15 @@ esv_deliver(void *arg, const smtp_srv_msg *m, char *id, size_t idlen)
 	eng_serve *sv = ss->sv;
 	char err[512];
 
+	if (sv->faults.lose_ppm > 0 && splitmix64(&sv->rng) % 1000000 < sv->faults.lose_ppm) {
+		/* The fault: say 250, keep nothing. */
+		sv->stats.accepted++;
+		if (sv->log != NULL) {
+			fprintf(sv->log, "%s: fault: message from <%s> lost\n", ss->peer, m->mail_from);
+			fflush(sv->log);
+		}
+		return 0;
+	}
 	if (sv->spool != NULL &&
 	    eng_spool_deliver(sv->spool, m, ss->peer, ss->peer_lit, id, idlen, err,
 	    sizeof(err)) != 0) {
@@ -524,6 +533,7 @@ eng_serve_start(uv_loop_t *loop, const eng_serve_config *cfg, eng_serve **out, c
 	sv->faults.fail_ppm = cfg->fail_ppm;
 	sv->faults.fail_code = cfg->fail_code;
 	sv->faults.disconnect_ppm = cfg->disconnect_ppm;
+	sv->faults.lose_ppm = cfg->lose_ppm;
 	sv->faults.seed = cfg->seed;
 	sv->rng = eng_serve_rng_init(cfg->seed);
 	sv->rbuf = xmalloc(HARNESS_SRV_READ_BUF);

@@ -24,6 +24,8 @@
  * reading waits meanwhile); a fraction of the MAIL and RCPT commands that
  * would be accepted, and of the messages that would be, answered
  * fail_code instead, or dropped with no reply and the connection closed.
+ * A fraction of the messages can also be lost: answered 250 as if taken,
+ * and never stored (what a delivery oracle must catch, docs/oracle.md).
  * The fractions draw from one SplitMix64 stream seeded with seed, in the
  * order the commands are processed (one connection at a time gives the
  * same replies for the same seed).
@@ -48,6 +50,8 @@ typedef struct eng_serve_config {
 	uint32_t fail_ppm;		/* per million MAIL/RCPT/messages answered fail_code */
 	int fail_code;			/* 400-599 when fail_ppm */
 	uint32_t disconnect_ppm;	/* per million dropped without a reply */
+	uint32_t lose_ppm;		/* per million accepted messages answered 250
+					 * but not stored: a server that loses mail */
 	uint32_t seed;			/* of the draws for the two fractions */
 } eng_serve_config;
 

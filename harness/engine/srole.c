@@ -12,10 +12,19 @@
  * read after a 3xx reply to DATA, up to CRLF.CRLF, and unstuffed; BDAT
  * chunks are read by their size. Faults (delay, drip, drop, silence,
  * garbage) apply to the reply of the step that names them.
+ *
+ * A "starttls" step's 220 starts the TLS handshake (etls.h, the server
+ * side, with the scenario's certificate): from then on every byte goes
+ * through OpenSSL, the transcript keeps the plaintext after a TLS-start
+ * event, and the wire record (with --capture) the records, with the
+ * secrets in <id>.keys. The client's first bytes after the 220, what it
+ * sent before the handshake, its first command inside TLS and bytes it
+ * sends before a reply inside TLS are judged here (RFC 3207 §4, §4.2, §6).
  */
 #include "harness/engine/srole.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +35,7 @@
 #include "captures/pcap_write.h"
 #include "harness/check/catalog.h"
 #include "harness/check/passive.h"
+#include "harness/engine/etls.h"
 #include "harness/engine/proc.h"
 #include "harness/smtp/command.h"
 #include "harness/smtp/instream.h"
@@ -39,7 +49,14 @@
 #define SRL_BYE		"221 2.0.0 smtp-harness: bye\r\n"
 #define SRL_TOO_LONG	"500 5.5.2 smtp-harness: line too long\r\n"
 #define SRL_NO_MORE	"421 4.3.2 smtp-harness: no connection expected now\r\n"
+#define SRL_TLS_READY	"220 2.0.0 ready to start TLS\r\n"
 #define SRL_RULES	16	/* verbs counted for rules, per connection */
+#define SRL_TLS_SLICE	(HARNESS_TLS_OUT_MAX / 4)	/* plaintext encrypted at a time */
+
+#define ID_HANDSHAKE	"rfc3207.4.client-handshake-next"
+#define ID_FORGETS	"rfc3207.4.2.client-forgets-ehlo"
+#define ID_INJECTION	"rfc3207.6.starttls-response-injection"
+#define ID_DECLARED	"rfc1870.6.client-declared-size"
 
 typedef enum srl_phase {
 	PH_IDLE = 0,		/* between steps */
@@ -47,6 +64,7 @@ typedef enum srl_phase {
 	PH_DELAY,		/* delay_ms before a reply */
 	PH_WRITING,		/* a reply on its way, maybe byte by byte */
 	PH_CLOSED_WAIT,		/* waiting for the client to close */
+	PH_HANDSHAKE,		/* after 220 to STARTTLS: the TLS handshake */
 	PH_TAIL,		/* the script ended: QUIT gets 221 */
 	PH_ENDING
 } srl_phase;
@@ -65,6 +83,7 @@ struct eng_srole {
 	uv_timer_t deadline;
 	uv_timer_t wait;	/* the client's next connection, or its exit */
 	int open_handles;
+	int handles_closing;	/* the three handles were given to uv_close */
 	int listening;
 	eng_proc *proc;
 	int proc_ended;
@@ -87,6 +106,12 @@ struct eng_srole {
 	int reported;
 	char port[16];
 	uint64_t rng;		/* "chance" rules: the seed's stream for this scenario */
+	SSL_CTX *tls_ctx;	/* a step has "starttls": the server's certificate */
+	vbuf keylog;		/* with a capture directory: the TLS secrets */
+	cap_transcript **wires;	/* with a capture directory: the bytes as they
+				 * crossed the wire (TLS records after STARTTLS),
+				 * at each connection's index, or NULL */
+	size_t nwires;
 	eng_srole_done_cb done;
 	void *done_arg;
 };
@@ -116,6 +141,21 @@ struct srl_conn {
 	struct { char name[HARNESS_VERB_MAX + 1]; uint32_t n; } counts[SRL_RULES];
 	size_t ncounts;
 	int step_no;		/* for findings: 1-based step in the file, 0 none */
+	/* STARTTLS: once tls is set every byte on the wire goes through it;
+	 * the transcript keeps the plaintext (tls_plaintext), the wire
+	 * transcript (with a capture directory) the records. */
+	cap_transcript *wire;
+	etls *tls;
+	int tls_up;		/* handshake complete */
+	int tls_bytes;		/* the client sent something after the 220 */
+	vbuf tls_buf;		/* scratch: records drained, plaintext read */
+	uint32_t tls_ms;	/* the handshake's deadline */
+	size_t tls_cmds;	/* commands taken since the handshake */
+	int tls_injected;	/* the 220 came with more plaintext after it */
+	int tls_early;		/* bytes before a reply after TLS were judged */
+	long long declared;	/* SIZE= of the last MAIL, -1 when none */
+	size_t declared_off;	/* ... where that MAIL is in the C2S stream */
+	size_t declared_len;
 };
 
 typedef struct srl_write_req {
@@ -125,6 +165,7 @@ typedef struct srl_write_req {
 } srl_write_req;
 
 static void srl_next(srl_conn *c);
+static void srl_timeout_cb(uv_timer_t *t);
 static void srl_conn_end(srl_conn *c, int reset);
 static void srl_finish(eng_srole *r);
 static void srl_try_complete(eng_srole *r);
@@ -226,23 +267,71 @@ srl_write_cb(uv_write_t *req, int status)
 		srl_reply_written(c);
 }
 
+/* A connection event, in the transcript and the wire record. */
 static void
-srl_write(srl_conn *c, const char *data, size_t len)
+srl_event(srl_conn *c, cap_kind kind, cap_dir dir)
+{
+	uint64_t now = cap_now_us();
+
+	if (c->wire != NULL)
+		cap_transcript_add_event(c->wire, kind, dir, now);
+	cap_transcript_add_event(c->t, kind, dir, now);
+}
+
+/* Writes bytes to the socket as they are (plaintext, or TLS records). */
+static void
+srl_wire(srl_conn *c, const char *data, size_t len)
 {
 	srl_write_req *w;
 	uv_buf_t b;
 
 	if (len == 0)
 		return;
+	if (c->wire != NULL)
+		cap_transcript_add_data(c->wire, CAP_S2C, cap_now_us(), data, len);
 	w = xmalloc(sizeof(*w) + len);
 	w->c = c;
 	memcpy(w->data, data, len);
 	b = uv_buf_init(w->data, (unsigned)len);
-	cap_transcript_add_data(c->t, CAP_S2C, cap_now_us(), data, len);
 	c->writes++;
 	if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, srl_write_cb) != 0) {
 		c->writes--;
 		xfree(w);
+	}
+}
+
+/* Sends whatever TLS wants to send. */
+static void
+srl_tls_flush(srl_conn *c)
+{
+	vbuf_reset(&c->tls_buf);
+	if (etls_drain(c->tls, &c->tls_buf) > 0)
+		srl_wire(c, c->tls_buf.data, c->tls_buf.len);
+	vbuf_reset(&c->tls_buf);
+}
+
+static void srl_tls_error(srl_conn *c, const char *what, const char *detail);
+
+/* Records a reply's bytes (plaintext) and sends them, through TLS once
+ * it is up. */
+static void
+srl_write(srl_conn *c, const char *data, size_t len)
+{
+	if (len == 0)
+		return;
+	cap_transcript_add_data(c->t, CAP_S2C, cap_now_us(), data, len);
+	if (c->tls == NULL) {
+		srl_wire(c, data, len);
+		return;
+	}
+	for (size_t off = 0; off < len; off += SRL_TLS_SLICE) {
+		size_t n = len - off < SRL_TLS_SLICE ? len - off : SRL_TLS_SLICE;
+
+		if (etls_write(c->tls, data + off, n) != ETLS_OK) {
+			srl_tls_error(c, etls_error(c->tls), NULL);
+			return;
+		}
+		srl_tls_flush(c);
 	}
 }
 
@@ -268,6 +357,9 @@ srl_drop(srl_conn *c, scn_drop how)
 	srl_conn_end(c, how == SCN_DROP_RESET);
 }
 
+static void srl_tls_start(srl_conn *c);
+static void srl_tls_command(srl_conn *c, const srl_item *it);
+
 static void
 srl_reply_written(srl_conn *c)
 {
@@ -280,6 +372,17 @@ srl_reply_written(srl_conn *c)
 	}
 	if (c->close_after) {
 		srl_conn_end(c, 0);
+		return;
+	}
+	if (c->tls_injected && c->tls_up && c->tls_cmds == 1 && !c->tls_early) {
+		/* The reply to the first command inside TLS is out, and
+		 * nothing came before it: the injected lines were not read. */
+		chk_pass(c->r->res, ID_INJECTION);
+		c->tls_injected = 0;
+	}
+	if (st && st->starttls && c->tls == NULL && c->rep.len >= 3 &&
+	    memcmp(c->rep.data, "220", 3) == 0) {
+		srl_tls_start(c);
 		return;
 	}
 	srl_next(c);
@@ -441,16 +544,22 @@ srl_matches(const scn_srv_step *st, const srl_item *it)
 }
 
 static void
-srl_mismatch(srl_conn *c, const scn_srv_step *st, const srl_item *it)
+srl_mismatch(srl_conn *c, const scn_srv_step *st, const scn_srv_step *skipped,
+    const srl_item *it)
 {
 	vbuf want = VBUF_INIT;
 	rpt_evidence ev;
 	char *got;
 
-	if (st)
+	if (st) {
 		srl_want(st, &want);
-	else
+	} else if (skipped) {
+		/* Optional steps gave way to it, and nothing was left. */
+		srl_want(skipped, &want);
+		vbuf_append_str(&want, " or what an optional step after it allows (else QUIT)");
+	} else {
 		vbuf_append_str(&want, "QUIT or nothing more (the script has ended)");
+	}
 	got = it->content ? xasprintf("%zu octets of message content", it->body.len) :
 	    rpt_escape(it->line, strlen(it->line));
 	srl_evidence(c, &ev, it->off, it->len);
@@ -465,6 +574,60 @@ srl_mismatch(srl_conn *c, const scn_srv_step *st, const srl_item *it)
 		srl_reply(c, NULL, SRL_UNEXPECTED, strlen(SRL_UNEXPECTED));
 }
 
+/* SIZE=n among the parameters of a MAIL (args: what follows "MAIL "). */
+static void
+srl_declared(srl_conn *c, const char *args, const srl_item *it)
+{
+	const char *p = args;
+
+	c->declared = -1;
+	while ((p = strchr(p, ' ')) != NULL) {
+		p++;
+		if (strncasecmp(p, "SIZE=", 5) == 0 && p[5] >= '0' && p[5] <= '9') {
+			char *end;
+			unsigned long long v = strtoull(p + 5, &end, 10);
+
+			if ((*end == '\0' || *end == ' ') && v <= (unsigned long long)LLONG_MAX) {
+				c->declared = (long long)v;
+				c->declared_off = it->off;
+				c->declared_len = it->len;
+			}
+			return;
+		}
+	}
+}
+
+/*
+ * RFC 1870 §6: the size a client declares counts the message's octets
+ * with their CRLFs, not the dots added for transparency nor the
+ * terminator (the unstuffed content, as received), and errs on the large
+ * side. Below what arrived, or more than 10 % above it, is a WARN (a
+ * SHOULD), with the MAIL command as evidence. The last CRLF is given the
+ * benefit of the doubt: RFC 5321 makes it the first of <CRLF>.<CRLF>, so
+ * a client that counts it as the terminator's (for content that had no
+ * line end of its own, say) is 2 octets short, and not wrong.
+ */
+static void
+srl_judge_declared(srl_conn *c, size_t actual)
+{
+	unsigned long long d = (unsigned long long)c->declared;
+	rpt_evidence ev;
+
+	if (c->declared < 0)
+		return;
+	c->declared = -1;
+	if (d + 2 >= actual && (d <= actual || d - actual <= actual / 10)) {
+		chk_pass(c->r->res, ID_DECLARED);
+		return;
+	}
+	srl_evidence(c, &ev, c->declared_off, c->declared_len);
+	chk_emit(c->r->res, ID_DECLARED, RPT_WARN, c->step_no, &ev, "expected SIZE= to be the "
+	    "message's size or a little more (at least %zu, at most %zu), got SIZE=%llu: %zu "
+	    "octets arrived (unstuffed, CRLFs counted, no terminator)", actual >= 2 ? actual - 2 :
+	    0, actual + actual / 10, d, actual);
+	rpt_evidence_clear(&ev);
+}
+
 static void
 srl_record_envelope(srl_conn *c, const srl_item *it)
 {
@@ -472,6 +635,7 @@ srl_record_envelope(srl_conn *c, const srl_item *it)
 	char *args = xstrndup(it->cmd.args ? it->cmd.args : "", it->cmd.args_len);
 
 	if (it->cmd.verb == SMTP_VERB_MAIL) {
+		srl_declared(c, args, it);
 		xfree(rcv->mail_from);
 		rcv->mail_from = args;
 		for (size_t i = 0; i < rcv->nrcpts; i++)
@@ -588,6 +752,7 @@ srl_content(srl_conn *c, const scn_srv_step *st, const vbuf *body, const srl_ite
 	const vbuf *want = &r->expected;
 	size_t i, n;
 
+	srl_judge_declared(c, body->len);
 	vbuf_reset(&r->message);
 	vbuf_append(&r->message, body->data, body->len);
 	r->rcv->has_message = 1;
@@ -663,7 +828,7 @@ srl_judge(srl_conn *c, srl_item *it)
 {
 	eng_srole *r = c->r;
 	const scn_session *ses = c->ses;
-	const scn_srv_step *st;
+	const scn_srv_step *st, *skipped = NULL;
 	const scn_reply *rule = NULL;
 	char *dflt = NULL;
 	size_t dlen = 0;
@@ -671,6 +836,7 @@ srl_judge(srl_conn *c, srl_item *it)
 	size_t len;
 	int data3;
 
+	srl_tls_command(c, it);
 	/* An optional step, or a repeat step already matched, gives way. */
 	while (c->step < ses->nsteps) {
 		st = &ses->steps[c->step];
@@ -680,6 +846,8 @@ srl_judge(srl_conn *c, srl_item *it)
 			break;
 		if (!(st->optional || (st->repeat && c->hits > 0)))
 			break;
+		if (skipped == NULL)
+			skipped = st;
 		c->step++;
 		c->hits = 0;
 	}
@@ -695,7 +863,7 @@ srl_judge(srl_conn *c, srl_item *it)
 			srl_reply(c, NULL, SRL_BYE, strlen(SRL_BYE));
 			return;
 		}
-		srl_mismatch(c, st, it);
+		srl_mismatch(c, st, skipped, it);
 		return;
 	}
 	if (st->repeat)
@@ -720,9 +888,12 @@ srl_judge(srl_conn *c, srl_item *it)
 	if (rule != NULL) {
 		bytes = rule->silent ? "" : rule->bytes;
 		len = rule->silent ? 0 : rule->len;
+	} else if (st->starttls) {
+		bytes = SRL_TLS_READY;
+		len = strlen(SRL_TLS_READY);
 	} else {
 		dflt = scn_server_default_reply(r->srv, st->kind == SCN_SRV_CONTENT ? NULL :
-		    it->bdat && !it->bdat_last ? "BDAT" : it->cmd.name, &dlen);
+		    it->bdat && !it->bdat_last ? "BDAT" : it->cmd.name, c->tls_up, &dlen);
 		bytes = dflt;
 		len = dlen;
 	}
@@ -734,6 +905,285 @@ srl_judge(srl_conn *c, srl_item *it)
 		c->close_after = 1;	/* the server closes after 221 */
 	srl_reply(c, st, bytes, len);
 	xfree(dflt);
+}
+
+/* ---- STARTTLS (RFC 3207) ------------------------------------------------- */
+
+/* A TLS failure ends the scenario as an ERROR: the session could not be
+ * carried on, whoever is to blame (OpenSSL's text says). */
+static void
+srl_tls_error(srl_conn *c, const char *what, const char *detail)
+{
+	const char *sep = detail && *detail ? ": " : "";
+	char *note;
+
+	if (c->phase == PH_ENDING)
+		return;
+	rpt_scenario_set(c->r->res, RPT_ERROR, "connection %zu: %s%s%s", c->index + 1, what, sep,
+	    detail ? detail : "");
+	note = xasprintf("%s%s%s", what, sep, detail ? detail : "");
+	cap_transcript_set_tls_note(c->t, note);
+	xfree(note);
+	srl_conn_end(c, 0);
+}
+
+/* Where the first reply of bytes[0..len) ends: after the line whose code
+ * is followed by a space (or nothing), or len. */
+static size_t
+srl_first_reply_end(const char *bytes, size_t len)
+{
+	size_t off = 0;
+
+	while (off < len) {
+		const char *nl = memchr(bytes + off, '\n', len - off);
+		size_t end = nl ? (size_t)(nl - bytes) + 1 : len;
+
+		if (end - off < 4 || bytes[off + 3] != '-')
+			return end;
+		off = end;
+	}
+	return len;
+}
+
+/*
+ * The 220 to STARTTLS was written: the handshake starts. The server
+ * forgets what came before (RFC 3207 §4.2): the command reader starts
+ * over at the end of what the client sent, and anything the client sent
+ * after STARTTLS before this point is discarded, never executed, and is
+ * the client's fault (§4: the TLS negotiation comes before any other
+ * command). A reply that carried more than the 220 arms the injection
+ * check (§6): the client must not read those lines inside TLS.
+ */
+static void
+srl_tls_start(srl_conn *c)
+{
+	eng_srole *r = c->r;
+	const vbuf *in = &c->t->stream[CAP_C2S];
+	size_t left = in->len - c->in.rd;
+	size_t first = srl_first_reply_end(c->rep.data, c->rep.len);
+	char err[ETLS_ERR_MAX];
+	vbuf note = VBUF_INIT;
+
+	if (left > 0) {
+		rpt_evidence ev;
+		char *q = rpt_escape(in->data + c->in.rd, left < 64 ? left : 64);
+
+		srl_evidence(c, &ev, c->in.rd, left);
+		srl_finding(r, ID_HANDSHAKE, c->step_no, &ev, "expected nothing after STARTTLS but "
+		    "the TLS handshake once the 220 came, got %zu octet%s before the handshake, "
+		    "discarded: \"%s\"%s", left, left == 1 ? "" : "s", q, left > 64 ? "..." : "");
+		xfree(q);
+		vbuf_printf(&note, "%zu client octet%s before the handshake discarded", left,
+		    left == 1 ? "" : "s");
+	}
+	c->tls = r->tls_ctx ? etls_new(r->tls_ctx, 1, NULL, err, sizeof(err)) : NULL;
+	if (c->tls == NULL) {
+		vbuf_free(&note);
+		srl_tls_error(c, "cannot start TLS", r->tls_ctx ? err : "no server certificate");
+		return;
+	}
+	if (first < c->rep.len) {
+		c->tls_injected = 1;
+		vbuf_printf(&note, "%s%zu plaintext octet%s sent after the 220 on purpose",
+		    note.len ? "; " : "", c->rep.len - first, c->rep.len - first == 1 ? "" : "s");
+	}
+	if (note.len > 0)
+		cap_transcript_set_tls_note(c->t, vbuf_str(&note));
+	vbuf_free(&note);
+	c->t->tls_plaintext = 1;
+	srl_event(c, CAP_TLS_START, CAP_S2C);
+	memset(&c->in, 0, sizeof(c->in));
+	c->in.rd = in->len;
+	vbuf_reset(&c->chunks);
+	c->declared = -1;
+	c->tls_cmds = 0;
+	c->phase = PH_HANDSHAKE;
+	c->tls_ms = r->cfg->step_timeout_ms ? r->cfg->step_timeout_ms :
+	    (c->rep_step ? c->rep_step->timeout_ms : r->s->timeout_ms);
+	uv_timer_start(&c->timer, srl_timeout_cb, c->tls_ms, 0);
+}
+
+/* The handshake is done: the transcript says what it settled. */
+static void
+srl_tls_established(srl_conn *c)
+{
+	vbuf note = VBUF_INIT;
+
+	c->tls_up = 1;
+	etls_peer_describe(c->tls, &note);
+	if (c->t->tls_note != NULL)
+		vbuf_printf(&note, "; %s", c->t->tls_note);
+	cap_transcript_set_tls_note(c->t, vbuf_str(&note));
+	vbuf_free(&note);
+}
+
+/*
+ * After TLS, with no PIPELINING in the capabilities offered after it,
+ * the client sent bytes before the reply to its command was written.
+ * With the injection armed and the first command after the handshake,
+ * the client answered itself with the lines injected before TLS
+ * (RFC 3207 §6); otherwise, when PIPELINING was offered before TLS, it
+ * kept the old list (§4.2). One finding per connection.
+ */
+static void
+srl_tls_early(srl_conn *c, size_t off, size_t len)
+{
+	const scn_server *srv = c->r->srv;
+	rpt_evidence ev;
+	char *q;
+
+	if (!c->tls_up || c->tls_early || len == 0 || scn_server_has(srv, "PIPELINING", 1))
+		return;
+	if (!(c->tls_injected && c->tls_cmds == 1) && !scn_server_has(srv, "PIPELINING", 0))
+		return;
+	c->tls_early = 1;
+	q = rpt_escape(c->t->stream[CAP_C2S].data + off, len < 64 ? len : 64);
+	srl_evidence(c, &ev, off, len);
+	if (c->tls_injected && c->tls_cmds == 1)
+		srl_finding(c->r, ID_INJECTION, c->step_no, &ev, "expected the client to wait for "
+		    "the reply to its first command inside TLS, got \"%s\"%s before it was sent: the "
+		    "lines written in plaintext after the 220 were read as that reply", q,
+		    len > 64 ? "..." : "");
+	else
+		srl_finding(c->r, ID_FORGETS, c->step_no, &ev, "expected no pipelining after TLS "
+		    "(PIPELINING was offered only before STARTTLS), got \"%s\"%s before the reply to "
+		    "the command before it", q, len > 64 ? "..." : "");
+	xfree(q);
+}
+
+/* A command taken inside TLS: the first must be EHLO (§4.2, SHOULD);
+ * bytes after it that came before its reply are judged. */
+static void
+srl_tls_command(srl_conn *c, const srl_item *it)
+{
+	const vbuf *in = &c->t->stream[CAP_C2S];
+
+	if (!c->tls_up || it->content)
+		return;
+	if (++c->tls_cmds == 1) {
+		if (it->cmd.verb == SMTP_VERB_EHLO) {
+			chk_pass(c->r->res, ID_FORGETS);
+		} else {
+			rpt_evidence ev;
+			char *q = rpt_escape(it->line, strlen(it->line));
+
+			srl_evidence(c, &ev, it->off, it->len);
+			chk_emit(c->r->res, ID_FORGETS, RPT_WARN, c->step_no, &ev, "expected EHLO as "
+			    "the first command after the TLS handshake (the extensions must be learnt "
+			    "again), got \"%s\"", q);
+			xfree(q);
+			rpt_evidence_clear(&ev);
+		}
+	}
+	if (in->len > c->in.rd)
+		srl_tls_early(c, c->in.rd, in->len - c->in.rd);
+}
+
+/* Plaintext that TLS carried: into the transcript, as the client's. */
+static int
+srl_took(srl_conn *c, const char *data, size_t len)
+{
+	size_t before = c->t->stream[CAP_C2S].len;
+
+	cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), data, len);
+	if (len > 0 && c->t->stream[CAP_C2S].len == before) {
+		srl_finding(c->r, c->r->s->check, c->step_no, NULL, "expected the client to "
+		    "stay within %d octets, it sent more", HARNESS_STREAM_MAX);
+		srl_conn_end(c, 1);
+		return -1;
+	}
+	if (c->phase == PH_DELAY && len > 0)
+		srl_tls_early(c, before, len);
+	return 0;
+}
+
+/* Bytes from the wire once TLS started: the first must open the
+ * handshake (a TLS handshake record, type 22), then records. Returns -1
+ * when the connection ended. */
+static int
+srl_tls_input(srl_conn *c, const char *data, size_t len)
+{
+	etls_status rs;
+
+	if (!c->tls_bytes) {
+		c->tls_bytes = 1;
+		if ((unsigned char)data[0] != 0x16) {
+			size_t before = c->t->stream[CAP_C2S].len;
+			rpt_evidence ev;
+			char *q = rpt_escape(data, len < 64 ? len : 64);
+
+			cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), data, len);
+			srl_evidence(c, &ev, before, len);
+			srl_finding(c->r, ID_HANDSHAKE, c->step_no, &ev, "expected the TLS handshake "
+			    "(a record starting 0x16) after the 220 to STARTTLS, got \"%s\"%s", q,
+			    len > 64 ? "..." : "");
+			xfree(q);
+			srl_conn_end(c, 0);
+			return -1;
+		}
+		chk_pass(c->r->res, ID_HANDSHAKE);
+	}
+	if (etls_feed(c->tls, data, len) != 0) {
+		srl_tls_error(c, etls_error(c->tls), NULL);
+		return -1;
+	}
+	if (!c->tls_up) {
+		etls_status hs = etls_handshake(c->tls);
+
+		srl_tls_flush(c);
+		if (hs == ETLS_ERROR) {
+			srl_tls_error(c, etls_error(c->tls), NULL);	/* "TLS handshake failed: ..." */
+			return -1;
+		}
+		if (hs == ETLS_WANT)
+			return 0;
+		srl_tls_established(c);
+	}
+	vbuf_reset(&c->tls_buf);
+	rs = etls_read(c->tls, &c->tls_buf);
+	if (c->tls_buf.len > 0) {
+		vbuf plain = c->tls_buf;
+
+		c->tls_buf = (vbuf)VBUF_INIT;
+		if (srl_took(c, plain.data, plain.len) != 0) {
+			vbuf_free(&plain);
+			return -1;
+		}
+		vbuf_free(&plain);
+	}
+	/* On the client's close_notify ours waits for the connection's end:
+	 * the reply to a QUIT before it is still to be written. */
+	srl_tls_flush(c);
+	if (rs == ETLS_ERROR) {
+		srl_tls_error(c, etls_error(c->tls), NULL);
+		return -1;
+	}
+	return 0;
+}
+
+/* The client closed, or the deadline passed, during the handshake. A
+ * client that saw the injected lines and gave up before any TLS is what
+ * §6 allows; one that never answered the 220 broke §4; anything else is
+ * a handshake that could not be completed. */
+static void
+srl_tls_stalled(srl_conn *c, int closed)
+{
+	if (c->tls_injected && !c->tls_bytes && closed) {
+		chk_pass(c->r->res, ID_INJECTION);
+		srl_note(c->r, ID_INJECTION, c->step_no, "the client closed the connection after "
+		    "the 220 with injected lines, before any TLS: it gave up");
+		srl_conn_end(c, 0);
+		return;
+	}
+	if (!c->tls_bytes && !closed) {
+		srl_finding(c->r, ID_HANDSHAKE, c->step_no, NULL, "expected the TLS handshake after "
+		    "the 220 to STARTTLS within %u ms, got nothing", c->tls_ms);
+		srl_conn_end(c, 0);
+		return;
+	}
+	srl_tls_error(c, "TLS handshake failed", closed ? (c->peer_reset ?
+	    "the client reset the connection" : "the client closed the connection") :
+	    "not completed in time");
 }
 
 /* ---- the session ---------------------------------------------------------- */
@@ -780,6 +1230,9 @@ srl_timeout_cb(uv_timer_t *t)
 	case PH_TAIL:
 		srl_conn_end(c, 0);
 		break;
+	case PH_HANDSHAKE:
+		srl_tls_stalled(c, 0);
+		break;
 	default:
 		break;
 	}
@@ -793,8 +1246,10 @@ srl_peer_gone(srl_conn *c, const scn_srv_step *st)
 	eng_srole *r = c->r;
 	size_t left = c->t->stream[CAP_C2S].len - c->in.rd;
 
-	/* Optional steps the client did not take are no loss. */
-	while (st != NULL && st->optional) {
+	/* Optional steps the client did not take are no loss, nor more
+	 * commands for a repeat step that has matched one. */
+	while (st != NULL && (st->optional || (st->repeat && c->hits > 0))) {
+		c->hits = 0;
 		c->step++;
 		st = c->step < c->ses->nsteps ? &c->ses->steps[c->step] : NULL;
 	}
@@ -902,7 +1357,20 @@ srl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 {
 	srl_conn *c = s->data;
 
-	if (nread > 0 && c->phase != PH_ENDING) {
+	if (nread > 0 && c->phase != PH_ENDING && c->wire != NULL)
+		cap_transcript_add_data(c->wire, CAP_C2S, cap_now_us(), buf->base, (size_t)nread);
+	if (nread > 0 && c->phase != PH_ENDING && c->tls != NULL) {
+		int was_up = c->tls_up;
+
+		if (srl_tls_input(c, buf->base, (size_t)nread) == 0 && c->phase == PH_HANDSHAKE &&
+		    !was_up && c->tls_up) {
+			uv_timer_stop(&c->timer);
+			c->phase = PH_IDLE;
+			xfree(buf->base);
+			srl_next(c);
+			return;
+		}
+	} else if (nread > 0 && c->phase != PH_ENDING) {
 		size_t before = c->t->stream[CAP_C2S].len;
 
 		cap_transcript_add_data(c->t, CAP_C2S, cap_now_us(), buf->base, (size_t)nread);
@@ -914,9 +1382,13 @@ srl_read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 	} else if (nread < 0 && !c->peer_closed && c->phase != PH_ENDING) {
 		c->peer_closed = 1;
 		c->peer_reset = nread != UV_EOF;
-		cap_transcript_add_event(c->t, c->peer_reset ? CAP_RST : CAP_FIN, CAP_C2S,
-		    cap_now_us());
+		srl_event(c, c->peer_reset ? CAP_RST : CAP_FIN, CAP_C2S);
 		uv_read_stop(s);
+		if (c->phase == PH_HANDSHAKE) {
+			xfree(buf->base);
+			srl_tls_stalled(c, 1);
+			return;
+		}
 	}
 	xfree(buf->base);
 	if (c->phase == PH_INPUT || c->phase == PH_TAIL || c->phase == PH_CLOSED_WAIT)
@@ -964,6 +1436,13 @@ srl_conn_closed_cb(uv_handle_t *h)
 	while (r->nts <= c->index)
 		r->ts[r->nts++] = NULL;
 	r->ts[c->index] = c->t;
+	r->wires = xrealloc(r->wires, r->tscap * sizeof(*r->wires));
+	for (size_t i = r->nwires; i < r->tscap; i++)
+		r->wires[i] = NULL;
+	r->nwires = r->tscap;
+	r->wires[c->index] = c->wire;
+	etls_free(c->tls);
+	vbuf_free(&c->tls_buf);
 	vbuf_free(&c->rep);
 	vbuf_free(&c->chunks);
 	r->live--;
@@ -998,12 +1477,16 @@ srl_conn_end(srl_conn *c, int reset)
 	c->phase = PH_ENDING;
 	uv_timer_stop(&c->timer);
 	uv_read_stop((uv_stream_t *)&c->tcp);
+	if (c->tls != NULL && c->tls_up && !reset && !c->peer_reset) {
+		etls_shutdown(c->tls);	/* close_notify (RFC 8446 §6.1) */
+		srl_tls_flush(c);
+	}
 	if (reset) {
-		cap_transcript_add_event(c->t, CAP_RST, CAP_S2C, cap_now_us());
+		srl_event(c, CAP_RST, CAP_S2C);
 		uv_tcp_close_reset(&c->tcp, srl_conn_closed_cb);
 	} else {
 		if (!c->peer_reset)
-			cap_transcript_add_event(c->t, CAP_FIN, CAP_S2C, cap_now_us());
+			srl_event(c, CAP_FIN, CAP_S2C);
 		uv_close((uv_handle_t *)&c->tcp, srl_conn_closed_cb);
 	}
 	uv_close((uv_handle_t *)&c->timer, srl_conn_closed_cb);
@@ -1029,6 +1512,7 @@ srl_accept_cb(uv_stream_t *server, int status)
 	c->tcp.data = c->timer.data = c;
 	c->open_handles = 2;
 	c->t = cap_transcript_new(NULL, NULL);
+	c->declared = -1;
 	c->index = r->naccepted++;
 	r->live++;
 	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
@@ -1043,7 +1527,12 @@ srl_accept_cb(uv_stream_t *server, int status)
 	len = sizeof(peer);
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&peer, &len);
 	cap_transcript_set_endpoints(c->t, (struct sockaddr *)&peer, (struct sockaddr *)&local);
-	cap_transcript_add_event(c->t, CAP_OPEN, CAP_C2S, cap_now_us());
+	if (r->cfg->capture_dir != NULL) {
+		c->wire = cap_transcript_new(NULL, NULL);
+		cap_transcript_set_endpoints(c->wire, (struct sockaddr *)&peer,
+		    (struct sockaddr *)&local);
+	}
+	srl_event(c, CAP_OPEN, CAP_C2S);
 	r->rcv->connections++;
 	if (r->conn != NULL || r->nconn >= r->srv->nsessions) {
 		c->extra = 1;
@@ -1184,7 +1673,10 @@ srl_artifacts(eng_srole *r)
 		path = i == 0 ? xasprintf("%s/%s.pcap", dir, r->s->id) :
 		    xasprintf("%s/%s.%zu.pcap", dir, r->s->id, i + 1);
 
-		if (r->ts[i]->nsegs == 0 || cap_pcap_write(r->ts[i], path, err, sizeof(err)) != 0) {
+		/* The bytes as they crossed the wire: after STARTTLS, TLS
+		 * records, with the secrets beside them in <id>.keys. */
+		if (r->ts[i]->nsegs == 0 || cap_pcap_write(i < r->nwires && r->wires[i] ?
+		    r->wires[i] : r->ts[i], path, err, sizeof(err)) != 0) {
 			if (r->ts[i]->nsegs != 0)
 				fprintf(stderr, "smtp-harness: %s\n", err);
 			xfree(path);
@@ -1194,6 +1686,13 @@ srl_artifacts(eng_srole *r)
 			r->res->capture_path = path;
 		else
 			xfree(path);
+	}
+	if (r->keylog.len > 0) {
+		char *keys = xasprintf("%s/%s.keys", dir, r->s->id);
+
+		if (atomic_file_write(keys, r->keylog.data, r->keylog.len, err, sizeof(err)) != 0)
+			fprintf(stderr, "smtp-harness: %s\n", err);
+		xfree(keys);
 	}
 	if (r->rcv->has_message) {
 		char *path = xasprintf("%s/%s.eml", dir, r->s->id);
@@ -1213,6 +1712,11 @@ srl_free(eng_srole *r)
 	for (size_t i = 0; i < r->nts; i++)
 		cap_transcript_free(r->ts[i]);
 	xfree(r->ts);
+	for (size_t i = 0; i < r->nwires; i++)
+		cap_transcript_free(r->wires[i]);
+	xfree(r->wires);
+	SSL_CTX_free(r->tls_ctx);
+	vbuf_free(&r->keylog);
 	if (r->msgfile) {
 		unlink(r->msgfile);
 		xfree(r->msgfile);
@@ -1238,7 +1742,10 @@ srl_try_complete(eng_srole *r)
 	}
 	if (r->proc && !r->proc_freed)
 		return;
-	if (r->open_handles == 3) {
+	/* Called again (a connection's close callback) before the handles'
+	 * own close callbacks ran: closing them twice would abort libuv. */
+	if (!r->handles_closing) {
+		r->handles_closing = 1;
 		uv_close((uv_handle_t *)&r->listener, srl_handle_closed);
 		uv_close((uv_handle_t *)&r->deadline, srl_handle_closed);
 		uv_close((uv_handle_t *)&r->wait, srl_handle_closed);
@@ -1384,6 +1891,16 @@ eng_srole_start(uv_loop_t *loop, const eng_config *cfg, const scn_scenario *s,
 	r->listener.data = r->deadline.data = r->wait.data = r;
 	r->open_handles = 3;
 	uv_timer_start(&r->deadline, srl_deadline_cb, s->deadline_ms, 0);
+	if (r->srv->starttls) {
+		r->tls_ctx = etls_server_ctx_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err));
+		if (r->tls_ctx == NULL) {
+			rpt_scenario_set(r->res, RPT_ERROR, "%s", err);
+			srl_finish(r);
+			return;
+		}
+		if (cfg->capture_dir != NULL)
+			etls_ctx_keylog(r->tls_ctx, &r->keylog);
+	}
 	if (srl_listen(r, err, sizeof(err)) != 0 || srl_write_message(r, err, sizeof(err)) != 0) {
 		rpt_scenario_set(r->res, RPT_ERROR, "%s", err);
 		srl_finish(r);

@@ -10,7 +10,9 @@
  * its own transcript (the client's bytes C2S, ours S2C, as in the client
  * role), judged by the client-side passive checks when it ends, and,
  * with --capture, its own pcap; the last message received is
- * written as <capture_dir>/<id>.eml. Every wait has a deadline: the
+ * written as <capture_dir>/<id>.eml. A STARTTLS step does the TLS
+ * handshake as the server (certificate from eng_config, or a throwaway
+ * one). Every wait has a deadline (the handshake's too): the
  * client's connection and exit (client.timeout_ms), each command (the
  * step's timeout_ms), the scenario (deadline_ms).
  */

@@ -42,7 +42,7 @@
 
 const char *const scn_builtin_vars[] = {
 	"helo", "from", "rcpt", "rcpt2", "bad_rcpt", "domain",
-	"target_host", "target_port", NULL
+	"target_host", "target_port", "token", NULL
 };
 
 int
@@ -587,6 +587,40 @@ ld_name_add(ld *l, const char *name)
 	l->names[l->nnames++] = xstrdup(name);
 }
 
+/* ${base64:NAME} and ${sasl_plain:USER:PASS}: the arguments are names of
+ * variables in scope, one for base64, two for sasl_plain. */
+static int
+ld_template_fn(ld *l, const char *path, const char *name, size_t len, ptrdiff_t off)
+{
+	int plain = name[0] == 's';
+	const char *arg = name + (plain ? 11 : 7);
+	const char *end = name + len;
+	int nargs = 0;
+
+	while (arg <= end) {
+		const char *colon = memchr(arg, ':', (size_t)(end - arg));
+		const char *stop = colon ? colon : end;
+		char nm[64];
+
+		if (stop == arg || (size_t)(stop - arg) >= sizeof(nm))
+			break;
+		memcpy(nm, arg, (size_t)(stop - arg));
+		nm[stop - arg] = '\0';
+		if (!ld_ident(nm))
+			break;
+		if (!ld_name_known(l, nm, strlen(nm)))
+			return ld_fail(l, path, "unknown variable \"%s\" in ${%s...} at offset %td "
+			    "(declare it in \"vars\")", nm, plain ? "sasl_plain:" : "base64:", off);
+		nargs++;
+		arg = stop + 1;
+	}
+	if (arg <= end || nargs != (plain ? 2 : 1))
+		return ld_fail(l, path, "expected %s at offset %td", plain ?
+		    "${sasl_plain:USER:PASS} (two variable names)" : "${base64:NAME} (a variable name)",
+		    off);
+	return 0;
+}
+
 /* Checks the ${...} references of a template; raw: escapes must decode. */
 static int
 ld_template(ld *l, const cJSON *v, const char *path, int raw, int one_line, char **out)
@@ -634,6 +668,10 @@ ld_template(ld *l, const cJSON *v, const char *path, int raw, int one_line, char
 				return ld_fail(l, path, "expected a template of at most %d bytes once "
 				    "expanded, got more with ${repeat:TEXT:N} at offset %td",
 				    HARNESS_EXPAND_MAX, c - s);
+		} else if ((len > 7 && strncmp(name, "base64:", 7) == 0) ||
+		    (len > 11 && strncmp(name, "sasl_plain:", 11) == 0)) {
+			if (ld_template_fn(l, path, name, len, c - s) != 0)
+				return -1;
 		} else {
 			char nm[64];
 
@@ -696,8 +734,8 @@ ld_templates(ld *l, const cJSON *v, const char *path, int raw, int one_line, cha
 /* ---- expectations -------------------------------------------------------- */
 
 static const char *const expect_keys[] = {
-	"code", "class", "esc", "text", "keyword", "no_keyword", "capture", "check",
-	"severity", "comment", NULL
+	"code", "class", "esc", "text", "text_for", "keyword", "no_keyword", "capture",
+	"check", "severity", "otherwise", "comment", NULL
 };
 static const char *const capture_keys[] = { "var", "regex", "comment", NULL };
 
@@ -766,6 +804,15 @@ ld_expect(ld *l, const cJSON *v, const char *path, const scn_step *st, scn_expec
 			goto out;
 		e->has_text_re = 1;
 	}
+	if (MEMBER("text_for")) {
+		if ((rc = ld_ints(l, m, p, 200, 599, &e->text_for, &e->ntext_for)) != 0)
+			goto out;
+		if (!e->has_text_re) {
+			rc = ld_fail(l, p, "expected \"text\" beside \"text_for\" (the codes whose "
+			    "text it judges)");
+			goto out;
+		}
+	}
 	if (MEMBER("keyword") && (rc = ld_keywords(l, m, p, &e->keywords, &e->nkeywords)) != 0)
 		goto out;
 	if (MEMBER("no_keyword") && (rc = ld_keywords(l, m, p, &e->absent, &e->nabsent)) != 0)
@@ -826,6 +873,16 @@ ld_expect(ld *l, const cJSON *v, const char *path, const scn_step *st, scn_expec
 			goto out;
 		}
 		e->verdict = chk_keyword_verdict((chk_keyword)k);
+	}
+	if (MEMBER("otherwise")) {
+		if (cJSON_IsString(m) && strcmp(m->valuestring, "skip") == 0) {
+			e->skip_otherwise = 1;
+		} else if (cJSON_IsString(m) && strcmp(m->valuestring, "error") == 0) {
+			e->error_otherwise = 1;
+		} else {
+			rc = ld_expected(l, p, "\"skip\" or \"error\"", m);
+			goto out;
+		}
 	}
 	if (MEMBER("comment") && !cJSON_IsString(m)) {
 		rc = ld_expected(l, p, "a string", m);
@@ -1187,11 +1244,12 @@ out:
 
 static const char *const srv_top_keys[] = {
 	"id", "summary", "refs", "role", "timeout_ms", "deadline_ms", "check", "comment",
-	"ehlo", "message", "client", "rules", "steps", "sessions", NULL
+	"ehlo", "ehlo_tls", "message", "client", "rules", "steps", "sessions", NULL
 };
 static const char *const srv_step_keys[] = {
 	"greet", "expect", "closed", "drop", "when", "reply", "raw_reply", "content",
-	"delay_ms", "drip_ms", "timeout_ms", "optional", "repeat", "check", "comment", NULL
+	"delay_ms", "drip_ms", "timeout_ms", "optional", "repeat", "check", "starttls", "comment",
+	NULL
 };
 static const char *const srv_expect_keys[] = { "verb", "args", "comment", NULL };
 static const char *const srv_message_keys[] = { "lines", "raw", "comment", NULL };
@@ -1204,16 +1262,19 @@ static const char *const srv_default_ehlo[] = {
 };
 
 char *
-scn_server_default_reply(const scn_server *srv, const char *verb, size_t *len)
+scn_server_default_reply(const scn_server *srv, const char *verb, int tls, size_t *len)
 {
 	vbuf b = VBUF_INIT;
 
 	if (verb == NULL)
 		vbuf_append_str(&b, "250 2.0.0 message accepted\r\n");
 	else if (strcmp(verb, "EHLO") == 0) {
-		vbuf_printf(&b, "250%c%s\r\n", srv && srv->nehlo ? '-' : ' ', SRV_HOSTNAME);
-		for (size_t i = 0; srv && i < srv->nehlo; i++)
-			vbuf_printf(&b, "250%c%s\r\n", i + 1 < srv->nehlo ? '-' : ' ', srv->ehlo[i]);
+		char **caps = srv ? (tls ? srv->ehlo_tls : srv->ehlo) : NULL;
+		size_t n = srv ? (tls ? srv->nehlo_tls : srv->nehlo) : 0;
+
+		vbuf_printf(&b, "250%c%s\r\n", n ? '-' : ' ', SRV_HOSTNAME);
+		for (size_t i = 0; i < n; i++)
+			vbuf_printf(&b, "250%c%s\r\n", i + 1 < n ? '-' : ' ', caps[i]);
 	} else if (strcmp(verb, "HELO") == 0)
 		vbuf_append_str(&b, "250 " SRV_HOSTNAME "\r\n");
 	else if (strcmp(verb, "MAIL") == 0)
@@ -1232,6 +1293,18 @@ scn_server_default_reply(const scn_server *srv, const char *verb, size_t *len)
 		vbuf_append_str(&b, "502 5.5.1 command not implemented\r\n");
 	*len = b.len;
 	return vbuf_take(&b);
+}
+
+int
+scn_server_has(const scn_server *srv, const char *keyword, int tls)
+{
+	char **caps = tls ? srv->ehlo_tls : srv->ehlo;
+	size_t n = tls ? srv->nehlo_tls : srv->nehlo, kl = strlen(keyword);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcspn(caps[i], " ") == kl && strncasecmp(caps[i], keyword, kl) == 0)
+			return 1;
+	return 0;
 }
 
 /* "reply" (a line, lines, or null) or "raw_reply" (escaped bytes) of obj. */
@@ -1546,6 +1619,20 @@ ld_srv_step(ld *l, const cJSON *v, const char *path, scn_srv_step *st, const cha
 		rc = ld_fail(l, p, "\"repeat\" only applies to {\"expect\": {\"verb\": ...}}");
 		goto out;
 	}
+	if (cJSON_GetObjectItemCaseSensitive(v, "starttls")) {
+		if ((rc = ld_srv_bool(l, v, "starttls", path, &st->starttls)) != 0)
+			goto out;
+		xfree(p);
+		p = ld_key(path, "starttls");
+		if (st->kind != SCN_SRV_EXPECT || st->verb == NULL ||
+		    strcmp(st->verb, "STARTTLS") != 0 || st->repeat) {
+			rc = ld_fail(l, p, "\"starttls\" only applies to {\"expect\": {\"verb\": "
+			    "\"STARTTLS\"}} (not repeated)");
+			goto out;
+		}
+		if (st->starttls)
+			l->s->server->starttls = 1;
+	}
 	if (drop) {
 		xfree(p);
 		p = ld_key(path, "drop");
@@ -1633,6 +1720,65 @@ ld_srv_session(ld *l, const cJSON *v, const char *path, scn_session *ses)
 	return 0;
 }
 
+/* A capability list ("ehlo", "ehlo_tls") into caps and n. */
+static int
+ld_srv_caps(ld *l, const cJSON *v, const char *path, char ***caps, size_t *n)
+{
+	size_t i = 0;
+
+	if (!cJSON_IsArray(v))
+		return ld_expected(l, path, "an array of capability lines such as "
+		    "\"SIZE 10240000\" (may be empty)", v);
+	if (cJSON_GetArraySize(v) > 100)
+		return ld_fail(l, path, "expected at most 100 capability lines");
+	*caps = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *));
+	for (const cJSON *e = v->child; e; e = e->next, i++) {
+		char *p = ld_index(path, i);
+		char kw[64];
+		size_t k;
+		int bad = !cJSON_IsString(e);
+
+		if (!bad) {
+			k = strcspn(e->valuestring, " ");
+			bad = k == 0 || k >= sizeof(kw) || strpbrk(e->valuestring, "\r\n") ||
+			    strlen(e->valuestring) > 500;
+			if (!bad) {
+				memcpy(kw, e->valuestring, k);
+				kw[k] = '\0';
+				bad = !ld_keyword_ok(kw);
+			}
+		}
+		if (bad) {
+			int rc = ld_expected(l, p, "a capability line: an EHLO keyword, then "
+			    "parameters after a space (\"SIZE 10240000\", \"AUTH PLAIN\")", e);
+
+			xfree(p);
+			return rc;
+		}
+		xfree(p);
+		(*caps)[(*n)++] = xstrdup(e->valuestring);
+	}
+	return 0;
+}
+
+/* "ehlo_tls": the capabilities after STARTTLS; by default those of
+ * "ehlo" without STARTTLS (RFC 3207 §4.2). */
+static int
+ld_srv_ehlo_tls(ld *l, const cJSON *v, scn_server *srv)
+{
+	if (v != NULL)
+		return ld_srv_caps(l, v, "$.ehlo_tls", &srv->ehlo_tls, &srv->nehlo_tls);
+	srv->ehlo_tls = xcalloc(srv->nehlo + 1, sizeof(char *));
+	for (size_t i = 0; i < srv->nehlo; i++) {
+		size_t k = strcspn(srv->ehlo[i], " ");
+
+		if (k == 8 && strncasecmp(srv->ehlo[i], "STARTTLS", 8) == 0)
+			continue;
+		srv->ehlo_tls[srv->nehlo_tls++] = xstrdup(srv->ehlo[i]);
+	}
+	return 0;
+}
+
 static int
 ld_srv_ehlo(ld *l, const cJSON *v, scn_server *srv)
 {
@@ -1644,39 +1790,8 @@ ld_srv_ehlo(ld *l, const cJSON *v, scn_server *srv)
 		srv->ehlo = xcalloc(i, sizeof(char *));
 		for (i = 0; srv_default_ehlo[i]; i++)
 			srv->ehlo[srv->nehlo++] = xstrdup(srv_default_ehlo[i]);
-	} else {
-		if (!cJSON_IsArray(v))
-			return ld_expected(l, "$.ehlo", "an array of capability lines such as "
-			    "\"SIZE 10240000\" (may be empty)", v);
-		if (cJSON_GetArraySize(v) > 100)
-			return ld_fail(l, "$.ehlo", "expected at most 100 capability lines");
-		srv->ehlo = xcalloc((size_t)cJSON_GetArraySize(v) + 1, sizeof(char *));
-		for (const cJSON *e = v->child; e; e = e->next, i++) {
-			char *p = ld_index("$.ehlo", i);
-			char kw[64];
-			size_t k;
-			int bad = !cJSON_IsString(e);
-
-			if (!bad) {
-				k = strcspn(e->valuestring, " ");
-				bad = k == 0 || k >= sizeof(kw) || strpbrk(e->valuestring, "\r\n") ||
-				    strlen(e->valuestring) > 500;
-				if (!bad) {
-					memcpy(kw, e->valuestring, k);
-					kw[k] = '\0';
-					bad = !ld_keyword_ok(kw);
-				}
-			}
-			if (bad) {
-				int rc = ld_expected(l, p, "a capability line: an EHLO keyword, then "
-				    "parameters after a space (\"SIZE 10240000\", \"AUTH PLAIN\")", e);
-
-				xfree(p);
-				return rc;
-			}
-			xfree(p);
-			srv->ehlo[srv->nehlo++] = xstrdup(e->valuestring);
-		}
+	} else if (ld_srv_caps(l, v, "$.ehlo", &srv->ehlo, &srv->nehlo) != 0) {
+		return -1;
 	}
 	for (i = 0; i < srv->nehlo; i++) {
 		size_t k = strcspn(srv->ehlo[i], " ");
@@ -1872,6 +1987,7 @@ ld_server(ld *l, const cJSON *root)
 	    ld_ms(l, root, "deadline_ms", "$", 1, &s->deadline_ms) != 0 ||
 	    ld_comment(l, root, "$") != 0 ||
 	    ld_srv_ehlo(l, cJSON_GetObjectItemCaseSensitive(root, "ehlo"), srv) != 0 ||
+	    ld_srv_ehlo_tls(l, cJSON_GetObjectItemCaseSensitive(root, "ehlo_tls"), srv) != 0 ||
 	    ld_srv_message(l, cJSON_GetObjectItemCaseSensitive(root, "message"), srv) != 0 ||
 	    ld_srv_client(l, cJSON_GetObjectItemCaseSensitive(root, "client"), srv) != 0 ||
 	    ld_srv_rules(l, cJSON_GetObjectItemCaseSensitive(root, "rules"), srv) != 0)
@@ -1905,9 +2021,39 @@ ld_server(ld *l, const cJSON *root)
 /* ---- the scenario ------------------------------------------------------ */
 
 static const char *const top_keys[] = {
-	"id", "summary", "refs", "role", "requires", "vars", "timeout_ms", "deadline_ms",
-	"refuse_ok", "check", "comment", "steps", NULL
+	"id", "summary", "refs", "role", "requires", "vars", "credentials", "timeout_ms",
+	"deadline_ms", "refuse_ok", "oracle", "check", "comment", "steps", NULL
 };
+
+/* "credentials": names of variables declared in "vars" that the run must
+ * give a value (else SKIP) and that the transcript never shows. */
+static int
+ld_credentials(ld *l, const cJSON *v)
+{
+	scn_scenario *s = l->s;
+	size_t n = cJSON_IsArray(v) ? (size_t)cJSON_GetArraySize(v) : 0;
+
+	if (n == 0 || n > HARNESS_CREDENTIALS_MAX)
+		return ld_fail(l, "$.credentials", "expected an array of 1-%d variable names "
+		    "declared in \"vars\"", HARNESS_CREDENTIALS_MAX);
+	s->credentials = xcalloc(n, sizeof(char *));
+	for (const cJSON *m = v->child; m; m = m->next) {
+		char *p = ld_index("$.credentials", s->ncredentials);
+		int declared = 0;
+
+		for (size_t i = 0; cJSON_IsString(m) && i < s->nvars; i++)
+			declared |= strcmp(s->vars[i].name, m->valuestring) == 0;
+		if (!declared) {
+			int rc = ld_expected(l, p, "the name of a variable declared in \"vars\"", m);
+
+			xfree(p);
+			return rc;
+		}
+		xfree(p);
+		s->credentials[s->ncredentials++] = xstrdup(m->valuestring);
+	}
+	return 0;
+}
 
 static int
 ld_id_ok(const char *s)
@@ -2046,6 +2192,10 @@ ld_scenario(ld *l, const cJSON *root)
 		}
 	}
 
+	v = cJSON_GetObjectItemCaseSensitive(root, "credentials");
+	if (v && ld_credentials(l, v) != 0)
+		goto fail;
+
 	s->timeout_ms = HARNESS_STEP_TIMEOUT_MS;
 	s->deadline_ms = HARNESS_SCENARIO_TIMEOUT_MS;
 	if (ld_ms(l, root, "timeout_ms", "$", 1, &s->timeout_ms) != 0 ||
@@ -2056,6 +2206,12 @@ ld_scenario(ld *l, const cJSON *root)
 		if (!cJSON_IsBool(v))
 			return ld_expected(l, "$.refuse_ok", "true or false", v);
 		s->refuse_ok = cJSON_IsTrue(v);
+	}
+	v = cJSON_GetObjectItemCaseSensitive(root, "oracle");
+	if (v) {
+		if (!cJSON_IsBool(v))
+			return ld_expected(l, "$.oracle", "true or false", v);
+		s->needs_oracle = cJSON_IsTrue(v);
 	}
 	v = cJSON_GetObjectItemCaseSensitive(root, "comment");
 	if (v && !cJSON_IsString(v))
@@ -2378,6 +2534,7 @@ scn_expect_free(scn_expect *e)
 	if (e->has_text_re)
 		regfree(&e->text_re);
 	xfree(e->text_src);
+	xfree(e->text_for);
 	for (size_t i = 0; i < e->nkeywords; i++)
 		xfree(e->keywords[i]);
 	xfree(e->keywords);
@@ -2398,6 +2555,9 @@ scn_server_free(scn_server *srv)
 	for (size_t i = 0; i < srv->nehlo; i++)
 		xfree(srv->ehlo[i]);
 	xfree(srv->ehlo);
+	for (size_t i = 0; i < srv->nehlo_tls; i++)
+		xfree(srv->ehlo_tls[i]);
+	xfree(srv->ehlo_tls);
 	xfree(srv->message);
 	for (size_t i = 0; i < srv->nsessions; i++) {
 		scn_session *ses = &srv->sessions[i];
@@ -2453,6 +2613,9 @@ scn_free(scn_scenario *s)
 	for (size_t i = 0; i < s->nrequires; i++)
 		xfree(s->requires[i]);
 	xfree(s->requires);
+	for (size_t i = 0; i < s->ncredentials; i++)
+		xfree(s->credentials[i]);
+	xfree(s->credentials);
 	for (size_t i = 0; i < s->nvars; i++) {
 		xfree(s->vars[i].name);
 		xfree(s->vars[i].value);
@@ -2514,8 +2677,102 @@ scn_vars_free(scn_vars *vars)
 	vars->n = vars->cap = 0;
 }
 
+/* Appends a piece of the expansion to out, and to shown as it is or, for
+ * a credential, as '*' of the same length. */
+static void
+ex_put(vbuf *out, vbuf *shown, const char *data, size_t len, int secret)
+{
+	vbuf_append(out, data, len);
+	if (shown == NULL)
+		return;
+	if (!secret) {
+		vbuf_append(shown, data, len);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		vbuf_append(shown, "*", 1);
+}
+
+static int
+ex_secret(const char *name, char *const *secrets, size_t nsecrets)
+{
+	for (size_t i = 0; i < nsecrets; i++)
+		if (strcmp(secrets[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+ex_base64(vbuf *out, const unsigned char *p, size_t len)
+{
+	static const char tbl[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+	for (size_t i = 0; i < len; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		char q[4];
+
+		if (i + 1 < len)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < len)
+			v |= p[i + 2];
+		q[0] = tbl[(v >> 18) & 63];
+		q[1] = tbl[(v >> 12) & 63];
+		q[2] = i + 1 < len ? tbl[(v >> 6) & 63] : '=';
+		q[3] = i + 2 < len ? tbl[v & 63] : '=';
+		vbuf_append(out, q, 4);
+	}
+}
+
+/* ${base64:NAME} or ${sasl_plain:USER:PASS} (RFC 4616: no authorization
+ * identity, NUL, user, NUL, password), base64-encoded into enc. Returns
+ * whether a credential went into it, or -1 with err. */
+static int
+ex_fn(const char *arg, const char *end, int plain, const scn_vars *vars,
+    char *const *secrets, size_t nsecrets, vbuf *enc, char *err, size_t errlen)
+{
+	vbuf raw = VBUF_INIT;
+	int secret = 0;
+
+	for (int k = 0; k < (plain ? 2 : 1); k++) {
+		const char *colon = memchr(arg, ':', (size_t)(end - arg));
+		const char *stop = colon ? colon : end;
+		char name[64];
+		const char *val;
+
+		if (stop == arg || (size_t)(stop - arg) >= sizeof(name)) {
+			snprintf(err, errlen, "bad variable reference in template");
+			vbuf_free(&raw);
+			return -1;
+		}
+		memcpy(name, arg, (size_t)(stop - arg));
+		name[stop - arg] = '\0';
+		val = scn_vars_get(vars, name);
+		if (val == NULL) {
+			snprintf(err, errlen, "unknown variable \"%s\"", name);
+			vbuf_free(&raw);
+			return -1;
+		}
+		secret |= ex_secret(name, secrets, nsecrets);
+		if (plain)
+			vbuf_append(&raw, "", 1);
+		vbuf_append_str(&raw, val);
+		arg = stop + 1;
+	}
+	ex_base64(enc, (const unsigned char *)raw.data, raw.len);
+	vbuf_free(&raw);
+	return secret;
+}
+
 int
 scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t errlen)
+{
+	return scn_expand_masked(tmpl, vars, NULL, 0, out, NULL, err, errlen);
+}
+
+int
+scn_expand_masked(const char *tmpl, const scn_vars *vars, char *const *secrets,
+    size_t nsecrets, vbuf *out, vbuf *shown, char *err, size_t errlen)
 {
 	const char *c = tmpl;
 	size_t start = out->len;
@@ -2526,10 +2783,10 @@ scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t 
 		size_t len;
 
 		if (d == NULL) {
-			vbuf_append_str(out, c);
+			ex_put(out, shown, c, strlen(c), 0);
 			break;
 		}
-		vbuf_append(out, c, (size_t)(d - c));
+		ex_put(out, shown, c, (size_t)(d - c), 0);
 		end = strchr(d, '}');
 		if (end == NULL) {
 			snprintf(err, errlen, "unterminated \"${\" in template");
@@ -2557,7 +2814,18 @@ scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t 
 				return -1;
 			}
 			for (unsigned long long i = 0; colon > text && i < n; i++)
-				vbuf_append(out, text, (size_t)(colon - text));
+				ex_put(out, shown, text, (size_t)(colon - text), 0);
+		} else if ((len > 7 && strncmp(d + 2, "base64:", 7) == 0) ||
+		    (len > 11 && strncmp(d + 2, "sasl_plain:", 11) == 0)) {
+			int plain = d[2] == 's';
+			vbuf enc = VBUF_INIT;
+			int secret = ex_fn(d + 2 + (plain ? 11 : 7), end, plain, vars, secrets,
+			    nsecrets, &enc, err, errlen);
+
+			if (secret < 0)
+				return -1;
+			ex_put(out, shown, enc.data ? enc.data : "", enc.len, secret);
+			vbuf_free(&enc);
 		} else {
 			char name[64];
 			const char *val;
@@ -2573,11 +2841,13 @@ scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t 
 				snprintf(err, errlen, "unknown variable \"%s\"", name);
 				return -1;
 			}
-			vbuf_append_str(out, val);
+			ex_put(out, shown, val, strlen(val), ex_secret(name, secrets, nsecrets));
 		}
 		c = end + 1;
 	}
 	if (out->data == NULL)
 		vbuf_append(out, "", 0);
+	if (shown != NULL && shown->data == NULL)
+		vbuf_append(shown, "", 0);
 	return 0;
 }

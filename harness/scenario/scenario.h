@@ -13,7 +13,9 @@
  *
  * Templates: strings that are sent may contain ${name} (a variable: built
  * in, from the scenario's "vars", from --var, or captured from a reply) and
- * ${repeat:TEXT:N} (TEXT, without ':' or '}', N times). Raw strings then
+ * ${repeat:TEXT:N} (TEXT, without ':' or '}', N times), ${base64:NAME}
+ * (a variable's value in base64) and ${sasl_plain:USER:PASS} (an RFC 4616
+ * PLAIN response, base64, from two variables). Raw strings then
  * have their escapes decoded (\r \n \t \0 \xHH \\).
  */
 #ifndef HARNESS_SCENARIO_SCENARIO_H
@@ -49,6 +51,9 @@ typedef struct scn_expect {
 	regex_t text_re;	/* POSIX ERE on the reply text, lines joined by "\n" */
 	int has_text_re;
 	char *text_src;
+	int *text_for;		/* text_re judges only replies with these codes
+				 * (empty: every reply) */
+	size_t ntext_for;
 	char **keywords;	/* EHLO keywords that must be present */
 	size_t nkeywords;
 	char **absent;		/* EHLO keywords that must be absent */
@@ -58,6 +63,11 @@ typedef struct scn_expect {
 	int has_capture;
 	char *check;		/* catalog id judged by this expectation, or NULL */
 	rpt_verdict verdict;	/* verdict when it fails: from "severity" or the catalog */
+	int skip_otherwise;	/* "otherwise": "skip": when it fails, the target
+				 * lacks what the rest tests: SKIP, no finding */
+	int error_otherwise;	/* "otherwise": "error": when it fails the run could
+				 * not be carried out (the credentials it was given
+				 * were refused): ERROR, no finding */
 } scn_expect;
 
 typedef enum scn_send_kind {
@@ -142,6 +152,8 @@ typedef struct scn_srv_step {
 	int optional;		/* EXPECT: skipped when the command does not match */
 	int repeat;		/* EXPECT: matches one or more commands in a row */
 	char *check;		/* catalog id for findings, or NULL */
+	int starttls;		/* EXPECT STARTTLS: after a 220 reply is written,
+				 * the TLS handshake (server side) */
 } scn_srv_step;
 
 typedef struct scn_session {
@@ -170,6 +182,9 @@ typedef enum scn_exit {
 typedef struct scn_server {
 	char **ehlo;		/* capability lines after the domain */
 	size_t nehlo;
+	char **ehlo_tls;	/* ... after STARTTLS (default: ehlo without STARTTLS) */
+	size_t nehlo_tls;
+	int starttls;		/* a step has "starttls": the run needs a certificate */
 	int pipelining;		/* the capability set holds PIPELINING */
 	int chunking;		/* ... CHUNKING */
 	char *message;		/* the file given to the client as {message} */
@@ -200,9 +215,14 @@ typedef struct scn_scenario {
 	size_t nrequires;
 	scn_var *vars;		/* defaults from "vars" */
 	size_t nvars;
+	char **credentials;	/* names of vars that must be set (else SKIP)
+				 * and are masked in the transcript */
+	size_t ncredentials;
 	uint32_t timeout_ms;	/* default per-step timeout */
 	uint32_t deadline_ms;	/* whole scenario */
 	int refuse_ok;		/* a 554 greeting is what this scenario tests */
+	int needs_oracle;	/* "oracle": true -- what it judges is in the
+				 * delivered copies: SKIP without --oracle */
 	scn_step *steps;	/* client role */
 	size_t nsteps;
 	scn_server *server;	/* server role, else NULL */
@@ -217,8 +237,12 @@ typedef struct scn_list {
 } scn_list;
 
 /* The default reply of the server role to a verb (NULL: content), as
- * CRLF-terminated bytes; the caller frees it. */
-char *scn_server_default_reply(const scn_server *srv, const char *verb, size_t *len);
+ * CRLF-terminated bytes, before TLS or (tls) after STARTTLS; the caller
+ * frees it. */
+char *scn_server_default_reply(const scn_server *srv, const char *verb, int tls, size_t *len);
+
+/* 1 if the capability list before TLS (or after it, tls) has keyword. */
+int scn_server_has(const scn_server *srv, const char *keyword, int tls);
 
 /* Loads one scenario from a buffer; `name` is used in messages. Returns
  * 0, or -1 with one line in err. */
@@ -240,7 +264,8 @@ typedef struct scn_vars {
 } scn_vars;
 
 /* Names the engine always defines (helo, from, rcpt, rcpt2, bad_rcpt,
- * domain, target_host, target_port), NULL-terminated; 1 if name is one. */
+ * domain, target_host, target_port, token), NULL-terminated; 1 if name is
+ * one. */
 extern const char *const scn_builtin_vars[];
 int scn_var_builtin(const char *name);
 
@@ -251,5 +276,11 @@ void scn_vars_free(scn_vars *vars);
 /* Expands ${name} and ${repeat:T:N} in tmpl into out. Returns 0, or -1
  * with err naming the unknown variable. */
 int scn_expand(const char *tmpl, const scn_vars *vars, vbuf *out, char *err, size_t errlen);
+/* The same, and also into shown (when not NULL) with every byte that
+ * comes from a variable named in secrets -- as itself, or through
+ * ${base64:...} and ${sasl_plain:...} -- replaced by '*': shown has the
+ * length of out, for a transcript that does not hold credentials. */
+int scn_expand_masked(const char *tmpl, const scn_vars *vars, char *const *secrets,
+    size_t nsecrets, vbuf *out, vbuf *shown, char *err, size_t errlen);
 
 #endif

@@ -97,12 +97,19 @@ ehlo_line(smtp_ehlo *e, const char *text, size_t len, size_t line, size_t *cap)
 	e->kw = xgrow(e->kw, cap, e->nkw + 1, sizeof(*e->kw));
 	smtp_ehlo_kw *kw = &e->kw[e->nkw++];
 
-	kw->keyword = xstrndup(text, klen);
+	/* Keyword and parameters in one allocation, the parameters right
+	 * after the keyword's NUL: one malloc per keyword, not two, and
+	 * smtp_ehlo_clear frees the keyword only. */
+	kw->keyword = xmalloc(klen + 1 + (len - pos) + 1);
+	memcpy(kw->keyword, text, klen);
+	kw->keyword[klen] = '\0';
 	for (char *c = kw->keyword; *c; c++) {
 		if (*c >= 'a' && *c <= 'z')
 			*c = (char)(*c - 'a' + 'A');
 	}
-	kw->params = xstrndup(text + pos, len - pos);
+	kw->params = kw->keyword + klen + 1;
+	memcpy(kw->params, text + pos, len - pos);
+	kw->params[len - pos] = '\0';
 	kw->line = line;
 
 	if (strcmp(kw->keyword, "SIZE") == 0 && !e->has_size) {
@@ -146,10 +153,8 @@ smtp_ehlo_clear(smtp_ehlo *e)
 {
 	if (e == NULL)
 		return;
-	for (size_t i = 0; i < e->nkw; i++) {
-		xfree(e->kw[i].keyword);
-		xfree(e->kw[i].params);
-	}
+	for (size_t i = 0; i < e->nkw; i++)
+		xfree(e->kw[i].keyword);	/* the params too: see ehlo_line */
 	xfree(e->kw);
 	xfree(e->domain);
 	memset(e, 0, sizeof(*e));

@@ -23,7 +23,7 @@ enum {
 
 typedef struct smtp_ehlo_kw {
 	char *keyword;		/* upper-cased */
-	char *params;		/* as sent, "" when none */
+	char *params;		/* as sent, "" when none; in keyword's allocation */
 	size_t line;		/* index of the reply line */
 } smtp_ehlo_kw;
 

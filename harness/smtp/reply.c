@@ -55,10 +55,7 @@ smtp_reply_parser_error(const smtp_reply_parser *p)
 void
 smtp_reply_free(smtp_reply *r)
 {
-	if (r == NULL)
-		return;
-	xfree(r->raw);
-	xfree(r->lines);
+	/* One allocation: see reply_finish. */
 	xfree(r);
 }
 
@@ -199,20 +196,35 @@ reply_fail(smtp_reply_parser *p, const char *msg)
 	p->nlines = 0;
 }
 
+/*
+ * The reply, its lines and its bytes in one allocation, sized exactly:
+ * the parser keeps its own buffers for the next reply, so they grow once
+ * per connection rather than once per reply, and a reply costs one
+ * malloc and one free. (The lines come right after the struct: both hold
+ * size_t, so sizeof(smtp_reply) keeps the lines aligned.)
+ */
 static smtp_reply *
 reply_finish(smtp_reply_parser *p)
 {
-	smtp_reply *r = xcalloc(1, sizeof(*r));
+	size_t lines_size = p->nlines * sizeof(*p->lines);
+	smtp_reply *r;
 
+	_Static_assert(sizeof(smtp_reply) % _Alignof(smtp_reply_line) == 0,
+	    "reply lines follow the reply struct");
+	r = xmalloc(sizeof(*r) + lines_size + p->raw.len + 1);
+	memset(r, 0, sizeof(*r));
+	r->lines = (smtp_reply_line *)(void *)(r + 1);
+	memcpy(r->lines, p->lines, lines_size);
+	r->raw = (char *)r->lines + lines_size;
+	memcpy(r->raw, p->raw.data, p->raw.len);
+	r->raw[p->raw.len] = '\0';
 	r->raw_len = p->raw.len;
-	r->raw = vbuf_take(&p->raw);
-	r->lines = p->lines;
 	r->nlines = p->nlines;
 	r->code = r->lines[0].code;
 	r->esc = r->lines[0].esc;
 	r->defects = p->defects;
-	p->lines = NULL;
-	p->nlines = p->lines_cap = 0;
+	vbuf_reset(&p->raw);
+	p->nlines = 0;
 	p->defects = 0;
 	return r;
 }

@@ -59,6 +59,7 @@
 #define HARNESS_HTML_LABEL_MAX	64		/* bytes of a segment shown on its arrow */
 #define HARNESS_HTML_TITLE_MAX	512		/* bytes of a segment in its arrow's tooltip */
 #define HARNESS_VARS_MAX	64		/* variables per scenario */
+#define HARNESS_CREDENTIALS_MAX	8		/* "credentials" names per scenario */
 #define HARNESS_VAR_VALUE_MAX	1024		/* bytes in one captured variable */
 #define HARNESS_SCENARIO_FILE_MAX (4 * 1024 * 1024) /* size of one scenario file */
 #define HARNESS_BASELINE_FILE_MAX (4 * 1024 * 1024) /* size of one baseline file */
@@ -126,6 +127,21 @@
 #define HARNESS_PCAP_WINDOW_MAX	(16 * 1024 * 1024) /* a segment further ahead than this is ignored */
 #define HARNESS_PCAP_NOTES_MAX	32		/* notes kept per session */
 #define HARNESS_PCAP_EXT_HDRS_MAX 16		/* IPv6 extension headers walked */
+
+/*
+ * The delivery oracle (harness/check/mailbox.c, harness/engine/oracle.c):
+ * where the target delivers, read back after the sessions. A file past
+ * its size limit is read only in its last HARNESS_ORACLE_FILE_MAX octets
+ * (an mbox) or not at all (a message file), with a note; nothing is ever
+ * read unbounded from a mailbox that other mail shares.
+ */
+#define HARNESS_ORACLE_FILE_MAX	(64 * 1024 * 1024) /* octets read of one file */
+#define HARNESS_ORACLE_FILES_MAX 100000		/* directory entries looked at per scan */
+#define HARNESS_ORACLE_DEPTH_MAX 4		/* dir: levels of subdirectories walked */
+#define HARNESS_ORACLE_MESSAGES_MAX 100000	/* messages split out of one mbox */
+#define HARNESS_ORACLE_COPIES_MAX 64		/* copies kept per scenario */
+#define HARNESS_ORACLE_WAIT_MS	5000		/* default --oracle-wait */
+#define HARNESS_ORACLE_POLL_MS	100		/* between scans while waiting */
 
 /* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
 #define HARNESS_CONNECT_TIMEOUT_MS	10000

@@ -7,7 +7,7 @@
 
 #include "harness/util/xalloc.h"
 
-static void
+void
 vbuf_reserve(vbuf *b, size_t extra)
 {
 	/* +1 keeps room for the terminating NUL of vbuf_str(). */

@@ -19,6 +19,9 @@ typedef struct vbuf {
 
 #define VBUF_INIT { NULL, 0, 0 }
 
+/* Makes room for n more bytes, so that appending that much does not
+ * reallocate. */
+void vbuf_reserve(vbuf *b, size_t n);
 void vbuf_append(vbuf *b, const void *p, size_t n);
 void vbuf_append_str(vbuf *b, const char *s);
 void vbuf_append_byte(vbuf *b, char c);

@@ -35,10 +35,11 @@ command -v tcpdump >/dev/null 2>&1 ||
 	{ echo "audit.sh: error: tcpdump not found (run tests/setup-debian.sh)" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-harness-audit.XXXXXX") || exit 1
 export HARNESS_STATE_DIR=$work/state
-tcpdump_pid=
+# shellcheck source=lib-tcpdump.sh
+. "$here/lib-tcpdump.sh"
 serve_pid=
 cleanup() {
-	[ -n "$tcpdump_pid" ] && kill -INT "$tcpdump_pid" 2>/dev/null && wait "$tcpdump_pid" 2>/dev/null
+	tcpdump_stop
 	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
 	bash "$here/target-smtp-sink.sh" stop "$sink_port" >/dev/null 2>&1
 	rm -rf -- "$work"
@@ -50,72 +51,12 @@ failed=0
 ok() { echo "ok - $*"; passed=$((passed + 1)); }
 notok() { echo "not ok - $*"; failed=$((failed + 1)); }
 
-# capture_start FILE PORT: tcpdump on lo, that port only, until it listens.
-capture_start() {
-	: >"$work/tcpdump.err"
-	tcpdump -i lo --immediate-mode -B 16384 -U -n -s 0 -w "$1" "tcp port $2" 2>"$work/tcpdump.err" &
-	tcpdump_pid=$!
-	for _ in $(seq 1 100); do
-		grep -q "listening on" "$work/tcpdump.err" && return 0
-		kill -0 "$tcpdump_pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	cat "$work/tcpdump.err" >&2
-	return 1
-}
-
-capture_stop() {
-	sleep 1	# the last FIN and ACK reach the capture
-	kill -INT "$tcpdump_pid" 2>/dev/null
-	wait "$tcpdump_pid" 2>/dev/null
-	tcpdump_pid=
-	sed 's/^/# /' "$work/tcpdump.err"
-}
-
 # compare LIVE.json AUDIT.json MODE: MODE "clients" matches sessions to
 # scenarios by client address (one capture, many sessions), "one" matches
 # the single session of a per-scenario capture to scenario ID ($4).
 # Prints "OK <n>" or a reason.
 compare() {
-	"$py" - "$@" <<'EOF'
-import json, sys
-live = json.load(open(sys.argv[1]))
-audit = json.load(open(sys.argv[2]))
-mode = sys.argv[3]
-
-def passive(s):
-    return sorted((f["check"], f["verdict"]) for f in s["findings"] if f["step"] == 0)
-
-def audited(s):
-    return sorted((f["check"], f["verdict"]) for f in s["findings"] if f["check"] != "audit.capture")
-
-sessions = audit["scenarios"]
-problems = []
-for s in sessions:
-    notes = [f["message"] for f in s["findings"] if f["check"] == "audit.capture"]
-    if notes:
-        problems.append("%s: reader notes %s" % (s["id"], notes))
-if mode == "clients":
-    by_client = {s["transcript"]["client"]: s for s in sessions}
-    if len(sessions) != len(live["scenarios"]):
-        problems.append("%d sessions for %d scenarios" % (len(sessions), len(live["scenarios"])))
-    pairs = [(sc, by_client.get(sc["transcript"]["client"])) for sc in live["scenarios"]]
-else:
-    want = [sc for sc in live["scenarios"] if sc["id"] == sys.argv[4]]
-    if len(sessions) != 1 or len(want) != 1:
-        problems.append("%d sessions in the capture of %s" % (len(sessions), sys.argv[4]))
-    pairs = [(want[0], sessions[0] if sessions else None)] if want else []
-for sc, s in pairs:
-    if s is None:
-        problems.append("%s: no session from %s" % (sc["id"], sc["transcript"]["client"]))
-        continue
-    if passive(sc) != audited(s):
-        problems.append("%s: live %s, audit %s" % (sc["id"], passive(sc), audited(s)))
-    if s["transcript"]["server"] != sc["transcript"]["server"]:
-        problems.append("%s: server %s, audit %s" % (sc["id"], sc["transcript"]["server"], s["transcript"]["server"]))
-fails = sum(1 for s in sessions if s["verdict"] == "FAIL")
-print("OK %d %d" % (len(pairs), fails) if not problems else "; ".join(problems)[:2000])
-EOF
+	"$py" "$here/audit-compare.py" "$@"
 }
 
 # schema_check NAME JSON XML: the audit's reports against the schemas the
@@ -152,21 +93,22 @@ one_target() {
 	for try in 1 2 3; do
 		rm -rf "$work/$name.cap"
 		mkdir -p "$work/$name.cap"
-		if ! capture_start "$pcap" "$port"; then
+		if ! tcpdump_start "$pcap" "tcp port $port"; then
 			notok "$name: tcpdump did not start capturing on lo"
 			return
 		fi
 		"$bin" run --quiet --target "127.0.0.1:$port" --report "json:$live" \
 			--capture "$work/$name.cap" "$suite" >"$work/$name.run.out" 2>&1
 		rc=$?
-		capture_stop
+		tcpdump_stop
+		sed 's/^/# /' "$pcap.err"
 		if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
 			notok "$name: the live run exited $rc"
 			tail -n 5 "$work/$name.run.out" | sed 's/^/# /'
 			return
 		fi
-		dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$work/tcpdump.err")
-		[ "${dropped:-0}" -eq 0 ] && break
+		dropped=$(tcpdump_dropped "$pcap")
+		[ "$dropped" -eq 0 ] && break
 		echo "# $name: try $try: tcpdump dropped $dropped packets, capturing again"
 	done
 	"$bin" audit "$pcap" --side server --report "json:$work/$name.audit.json" \

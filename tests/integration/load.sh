@@ -6,9 +6,12 @@
 # that N messages sent is N in the server's own count and N accepted in
 # the load report; pipelined, lock-step, several recipients, 100 KB
 # messages, --duration, --rate, --scenario and SIGINT (the summary still
-# comes); an unreachable target exits 3 and a bad option 2. Every run must end cleanly: no sanitizer report (run it with
-# HARNESS_BIN=build-asan/smtp-harness ASAN_OPTIONS=detect_leaks=1) and no
-# abort (the load aborts when handles are left open on its loop).
+# comes); an unreachable target exits 3 and a bad option 2. Every run must
+# end cleanly: no sanitizer report (run it with
+# HARNESS_BIN=build-asan/smtp-harness ASAN_OPTIONS=detect_leaks=1: memory
+# left allocated is a LeakSanitizer report), no abort (the load aborts when
+# handles are left open on its loop), and within a time limit (a session
+# whose handle is never closed never reports its end).
 # Loopback only, free ports; the servers are stopped by pid.
 #
 # One line per check ("ok - ..." / "not ok - ..."), then "N passed, M failed".
@@ -53,14 +56,19 @@ print(d)' "$@"
 
 # load NAME EXPECTED_EXIT ARGS...: runs the load; checks its exit status
 # and that the sanitizers said nothing. Output in $work/NAME.out/.err,
-# report in $work/NAME.json.
+# report in $work/NAME.json. A run gets run_limit seconds: a session that
+# never reports its end (a handle it did not close keeps the run waiting
+# for it) is a failure here, not a hang.
+run_limit=120
 load() {
 	local name=$1 want=$2 rc
 	shift 2
-	"$bin" load --no-progress --report "json:$work/$name.json" "$@" \
+	timeout -k 5 "$run_limit" "$bin" load --no-progress --report "json:$work/$name.json" "$@" \
 		>"$work/$name.out" 2>"$work/$name.err"
 	rc=$?
-	if grep -q 'Sanitizer\|runtime error\|internal error' "$work/$name.err"; then
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		notok "$name: still running after $run_limit s (a session that never ended?)"
+	elif grep -q 'Sanitizer\|runtime error\|internal error' "$work/$name.err"; then
 		notok "$name: sanitizer or internal error: $(grep -m 3 'Sanitizer\|runtime error\|internal error' "$work/$name.err")"
 	elif [[ " $want " != *" $rc "* ]]; then
 		notok "$name: exit $rc, expected $want: $(tail -n 3 "$work/$name.err" "$work/$name.out")"
@@ -147,9 +155,17 @@ before=$(spooled)
 load_pid=$!
 sleep 1.5
 kill -INT "$load_pid"
+waited=0
+while kill -0 "$load_pid" 2>/dev/null && [ "$waited" -lt $((run_limit * 10)) ]; do
+	sleep 0.1
+	waited=$((waited + 1))
+done
+kill -0 "$load_pid" 2>/dev/null && kill -KILL "$load_pid"
 wait "$load_pid"
 rc=$?
-if [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error\|internal error' "$work/serve-sigint.err"; then
+if [ "$rc" -eq 137 ]; then
+	notok "serve, SIGINT: still running $run_limit s after the signal"
+elif [ "$rc" -eq 0 ] && ! grep -q 'Sanitizer\|runtime error\|internal error' "$work/serve-sigint.err"; then
 	ok "serve, SIGINT: exit 0, clean end"
 else
 	notok "serve, SIGINT: exit $rc: $(tail -n 3 "$work/serve-sigint.err")"
@@ -177,12 +193,14 @@ if [ "$soak" -gt 0 ] 2>/dev/null; then
 	spawn "$work/sink.pid" "$work/sinks.log" "$sink_bin" -c "${user[@]}" -m 512 "127.0.0.1:$sink_port" 512 ||
 		harness_die "could not start smtp-sink for the soak"
 	wait_port 127.0.0.1 "$sink_port" 10 || harness_die "smtp-sink did not listen on 127.0.0.1:$sink_port"
+	run_limit=$((soak + 120))
 	load soak "1" --target "127.0.0.1:$sink_port" --duration "$soak" --concurrency 100 \
 		--messages-per-session 5 --recipients 2 --size 20000
 	stop_pid "$work/sink.pid" 5 || notok "smtp-sink (soak) did not stop"
 	n=$(field "$work/soak.json" messages accepted)
 	sink_count=$(tr '\r' '\n' <"$work/sinks.log" | grep '^sess=' | tail -n 1 | sed 's/^sess=[0-9]* quit=[0-9]* //')
 	expect "soak of $soak s: smtp-sink's count is the report's" "$sink_count" "mesg=$n"
+	run_limit=120
 fi
 
 # ---- nothing listening, and usage errors

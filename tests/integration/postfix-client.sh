@@ -23,6 +23,7 @@
 # The scenarios: all of scenarios/clients, as each shows Postfix's
 # behaviour within seconds (one that waited for Postfix's minute-long
 # timeouts would have to be left out), then scenarios/clients-queue.
+# Last, scenarios/clients-tls with smtp_tls_security_level = encrypt.
 # Verdicts and exit statuses are pinned in expected-clients/postfix.json,
 # with the reasons.
 #
@@ -163,20 +164,34 @@ postconf -c "$dir" -e minimal_backoff_time=2s maximal_backoff_time=4s queue_run_
     --report "json:$work/postfix-retry.json" --capture "$work/captures" \
     "$top/scenarios/clients-queue" >"$work/run-retry.out" 2>&1
 status_retry=$?
-if [ ! -s "$work/postfix.json" ] || [ ! -s "$work/postfix-retry.json" ]; then
-	echo "not ok - postfix: no JSON report (exit $status, $status_retry): $(tail -n 1 "$work/run.out" "$work/run-retry.out" | tr '\n' ' ')"
+# The STARTTLS scenarios (scenarios/clients-tls): Postfix told to
+# require TLS towards the relay host (smtp_tls_security_level = encrypt;
+# "encrypt" verifies no certificate, so the harness's throwaway one does).
+postconf -c "$dir" -e smtp_tls_security_level=encrypt >/dev/null &&
+    postfix -c "$dir" reload >/dev/null 2>&1
+"$bin" run --quiet --listen "127.0.0.1:$port" \
+    --client-cmd "bash '$here/postfix-client.sh' --send '$dir' {message}" \
+    --report "json:$work/postfix-tls.json" --capture "$work/captures" \
+    "$top/scenarios/clients-tls" >"$work/run-tls.out" 2>&1
+status_tls=$?
+if [ ! -s "$work/postfix.json" ] || [ ! -s "$work/postfix-retry.json" ] ||
+    [ ! -s "$work/postfix-tls.json" ]; then
+	echo "not ok - postfix: no JSON report (exit $status, $status_retry, $status_tls): $(tail -n 1 "$work/run.out" "$work/run-retry.out" "$work/run-tls.out" | tr '\n' ' ')"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
-/usr/bin/python3 - "$work/postfix.json" "$expected" "$status" "$work/postfix-retry.json" "$status_retry" <<'PY' | tee "$work/lines.txt"
+/usr/bin/python3 - "$work/postfix.json" "$expected" "$status" "$work/postfix-retry.json" "$status_retry" \
+    "$work/postfix-tls.json" "$status_tls" <<'PY' | tee "$work/lines.txt"
 import json, sys
 report, expected_file, status = sys.argv[1], sys.argv[2], int(sys.argv[3])
 retry, status_retry = sys.argv[4], int(sys.argv[5])
+tls, status_tls = sys.argv[6], int(sys.argv[7])
 got = json.load(open(report, encoding="utf-8"))
 got_retry = json.load(open(retry, encoding="utf-8"))
+got_tls = json.load(open(tls, encoding="utf-8"))
 want = json.load(open(expected_file, encoding="utf-8"))
 seen = set()
-for sc in got["scenarios"] + got_retry["scenarios"]:
+for sc in got["scenarios"] + got_retry["scenarios"] + got_tls["scenarios"]:
     sid = sc["id"]
     seen.add(sid)
     exp = want["scenarios"].get(sid)
@@ -192,7 +207,8 @@ for sc in got["scenarios"] + got_retry["scenarios"]:
         print("ok - " + line)
 for sid in sorted(set(want["scenarios"]) - seen):
     print("not ok - postfix %s: expected in the run, not run" % sid)
-for what, st, key in (("", status, "exit_status"), (" (clients-queue)", status_retry, "exit_status_queue")):
+for what, st, key in (("", status, "exit_status"), (" (clients-queue)", status_retry, "exit_status_queue"),
+                      (" (clients-tls)", status_tls, "exit_status_tls")):
     want_status = want.get(key)
     if want_status is not None:
         print("%s - postfix: harness exit status%s %d (expected %d)" %

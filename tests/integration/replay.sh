@@ -45,12 +45,13 @@ command -v tcpdump >/dev/null 2>&1 ||
 	{ echo "replay.sh: error: tcpdump not found (run tests/setup-debian.sh)" >&2; exit 1; }
 work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-harness-replay.XXXXXX") || exit 1
 export HARNESS_STATE_DIR=$work/state
-tcpdump_pid=
+# shellcheck source=lib-tcpdump.sh
+. "$here/lib-tcpdump.sh"
 serve_pid=
 alt_pid=
 small_pid=
 cleanup() {
-	[ -n "$tcpdump_pid" ] && kill -INT "$tcpdump_pid" 2>/dev/null && wait "$tcpdump_pid" 2>/dev/null
+	tcpdump_stop
 	[ -n "$serve_pid" ] && kill "$serve_pid" 2>/dev/null && wait "$serve_pid" 2>/dev/null
 	[ -n "$alt_pid" ] && kill "$alt_pid" 2>/dev/null && wait "$alt_pid" 2>/dev/null
 	[ -n "$small_pid" ] && kill "$small_pid" 2>/dev/null && wait "$small_pid" 2>/dev/null
@@ -79,31 +80,16 @@ capture() {
 	local name=$1 port=$2 try dropped rc
 	shift 2
 	for try in 1 2 3; do
-		: >"$work/tcpdump.err"
-		tcpdump -i lo --immediate-mode -B 16384 -U -n -s 0 -w "$work/$name.pcap" \
-			"tcp port $port" 2>"$work/tcpdump.err" &
-		tcpdump_pid=$!
-		for _ in $(seq 1 100); do
-			grep -q "listening on" "$work/tcpdump.err" && break
-			kill -0 "$tcpdump_pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		if ! grep -q "listening on" "$work/tcpdump.err"; then
-			sed 's/^/# /' "$work/tcpdump.err"
-			return 1
-		fi
+		tcpdump_start "$work/$name.pcap" "tcp port $port" || return 1
 		"$bin" run --quiet --target "127.0.0.1:$port" "$@" >"$work/$name.run.out" 2>&1
 		rc=$?
-		sleep 1	# the last FIN and ACK reach the capture
-		kill -INT "$tcpdump_pid" 2>/dev/null
-		wait "$tcpdump_pid" 2>/dev/null
-		tcpdump_pid=
+		tcpdump_stop
 		if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ]; then
 			echo "# $name: the live run exited $rc"
 			return 1
 		fi
-		dropped=$(sed -n 's/^\([0-9]*\) packets\{0,1\} dropped by kernel$/\1/p' "$work/tcpdump.err")
-		[ "${dropped:-0}" -eq 0 ] && return 0
+		dropped=$(tcpdump_dropped "$work/$name.pcap")
+		[ "$dropped" -eq 0 ] && return 0
 		echo "# $name: try $try: tcpdump dropped $dropped packets, capturing again"
 	done
 	return 1

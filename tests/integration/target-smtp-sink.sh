@@ -47,30 +47,9 @@ start() {
 	harness_info "started on $host:$port (pid $(pid_read "$pidfile"), log $log)"
 }
 
-stop() {
-	if ! pid_alive "$pidfile"; then
-		rm -f "$pidfile"
-		harness_info "not running on $host:$port"
-		return 0
-	fi
-	stop_pid "$pidfile" || harness_die "could not stop smtp-sink"
-	wait_port_closed "$host" "$port" 5 ||
-		harness_die "$host:$port still open after stop"
-	harness_info "stopped on $host:$port"
-}
-
-status() {
-	if pid_alive "$pidfile" && port_open "$host" "$port"; then
-		harness_info "running on $host:$port (pid $(pid_read "$pidfile"))"
-		return 0
-	fi
-	harness_info "not running on $host:$port"
-	return 3
-}
-
 case "$cmd" in
 start) start ;;
-stop) stop ;;
-status) status ;;
+stop) target_stop smtp-sink "$pidfile" "$host" "$port" ;;
+status) target_status "$pidfile" "$host" "$port" ;;
 *) echo "usage: $harness_prog start|stop|status [PORT]" >&2; exit 1 ;;
 esac

@@ -1,41 +1,28 @@
 /*
  * test_etls - the memory-BIO TLS glue: a client and a server etls in one
- * process, with a self-signed certificate made at test time, handshaking
+ * process, with the throwaway self-signed certificate of
+ * etls_server_ctx_new (or one from PEM files), handshaking
  * whole and byte by byte, and failing with a text on garbage and limits.
  */
 #include <check.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "harness/engine/etls.h"
 
+/* The throwaway certificate etls makes for the server role. */
 static SSL_CTX *
 server_ctx(void)
 {
-	EVP_PKEY *key = EVP_EC_gen("P-256");
-	X509 *x = X509_new();
-	X509_NAME *name;
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	char err[ETLS_ERR_MAX];
+	SSL_CTX *ctx = etls_server_ctx_new(NULL, NULL, err, sizeof(err));
 
-	ck_assert_ptr_nonnull(key);
-	ck_assert_ptr_nonnull(x);
-	ck_assert_ptr_nonnull(ctx);
-	ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-	X509_gmtime_adj(X509_getm_notBefore(x), 0);
-	X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-	X509_set_pubkey(x, key);
-	name = X509_get_subject_name(x);
-	X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)"mx.harness.test",
-	    -1, -1, 0);
-	X509_set_issuer_name(x, name);
-	ck_assert_int_gt(X509_sign(x, key, EVP_sha256()), 0);
-	ck_assert_int_eq(SSL_CTX_use_certificate(ctx, x), 1);
-	ck_assert_int_eq(SSL_CTX_use_PrivateKey(ctx, key), 1);
-	X509_free(x);
-	EVP_PKEY_free(key);
+	ck_assert_msg(ctx != NULL, "%s", err);
 	return ctx;
 }
 
@@ -211,6 +198,41 @@ START_TEST(test_etls_input_limit)
 }
 END_TEST
 
+/* Certificate and key from PEM files; a missing file is an error that
+ * names it. */
+START_TEST(test_etls_server_ctx_files)
+{
+	char err[ETLS_ERR_MAX];
+	char cert[] = "/tmp/test_etls_cert_XXXXXX", key[] = "/tmp/test_etls_key_XXXXXX";
+	SSL_CTX *made = server_ctx(), *ctx;
+	int cfd = mkstemp(cert), kfd = mkstemp(key);
+	FILE *cf, *kf;
+
+	ck_assert_int_ge(cfd, 0);
+	ck_assert_int_ge(kfd, 0);
+	cf = fdopen(cfd, "w");
+	kf = fdopen(kfd, "w");
+	ck_assert_int_eq(PEM_write_X509(cf, SSL_CTX_get0_certificate(made)), 1);
+	ck_assert_int_eq(PEM_write_PrivateKey(kf, SSL_CTX_get0_privatekey(made), NULL, NULL, 0,
+	    NULL, NULL), 1);
+	fclose(cf);
+	fclose(kf);
+	ctx = etls_server_ctx_new(cert, key, err, sizeof(err));
+	ck_assert_msg(ctx != NULL, "%s", err);
+	SSL_CTX_free(ctx);
+	/* the key where the certificate should be */
+	ck_assert_ptr_null(etls_server_ctx_new(key, key, err, sizeof(err)));
+	ck_assert_msg(strstr(err, key) != NULL, "%s", err);
+	ck_assert_ptr_null(etls_server_ctx_new("/nonexistent/cert.pem", key, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "/nonexistent/cert.pem") != NULL, "%s", err);
+	ck_assert_ptr_null(etls_server_ctx_new(cert, NULL, err, sizeof(err)));
+	ck_assert_msg(strstr(err, "(none given)") != NULL, "%s", err);
+	unlink(cert);
+	unlink(key);
+	SSL_CTX_free(made);
+}
+END_TEST
+
 START_TEST(test_etls_sni_too_long)
 {
 	char err[ETLS_ERR_MAX] = "";
@@ -238,6 +260,7 @@ etls_suite(void)
 	tcase_add_test(tc, test_etls_partial_record_wants_more);
 	tcase_add_test(tc, test_etls_input_limit);
 	tcase_add_test(tc, test_etls_sni_too_long);
+	tcase_add_test(tc, test_etls_server_ctx_files);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -56,10 +56,14 @@ START_TEST(test_loadstat_counts_messages_and_replies)
 {
 	lst_stats st;
 	rpt_scenario *sc = session();
+	dlg *d = dlg_build(sc->transcript);
 
+	/* Once with the dialog the passive checks would hand over, once
+	 * building it here: the counts below are twice one session's. */
 	lst_init(&st);
-	lst_add_session(&st, sc);
-	lst_add_session(&st, sc);
+	lst_add_session(&st, sc, d);
+	lst_add_session(&st, sc, NULL);
+	dlg_free(d);
 	ck_assert_uint_eq(st.sessions, 2);
 	ck_assert_uint_eq(st.fail, 2);
 	ck_assert_uint_eq(st.messages, 6);
@@ -87,6 +91,32 @@ START_TEST(test_loadstat_counts_messages_and_replies)
 }
 END_TEST
 
+/* A dialog handed in gives exactly what building one gives. */
+START_TEST(test_loadstat_shared_dialog_same_counts)
+{
+	lst_stats a, b;
+	rpt_scenario *sc = session();
+	dlg *d = dlg_build(sc->transcript);
+
+	lst_init(&a);
+	lst_init(&b);
+	lst_add_session(&a, sc, NULL);
+	lst_add_session(&b, sc, d);
+	ck_assert_uint_eq(a.messages, 3);
+	ck_assert_mem_eq(a.codes, b.codes, sizeof(a.codes));
+	ck_assert_mem_eq(a.latency, b.latency, sizeof(a.latency));
+	ck_assert_uint_eq(a.accepted, b.accepted);
+	ck_assert_uint_eq(a.refused4, b.refused4);
+	ck_assert_uint_eq(a.refused5, b.refused5);
+	ck_assert_uint_eq(a.recipients_ok, b.recipients_ok);
+	ck_assert_uint_eq(a.bytes_sent, b.bytes_sent);
+	dlg_free(d);
+	lst_free(&a);
+	lst_free(&b);
+	rpt_scenario_free(sc);
+}
+END_TEST
+
 START_TEST(test_loadstat_errors_by_kind)
 {
 	lst_stats st;
@@ -94,8 +124,8 @@ START_TEST(test_loadstat_errors_by_kind)
 
 	lst_init(&st);
 	rpt_scenario_set(sc, RPT_ERROR, "could not connect to 127.0.0.1:1: connection refused");
-	lst_add_session(&st, sc);
-	lst_add_session(&st, sc);
+	lst_add_session(&st, sc, NULL);
+	lst_add_session(&st, sc, NULL);
 	ck_assert_uint_eq(st.error, 2);
 	ck_assert_uint_eq(st.errors.n, 1);
 	ck_assert_str_eq(st.errors.v[0].name, "connect-refused");
@@ -117,7 +147,7 @@ START_TEST(test_loadstat_names_are_capped)
 		snprintf(id, sizeof(id), "check.%d", i);
 		rpt_scenario_add_finding(sc, id, "RFC 5321", RPT_INFO, 0, NULL, "x");
 	}
-	lst_add_session(&st, sc);
+	lst_add_session(&st, sc, NULL);
 	ck_assert_uint_eq(st.findings.n, LST_NAMES_MAX);
 	ck_assert_str_eq(st.findings.v[LST_NAMES_MAX - 1].name, "other");
 	ck_assert_uint_eq(st.findings.v[LST_NAMES_MAX - 1].n, 11);
@@ -134,6 +164,7 @@ loadstat_suite(void)
 
 	tcase_set_timeout(tc, 10);
 	tcase_add_test(tc, test_loadstat_counts_messages_and_replies);
+	tcase_add_test(tc, test_loadstat_shared_dialog_same_counts);
 	tcase_add_test(tc, test_loadstat_errors_by_kind);
 	tcase_add_test(tc, test_loadstat_names_are_capped);
 	suite_add_tcase(s, tc);

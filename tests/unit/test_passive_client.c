@@ -168,6 +168,8 @@ expect(const rpt_scenario *sc, const char *id, rpt_verdict v, size_t seg, size_t
 #define ID_DOUBLE_MAIL	"rfc5321.4.1.4.out-of-order-503"
 #define ID_EXACT_SYNTAX	"rfc5321.4.1.1.client-exact-syntax"
 #define ID_BDAT		"rfc3030.2.client-bdat-discipline"
+#define ID_NO_UTF8	"rfc6531.3.2.client-no-utf8-unless-offered"
+#define ID_UTF8_PARAM	"rfc6531.3.4.client-param-use"
 
 /* ---- clean sessions ---------------------------------------------- */
 
@@ -860,6 +862,57 @@ START_TEST(test_passive_client_8bit)
 }
 END_TEST
 
+START_TEST(test_passive_client_utf8)
+{
+	cap_transcript *t;
+	rpt_scenario *sc;
+
+	/* SMTPUTF8 not offered: a UTF-8 recipient */
+	t = tx_hello(EHLO_LOCKSTEP);
+	tx_c(t, "MAIL FROM:<a@client.example.org>\r\n");
+	tx_s(t, "250 ok\r\n");
+	ck_assert_int_eq(tx_c(t, "RCPT TO:<us\xc3\xa9r@mx.test>\r\n"), 6);
+	tx_s(t, "250 ok\r\n");
+	sc = run(t);
+	expect(sc, ID_NO_UTF8, RPT_FAIL, 6, 0, "SMTPUTF8 was not offered");
+	ck_assert_int_eq(count_id(sc, ID_UTF8_PARAM), 0);
+	rpt_scenario_free(sc);
+
+	/* a UTF-8 EHLO name, whatever is offered */
+	t = tx_new();
+	tx_s(t, "220 mx.test\r\n");
+	ck_assert_int_eq(tx_c(t, "EHLO caf\xc3\xa9.example.org\r\n"), 2);
+	tx_s(t, "250-mx.test\r\n250 SMTPUTF8\r\n");
+	sc = run(t);
+	expect(sc, ID_NO_UTF8, RPT_FAIL, 2, 0, "A-labels");
+	rpt_scenario_free(sc);
+
+	/* SMTPUTF8 offered, the MAIL without it, then a UTF-8 recipient */
+	t = tx_hello("250-mx.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n");
+	tx_c(t, "MAIL FROM:<a@client.example.org>\r\n");
+	tx_s(t, "250 ok\r\n");
+	ck_assert_int_eq(tx_c(t, "RCPT TO:<us\xc3\xa9r@mx.test>\r\n"), 6);
+	tx_s(t, "250 ok\r\n");
+	sc = run(t);
+	expect(sc, ID_UTF8_PARAM, RPT_FAIL, 6, 0, "after a MAIL without it");
+	ck_assert_int_eq(count_id(sc, ID_NO_UTF8), 0);
+	rpt_scenario_free(sc);
+
+	/* ... with it: both pass */
+	t = tx_hello("250-mx.test\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n");
+	tx_c(t, "MAIL FROM:<a@client.example.org> SMTPUTF8\r\n");
+	tx_s(t, "250 ok\r\n");
+	tx_c(t, "RCPT TO:<us\xc3\xa9r@mx.test>\r\n");
+	tx_s(t, "250 ok\r\n");
+	sc = run(t);
+	ck_assert_int_eq(count_id(sc, ID_UTF8_PARAM), 0);
+	ck_assert_int_eq(count_id(sc, ID_NO_UTF8), 0);
+	ck_assert_int_eq(exercised(sc, ID_UTF8_PARAM), RPT_PASS);
+	ck_assert_int_eq(exercised(sc, ID_NO_UTF8), RPT_PASS);	/* the EHLO name */
+	rpt_scenario_free(sc);
+}
+END_TEST
+
 START_TEST(test_passive_client_ehlo_argument)
 {
 	static const char *const bad[] = { "EHLO localhost\r\n", "EHLO mail_host.example.org\r\n",
@@ -1156,6 +1209,7 @@ passive_client_suite(void)
 	tcase_add_test(tc, test_passive_client_bdat_discipline);
 	tcase_add_test(tc, test_passive_client_params);
 	tcase_add_test(tc, test_passive_client_8bit);
+	tcase_add_test(tc, test_passive_client_utf8);
 	tcase_add_test(tc, test_passive_client_ehlo_argument);
 	tcase_add_test(tc, test_passive_client_random_sessions);
 	tcase_add_test(tc, test_passive_client_garbage);

@@ -468,6 +468,46 @@ START_TEST(test_reports_second_connection)
 }
 END_TEST
 
+/* The delivery oracle: a finding names the copy too, in every format. */
+START_TEST(test_reports_delivered)
+{
+	rpt_run *run = rpt_run_new("127.0.0.1:2525");
+	rpt_scenario *sc = rpt_scenario_new("oracle.x", "s", "x.json");
+	rpt_evidence ev;
+	rpt_finding *f;
+	cJSON *root, *dv;
+	char *text;
+
+	sc->transcript = cap_transcript_new(NULL, NULL);
+	cap_transcript_add_data(sc->transcript, CAP_S2C, 1, "250 ok\r\n", 8);
+	rpt_evidence_at(&ev, sc->transcript, CAP_S2C, 0, 8);
+	f = rpt_scenario_add_finding(sc, "rfc5321.4.5.2.content-unchanged", "RFC 5321 §4.5.2",
+	    RPT_FAIL, 0, &ev, "%s", "altered");
+	rpt_evidence_clear(&ev);
+	rpt_finding_delivered(f, "/m/new/\xff" "1", 17, "line\r\n\x01", 7);
+	rpt_scenario_settle(sc);
+	rpt_run_add(run, sc);
+
+	text = rpt_json_string(run);
+	root = cJSON_Parse(text);
+	ck_assert_ptr_nonnull(root);
+	dv = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetArrayItem(
+	    cJSON_GetObjectItem(root, "scenarios"), 0), "findings"), 0), "delivered");
+	ck_assert_ptr_nonnull(dv);
+	ck_assert_str_eq(cJSON_GetObjectItem(dv, "file")->valuestring, "/m/new/\\xff1");
+	ck_assert(cJSON_GetObjectItem(dv, "offset")->valuedouble == 17);
+	ck_assert_str_eq(cJSON_GetObjectItem(dv, "excerpt")->valuestring, "line\\r\\n\\x01");
+	cJSON_Delete(root);
+	free(text);
+
+	text = capture_summary(run);
+	ck_assert_msg(strstr(text, "    delivered: /m/new/\\xff1 offset 17: line\\r\\n\\x01\n") != NULL,
+	    "got: %s", text);
+	free(text);
+	rpt_run_free(run);
+}
+END_TEST
+
 START_TEST(test_reports_json_fields)
 {
 	rpt_run *run = sample_run();
@@ -793,6 +833,7 @@ reports_suite(void)
 	tcase_add_test(tc, test_reports_settle);
 	tcase_add_test(tc, test_reports_text_summary_client);
 	tcase_add_test(tc, test_reports_second_connection);
+	tcase_add_test(tc, test_reports_delivered);
 	tcase_add_test(tc, test_reports_escape_and_sanitize);
 	tcase_add_test(tc, test_reports_evidence);
 	tcase_add_test(tc, test_reports_summary_counts);

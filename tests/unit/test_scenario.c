@@ -324,6 +324,17 @@ START_TEST(test_scenario_verdict_resolution)
 	ck_assert_int_eq(s->steps[0].expects[0].verdict, RPT_FAIL);
 	ck_assert_ptr_null(s->steps[1].expects[0].check);
 	ck_assert_int_eq(s->steps[1].expects[0].verdict, RPT_WARN);
+	ck_assert_int_eq(s->steps[1].expects[0].skip_otherwise, 0);
+	scn_free(s);
+
+	s = load_ok(STEPS("{\"recv\": {\"code\": 220}}, {\"recv\": {\"code\": 235, \"otherwise\": \"error\"}}"));
+	ck_assert_int_eq(s->steps[1].expects[0].error_otherwise, 1);
+	ck_assert_int_eq(s->steps[1].expects[0].skip_otherwise, 0);
+	scn_free(s);
+	/* "otherwise": "skip" is kept on its expectation only */
+	s = load_ok(STEPS("{\"recv\": {\"code\": 220}}, {\"recv\": {\"code\": 250, \"otherwise\": \"skip\"}}"));
+	ck_assert_int_eq(s->steps[0].expects[0].skip_otherwise, 0);
+	ck_assert_int_eq(s->steps[1].expects[0].skip_otherwise, 1);
 	scn_free(s);
 }
 END_TEST
@@ -485,8 +496,8 @@ static const err_case err_cases[] = {
 	/* keys */
 	{ HEAD "\"stpes\": []}",
 	  "t.json:2:10: $.stpes: unknown key \"stpes\" (expected one of \"id\", \"summary\", \"refs\", "
-	  "\"role\", \"requires\", \"vars\", \"timeout_ms\", \"deadline_ms\", \"refuse_ok\", \"check\", "
-	  "\"comment\", \"steps\")" },
+	  "\"role\", \"requires\", \"vars\", \"credentials\", \"timeout_ms\", \"deadline_ms\", "
+	  "\"refuse_ok\", \"oracle\", \"check\", \"comment\", \"steps\")" },
 	{ STEPS("{\"recv\": 220, \"re cv\": 1}"),
 	  "t.json:2:34: $.steps[0][\"re cv\"]: unknown key \"re cv\" (expected one of \"send\", \"raw\", "
 	  "\"pipeline\", \"pause_ms\", \"data\", \"recv\", \"closed\", \"drop\", \"delay_ms\", "
@@ -515,7 +526,7 @@ static const err_case err_cases[] = {
 	{ HEAD "\"role\": \"server\", \"steps\": [{\"recv\": 220}]}",
 	  "t.json:2:38: $.steps[0].recv: unknown key \"recv\" (expected one of \"greet\", \"expect\", "
 	  "\"closed\", \"drop\", \"when\", \"reply\", \"raw_reply\", \"content\", \"delay_ms\", "
-	  "\"drip_ms\", \"timeout_ms\", \"optional\", \"repeat\", \"check\", \"comment\")" },
+	  "\"drip_ms\", \"timeout_ms\", \"optional\", \"repeat\", \"check\", \"starttls\", \"comment\")" },
 	{ HEAD "\"role\": \"peer\", \"steps\": [{\"recv\": 220}]}",
 	  "t.json:2:9: $.role: expected \"client\" or \"server\", got \"peer\"" },
 	{ HEAD "\"steps\": []}",
@@ -686,10 +697,17 @@ static const err_case err_cases[] = {
 	  "t.json:2:32: " EXP ".capture: expected a member \"var\", got nothing" },
 	{ STEPS("{\"recv\": {\"capture\": {\"var\": \"v\"}}}"),
 	  "t.json:2:32: " EXP ".capture: expected a member \"regex\", got nothing" },
+	{ STEPS("{\"recv\": {\"code\": 250, \"text_for\": 250}}"),
+	  "t.json:2:46: " EXP ".text_for: expected \"text\" beside \"text_for\" (the codes whose "
+	  "text it judges)" },
+	{ STEPS("{\"recv\": {\"text\": \"x\", \"text_for\": [250, 600]}}"),
+	  "t.json:2:52: " EXP ".text_for[1]: expected an integer 200-599, got 600" },
 	{ STEPS("{\"recv\": {\"codes\": 250}}"),
 	  "t.json:2:30: " EXP ".codes: unknown key \"codes\" (expected one of \"code\", \"class\", "
-	  "\"esc\", \"text\", \"keyword\", \"no_keyword\", \"capture\", \"check\", \"severity\", "
-	  "\"comment\")" },
+	  "\"esc\", \"text\", \"text_for\", \"keyword\", \"no_keyword\", \"capture\", \"check\", "
+	  "\"severity\", \"otherwise\", \"comment\")" },
+	{ STEPS("{\"recv\": {\"otherwise\": \"fail\"}}"),
+	  "t.json:2:34: " EXP ".otherwise: expected \"skip\" or \"error\", got \"fail\"" },
 	/* a byte order mark counts as three bytes of line 1 */
 	{ "\xef\xbb\xbf{\"id\": \"t.x\", \"summary\": \"\", \"refs\": [\"RFC 1\"], \"steps\": [{\"recv\": 220}]}",
 	  "t.json:1:29: $.summary: expected a one-line summary (a non-empty string), got \"\"" },
@@ -1038,6 +1056,74 @@ END_TEST
 
 /* ---- templates at run time ---------------------------------------------------- */
 
+/* ${base64:NAME}, ${sasl_plain:USER:PASS}, and credentials masked in the
+ * copy a transcript shows, byte for byte as long as what is sent. */
+START_TEST(test_scenario_expand_credentials)
+{
+	scn_vars v = { 0 };
+	vbuf out = VBUF_INIT, shown = VBUF_INIT;
+	char *secrets[] = { "user", "pass" };
+	char err[256];
+
+	scn_vars_set(&v, "user", "alice");
+	scn_vars_set(&v, "pass", "pw");
+	scn_vars_set(&v, "other", "ab");
+	/* RFC 4648 test vectors, and RFC 4616's NUL-separated response */
+	ck_assert_int_eq(scn_expand("${base64:other}|${base64:user}", &v, &out, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(vbuf_str(&out), "YWI=|YWxpY2U=");
+	vbuf_reset(&out);
+	ck_assert_int_eq(scn_expand("AUTH PLAIN ${sasl_plain:user:pass}", &v, &out, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(vbuf_str(&out), "AUTH PLAIN AGFsaWNlAHB3");
+	vbuf_reset(&out);
+
+	ck_assert_int_eq(scn_expand_masked("AUTH PLAIN ${sasl_plain:user:other} ${other} ${pass}",
+	    &v, secrets, 2, &out, &shown, err, sizeof(err)), 0);
+	ck_assert_uint_eq(out.len, shown.len);
+	ck_assert_str_eq(vbuf_str(&shown), "AUTH PLAIN ************ ab **");
+	vbuf_reset(&out);
+	vbuf_reset(&shown);
+	ck_assert_int_eq(scn_expand_masked("${base64:other}", &v, secrets, 2, &out, &shown, err,
+	    sizeof(err)), 0);
+	ck_assert_str_eq(vbuf_str(&shown), "YWI=");
+	vbuf_reset(&out);
+
+	ck_assert_int_eq(scn_expand("${base64:nope}", &v, &out, err, sizeof(err)), -1);
+	ck_assert_str_eq(err, "unknown variable \"nope\"");
+	vbuf_free(&out);
+	vbuf_free(&shown);
+	scn_vars_free(&v);
+}
+END_TEST
+
+#define LOAD_ERR(text, want) load_err((text), strlen(text), (want))
+
+START_TEST(test_scenario_credentials_load)
+{
+	scn_scenario *s = load_ok("{\"id\":\"a\",\"summary\":\"s\",\"refs\":[\"RFC 4954 §4\"],"
+	    "\"vars\":{\"u\":\"\",\"p\":\"\"},\"credentials\":[\"u\",\"p\"],"
+	    "\"steps\":[{\"send\":\"AUTH PLAIN ${sasl_plain:u:p}\",\"recv\":235},"
+	    "{\"send\":\"${base64:u}\"}]}");
+
+	ck_assert_uint_eq(s->ncredentials, 2);
+	ck_assert_str_eq(s->credentials[1], "p");
+	scn_free(s);
+	ck_assert_int_eq(LOAD_ERR("{\"id\":\"a\",\"summary\":\"s\",\"refs\":[\"RFC 4954 §4\"],"
+	    "\"credentials\":[\"helo\"],\"steps\":[{\"send\":\"NOOP\"}]}",
+	    "t.json:1:64: $.credentials[0]: expected the name of a variable declared in "
+	    "\"vars\", got \"helo\""), 0);
+	ck_assert_int_eq(LOAD_ERR("{\"id\":\"a\",\"summary\":\"s\",\"refs\":[\"RFC 4954 §4\"],"
+	    "\"steps\":[{\"send\":\"AUTH PLAIN ${sasl_plain:helo}\"}]}",
+	    "t.json:1:66: $.steps[0].send: expected ${sasl_plain:USER:PASS} (two variable names) "
+	    "at offset 11"), 0);
+	ck_assert_int_eq(LOAD_ERR("{\"id\":\"a\",\"summary\":\"s\",\"refs\":[\"RFC 4954 §4\"],"
+	    "\"steps\":[{\"send\":\"${base64:pw}\"}]}",
+	    "t.json:1:66: $.steps[0].send: unknown variable \"pw\" in ${base64:...} at offset 0 "
+	    "(declare it in \"vars\")"), 0);
+}
+END_TEST
+
 START_TEST(test_scenario_expand)
 {
 	scn_vars v = { 0 };
@@ -1118,6 +1204,8 @@ main(void)
 	tcase_add_test(tc, test_scenario_load_path);
 	tcase_add_test(tc, test_scenario_shipped);
 	tcase_add_test(tc, test_scenario_expand);
+	tcase_add_test(tc, test_scenario_expand_credentials);
+	tcase_add_test(tc, test_scenario_credentials_load);
 	tcase_add_test(tc, test_scenario_starttls);
 	tcase_add_test(tc, test_scenario_starttls_errors);
 	suite_add_tcase(s, tc);

@@ -114,19 +114,39 @@ START_TEST(test_scenario_server_defaults)
 	ck_assert_uint_gt(srv->message_len, 0);
 	ck_assert_int_eq(srv->client_exit, SCN_EXIT_ANY);
 	ck_assert_uint_eq(srv->client_timeout_ms, 30000);
-	r = scn_server_default_reply(srv, "EHLO", &len);
+	r = scn_server_default_reply(srv, "EHLO", 0, &len);
 	ck_assert_int_eq(strncmp(r, "250-mx.harness.test\r\n250-PIPELINING\r\n", 37), 0);
 	ck_assert_int_eq(strcmp(r + len - 2, "\r\n"), 0);
 	xfree(r);
-	r = scn_server_default_reply(srv, "DATA", &len);
+	r = scn_server_default_reply(srv, "DATA", 0, &len);
 	ck_assert_int_eq(r[0], '3');
 	xfree(r);
-	r = scn_server_default_reply(srv, NULL, &len);
+	r = scn_server_default_reply(srv, NULL, 0, &len);
 	ck_assert_int_eq(strncmp(r, "250 ", 4), 0);
 	xfree(r);
-	r = scn_server_default_reply(srv, "XYZZY", &len);
+	r = scn_server_default_reply(srv, "XYZZY", 0, &len);
 	ck_assert_int_eq(strncmp(r, "502 ", 4), 0);
 	xfree(r);
+	scn_free(s);
+
+	/* after STARTTLS: the same capabilities without STARTTLS, unless
+	 * "ehlo_tls" says otherwise */
+	s = load_ok(HEAD "\"ehlo\": [\"PIPELINING\", \"STARTTLS\"], \"steps\": ["
+	    "{\"expect\": {\"verb\": \"STARTTLS\"}, \"starttls\": true}]}");
+	ck_assert_int_eq(s->server->starttls, 1);
+	ck_assert_int_eq(s->server->sessions[0].steps[1].starttls, 1);
+	ck_assert_int_eq(scn_server_has(s->server, "STARTTLS", 0), 1);
+	ck_assert_int_eq(scn_server_has(s->server, "STARTTLS", 1), 0);
+	ck_assert_int_eq(scn_server_has(s->server, "PIPELINING", 1), 1);
+	r = scn_server_default_reply(s->server, "EHLO", 1, &len);
+	ck_assert_str_eq(r, "250-mx.harness.test\r\n250 PIPELINING\r\n");
+	xfree(r);
+	scn_free(s);
+	s = load_ok(HEAD "\"ehlo\": [\"PIPELINING\", \"STARTTLS\"], \"ehlo_tls\": [\"SIZE 5000\"], "
+	    "\"steps\": [{\"expect\": {\"verb\": \"EHLO\"}}]}");
+	ck_assert_int_eq(s->server->starttls, 0);
+	ck_assert_int_eq(scn_server_has(s->server, "PIPELINING", 1), 0);
+	ck_assert_int_eq(scn_server_has(s->server, "SIZE", 1), 1);
 	scn_free(s);
 
 	/* no implied greeting before a drop or a closed step */
@@ -201,7 +221,7 @@ static const err_case err_cases[] = {
 	{ HEAD "\"requires\": \"X\", \"steps\": [{\"greet\": true}]}",
 	  "t.json:2:13: $.requires: unknown key \"requires\" (expected one of \"id\", \"summary\", "
 	  "\"refs\", \"role\", \"timeout_ms\", \"deadline_ms\", \"check\", \"comment\", \"ehlo\", "
-	  "\"message\", \"client\", \"rules\", \"steps\", \"sessions\")" },
+	  "\"ehlo_tls\", \"message\", \"client\", \"rules\", \"steps\", \"sessions\")" },
 	{ HEAD "\"steps\": [{\"greet\": true}], \"sessions\": [[{\"greet\": true}]]}",
 	  "t.json:1:1: $: expected exactly one of \"steps\" (one connection) and \"sessions\" "
 	  "(an array of steps per connection)" },
@@ -279,6 +299,14 @@ static const err_case err_cases[] = {
 	{ HEAD "\"sessions\": [], \"steps\": null}",
 	  "t.json:1:1: $: expected exactly one of \"steps\" (one connection) and \"sessions\" "
 	  "(an array of steps per connection)" },
+	{ STEPS("{\"expect\": {\"verb\": \"MAIL\"}, \"starttls\": true}"),
+	  "t.json:2:52: $.steps[0].starttls: \"starttls\" only applies to {\"expect\": {\"verb\": "
+	  "\"STARTTLS\"}} (not repeated)" },
+	{ STEPS("{\"expect\": {\"verb\": \"STARTTLS\"}, \"starttls\": 1}"),
+	  "t.json:2:56: $.steps[0].starttls: expected true or false, got 1" },
+	{ HEAD "\"ehlo_tls\": \"SIZE\", \"steps\": [{\"greet\": true}]}",
+	  "t.json:2:13: $.ehlo_tls: expected an array of capability lines such as \"SIZE 10240000\" "
+	  "(may be empty), got \"SIZE\"" },
 	{ HEAD "\"sessions\": [[]]}",
 	  "t.json:2:14: $.sessions[0]: expected a non-empty array of steps, got an array" },
 };

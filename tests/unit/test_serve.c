@@ -305,6 +305,132 @@ START_TEST(test_serve_requires_forms)
 }
 END_TEST
 
+/* "otherwise": "error" that does not hold ends the scenario as an ERROR
+ * with the reply quoted and no finding; a scenario whose "credentials"
+ * have no value SKIPs without connecting, and a value given is masked in
+ * the transcript. */
+START_TEST(test_serve_otherwise_error_and_credentials)
+{
+	static const char *const texts[] = {
+		"{\"id\": \"t.err\", \"summary\": \"s\", \"refs\": [\"rfc5321.3.1.greeting\"],"
+		" \"steps\": [{\"recv\": 220}, {\"send\": \"EHLO ${helo}\", \"recv\": 250},"
+		" {\"send\": \"NOOP\", \"recv\": {\"code\": 235, \"otherwise\": \"error\"}},"
+		" {\"send\": \"QUIT\", \"recv\": 221}]}",
+		"{\"id\": \"t.nocred\", \"summary\": \"s\", \"refs\": [\"rfc5321.3.1.greeting\"],"
+		" \"vars\": {\"nobody\": \"\"}, \"credentials\": [\"nobody\"],"
+		" \"steps\": [{\"recv\": 220}, {\"send\": \"NOOP ${nobody}\", \"recv\": 250}]}",
+		"{\"id\": \"t.cred\", \"summary\": \"s\", \"refs\": [\"rfc5321.3.1.greeting\"],"
+		" \"vars\": {\"pw\": \"\"}, \"credentials\": [\"pw\"],"
+		" \"steps\": [{\"recv\": 220}, {\"send\": \"NOOP ${base64:pw}\", \"recv\": 250},"
+		" {\"send\": \"QUIT\", \"recv\": 221}]}",
+	};
+	static const rpt_verdict want[] = { RPT_ERROR, RPT_SKIP, RPT_PASS };
+	scn_list list = { 0 };
+	scn_vars defaults = { 0 }, overrides = { 0 };
+	eng_config cfg;
+	rpt_run *run = rpt_run_new("built-in reference server");
+	char err[512] = "";
+	const cap_transcript *t;
+	const vbuf *c2s;
+	char *sent;
+
+	for (size_t i = 0; i < 3; i++) {
+		scn_scenario *s;
+
+		ck_assert_msg(scn_load_buffer("t.json", texts[i], strlen(texts[i]), &s, err,
+		    sizeof(err)) == 0, "%s", err);
+		list.items = xgrow(list.items, &list.cap, list.n + 1, sizeof(*list.items));
+		list.items[list.n++] = s;
+	}
+	eng_default_vars(&defaults, "127.0.0.1", "0");
+	scn_vars_set(&overrides, "pw", "hunter2");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.builtin_server = 1;
+	cfg.connect_timeout_ms = 2000;
+	cfg.defaults = &defaults;
+	cfg.overrides = &overrides;
+	cfg.jobs = 1;
+	ck_assert_int_eq(eng_run(&list, &cfg, run, NULL, NULL, err, sizeof(err)), ENG_OK);
+	ck_assert_uint_eq(run->nscenarios, 3);
+	for (size_t i = 0; i < 3; i++) {
+		const rpt_scenario *sc = run->scenarios[i];
+
+		ck_assert_msg(sc->verdict == want[i], "%s: %s", sc->id, rpt_verdict_str(sc->verdict));
+		ck_assert_uint_eq(sc->nfindings, 0);
+	}
+	ck_assert_ptr_nonnull(strstr(run->scenarios[0]->reason, "expected 235, got \"250"));
+	ck_assert_ptr_nonnull(strstr(run->scenarios[0]->reason, "could not be carried out"));
+	ck_assert_ptr_nonnull(strstr(run->scenarios[1]->reason, "no value for \"nobody\""));
+	/* "NOOP aHVudGVyMg==" crossed the wire; the transcript shows stars */
+	t = run->scenarios[2]->transcript;
+	ck_assert_ptr_nonnull(t);
+	c2s = &t->stream[CAP_C2S];
+	sent = xstrndup(c2s->data, c2s->len);
+	ck_assert_ptr_nonnull(strstr(sent, "NOOP ************\r\n"));
+	ck_assert_ptr_null(strstr(sent, "aHVudGVyMg=="));
+	xfree(sent);
+	rpt_run_free(run);
+	scn_vars_free(&defaults);
+	scn_vars_free(&overrides);
+	scn_list_free(&list);
+}
+END_TEST
+
+/* An expectation with "otherwise": "skip" that does not hold ends the
+ * scenario as SKIP, with the reason and no finding; one that holds lets
+ * the session go on. */
+START_TEST(test_serve_otherwise_skip)
+{
+	static const char *const step3[] = {
+		"{\"send\": \"NOOP\", \"recv\": {\"code\": 221, \"otherwise\": \"skip\"}}",
+		"{\"send\": \"NOOP\", \"recv\": {\"code\": 250, \"otherwise\": \"skip\"}}",
+	};
+	static const rpt_verdict want[] = { RPT_SKIP, RPT_PASS };
+	static const char want_reason[] = "step 3: expected 221, got \"250";
+	scn_list list = { 0 };
+	scn_vars defaults = { 0 };
+	eng_config cfg;
+	rpt_run *run = rpt_run_new("built-in reference server");
+	char err[512] = "";
+
+	for (size_t i = 0; i < 2; i++) {
+		char *text = xasprintf("{\"id\": \"t.otherwise%zu\", \"summary\": \"s\", \"refs\": "
+		    "[\"rfc5321.3.1.greeting\"], \"steps\": [{\"recv\": 220},"
+		    " {\"send\": \"EHLO ${helo}\", \"recv\": 250}, %s,"
+		    " {\"send\": \"QUIT\", \"recv\": 221}]}", i, step3[i]);
+		scn_scenario *s;
+
+		ck_assert_msg(scn_load_buffer("t.json", text, strlen(text), &s, err, sizeof(err)) == 0,
+		    "%s", err);
+		xfree(text);
+		list.items = xgrow(list.items, &list.cap, list.n + 1, sizeof(*list.items));
+		list.items[list.n++] = s;
+	}
+	eng_default_vars(&defaults, "127.0.0.1", "0");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.builtin_server = 1;
+	cfg.connect_timeout_ms = 2000;
+	cfg.defaults = &defaults;
+	cfg.jobs = 1;
+	ck_assert_int_eq(eng_run(&list, &cfg, run, NULL, NULL, err, sizeof(err)), ENG_OK);
+	ck_assert_uint_eq(run->nscenarios, 2);
+	for (size_t i = 0; i < run->nscenarios; i++) {
+		const rpt_scenario *sc = run->scenarios[i];
+
+		ck_assert_msg(sc->verdict == want[i], "%s: %s", sc->id, rpt_verdict_str(sc->verdict));
+		for (size_t f = 0; f < sc->nfindings; f++)
+			ck_assert_int_ne(sc->findings[f].verdict, RPT_FAIL);
+	}
+	ck_assert_ptr_nonnull(run->scenarios[0]->reason);
+	ck_assert_msg(strncmp(run->scenarios[0]->reason, want_reason, strlen(want_reason)) == 0,
+	    "%s", run->scenarios[0]->reason);
+	ck_assert_ptr_nonnull(strstr(run->scenarios[0]->reason, "; the rest of the scenario does not apply"));
+	rpt_run_free(run);
+	scn_vars_free(&defaults);
+	scn_list_free(&list);
+}
+END_TEST
+
 START_TEST(test_serve_parse_rate)
 {
 	static const struct {
@@ -391,6 +517,8 @@ serve_suite(void)
 	tcase_add_test(tc, test_serve_port_in_use);
 	tcase_add_test(tc, test_serve_run_builtin);
 	tcase_add_test(tc, test_serve_requires_forms);
+	tcase_add_test(tc, test_serve_otherwise_skip);
+	tcase_add_test(tc, test_serve_otherwise_error_and_credentials);
 	tcase_add_test(tc, test_serve_parse_rate);
 	tcase_add_test(tc, test_serve_fault_pick);
 	suite_add_tcase(s, tc);

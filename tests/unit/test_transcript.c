@@ -283,6 +283,54 @@ START_TEST(test_transcript_endpoints_and_names)
 }
 END_TEST
 
+/* The cut before a gap: after the last data segment of the gap's own
+ * direction before it, the earliest over all gaps; a prefix keeps the
+ * segment indices and bytes. */
+START_TEST(test_transcript_gap_cut_and_prefix)
+{
+	cap_transcript *t = cap_transcript_new(NULL, NULL);
+	cap_transcript *p;
+	long first;
+
+	ck_assert_int_eq(cap_transcript_gap_cut(t, &first), -1);
+	ck_assert_int_eq(first, -1);
+	cap_transcript_add_event(t, CAP_OPEN, CAP_C2S, 1);			/* 0 */
+	cap_transcript_add_data(t, CAP_S2C, 2, "220 x\r\n", 7);		/* 1 */
+	cap_transcript_add_data(t, CAP_C2S, 3, "EHLO c\r\n", 8);		/* 2 */
+	cap_transcript_add_data(t, CAP_S2C, 4, "250 x\r\n", 7);		/* 3 */
+	cap_transcript_add_data(t, CAP_C2S, 5, "MAIL FROM:<>\r\n", 14);	/* 4 */
+	cap_transcript_add_data(t, CAP_C2S, 6, "RCPT TO:<b@c>\r\n", 15);	/* 5 */
+	ck_assert_int_eq(cap_transcript_gap_cut(t, &first), -1);
+	/* the reply to MAIL lost: known only when the reply to RCPT comes */
+	cap_transcript_add_gap(t, CAP_S2C, 7, 14);				/* 6 */
+	cap_transcript_add_data(t, CAP_S2C, 7, "250 ok\r\n", 8);		/* 7 */
+	ck_assert_int_eq(cap_transcript_gap_cut(t, &first), 4);
+	ck_assert_int_eq(first, 6);
+	/* a later gap of the client's cuts after its own last data */
+	cap_transcript_add_gap(t, CAP_C2S, 8, 6);				/* 8 */
+	ck_assert_int_eq(cap_transcript_gap_cut(t, &first), 4);
+	ck_assert_int_eq(first, 6);
+
+	p = cap_transcript_prefix(t, 4);
+	ck_assert_uint_eq(p->nsegs, 4);
+	ck_assert_int_eq(p->segs[0].kind, CAP_OPEN);
+	ck_assert_mem_eq(cap_transcript_bytes(p, 3), "250 x\r\n", 7);
+	ck_assert_uint_eq(p->segs[3].off, t->segs[3].off);
+	ck_assert_int_eq(cap_transcript_gap_cut(p, &first), -1);
+	cap_transcript_free(p);
+	cap_transcript_free(t);
+
+	/* a gap before any byte of its direction: cut after the opening */
+	t = cap_transcript_new(NULL, NULL);
+	cap_transcript_add_event(t, CAP_OPEN, CAP_C2S, 1);
+	cap_transcript_add_data(t, CAP_C2S, 2, "EHLO c\r\n", 8);
+	cap_transcript_add_gap(t, CAP_S2C, 3, 20);
+	ck_assert_int_eq(cap_transcript_gap_cut(t, &first), 1);
+	ck_assert_int_eq(first, 2);
+	cap_transcript_free(t);
+}
+END_TEST
+
 static Suite *
 transcript_suite(void)
 {
@@ -297,6 +345,7 @@ transcript_suite(void)
 	tcase_add_test(tc, test_transcript_locate_many);
 	tcase_add_test(tc, test_transcript_find);
 	tcase_add_test(tc, test_transcript_endpoints_and_names);
+	tcase_add_test(tc, test_transcript_gap_cut_and_prefix);
 	suite_add_tcase(s, tc);
 	tcase_set_timeout(lim, 120);
 	tcase_add_test(lim, test_transcript_segment_limit);
