@@ -103,7 +103,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(s->nhosts >= 1 && s->nhosts <= HARNESS_RELAY_HOSTS_MAX);
 	FUZZ_CHECK(s->nexpects >= 1 && s->nexpects <= HARNESS_RELAY_EXPECT_MAX);
 	FUZZ_CHECK(s->within_ms >= 100 && s->within_ms <= HARNESS_RELAY_WITHIN_MAX);
-	FUZZ_CHECK(s->from != NULL && strchr(s->from, '@') != NULL && s->nto >= 1);
+	/* The reverse-path is a mailbox, or "" for <>. */
+	FUZZ_CHECK(s->from != NULL && (s->from[0] == '\0' || strchr(s->from, '@') != NULL));
+	FUZZ_CHECK(s->nto >= 1);
 	for (size_t i = 0; i < s->nhosts; i++)
 		fuzz_check_host(s, i);
 	for (size_t i = 0; i < s->nexpects; i++)
