@@ -22,6 +22,10 @@
 
 typedef struct zl {
 	const char *name;
+	char *root;		/* the zone object's path: "$", or e.g. "$.zone" inline */
+	char *p_comment;	/* root + ".comment", ".records", ".behaviours" */
+	char *p_records;
+	char *p_behaviours;
 	jsonpos jp;
 	char *err;
 	size_t errlen;
@@ -416,18 +420,18 @@ zl_zone(zl *l, const cJSON *root)
 	size_t i;
 
 	if (!cJSON_IsObject(root))
-		return zl_expected(l, "$", "a zone object {\"zone\": ..., \"records\": [...]}", root);
-	if (zl_keys(l, root, "$", keys) != 0 ||
-	    zl_name(l, root, "zone", "$", 1, NULL, z->apex) != 0)
+		return zl_expected(l, l->root, "a zone object {\"zone\": ..., \"records\": [...]}", root);
+	if (zl_keys(l, root, l->root, keys) != 0 ||
+	    zl_name(l, root, "zone", l->root, 1, NULL, z->apex) != 0)
 		return -1;
 	if ((c = cJSON_GetObjectItemCaseSensitive(root, "comment")) != NULL && !cJSON_IsString(c))
-		return zl_expected(l, "$.comment", "a string", c);
+		return zl_expected(l, l->p_comment, "a string", c);
 	n = ZONE_TTL_DEFAULT;
-	if (zl_int(l, root, "ttl", "$", 0, ZONE_TTL_MAX, 0, &n) != 0)
+	if (zl_int(l, root, "ttl", l->root, 0, ZONE_TTL_MAX, 0, &n) != 0)
 		return -1;
 	z->ttl = (uint32_t)n;
 	n = ZONE_NEGATIVE_TTL;
-	if (zl_int(l, root, "negative_ttl", "$", 0, ZONE_TTL_MAX, 0, &n) != 0)
+	if (zl_int(l, root, "negative_ttl", l->root, 0, ZONE_TTL_MAX, 0, &n) != 0)
 		return -1;
 	/* the SOA of negative answers (RFC 2308 §3: its TTL and minimum are
 	 * the negative TTL) */
@@ -460,17 +464,17 @@ zl_zone(zl *l, const cJSON *root)
 
 	recs = cJSON_GetObjectItemCaseSensitive(root, "records");
 	if (recs == NULL)
-		return zl_fail(l, "$", "expected a member \"records\", got none");
+		return zl_fail(l, l->root, "expected a member \"records\", got none");
 	if (!cJSON_IsArray(recs) || cJSON_GetArraySize(recs) > DNS_ZONE_RECORDS_MAX) {
 		char what[64];
 
 		snprintf(what, sizeof(what), "an array of at most %d records", DNS_ZONE_RECORDS_MAX);
-		return zl_expected(l, "$.records", what, cJSON_IsArray(recs) ? &(cJSON){
+		return zl_expected(l, l->p_records, what, cJSON_IsArray(recs) ? &(cJSON){
 		    .type = cJSON_Array } : recs);
 	}
 	z->rr = xcalloc((size_t)cJSON_GetArraySize(recs) + 1, sizeof(dns_rr));
 	for (c = recs->child, i = 0; c; c = c->next, i++) {
-		char *p = zl_index("$.records", i);
+		char *p = zl_index(l->p_records, i);
 		int rc = zl_record(l, c, p, &z->rr[i]);
 
 		xfree(p);
@@ -480,7 +484,7 @@ zl_zone(zl *l, const cJSON *root)
 		}
 		z->nrr++;
 	}
-	if (zl_cname_alone(l, "$.records") != 0)
+	if (zl_cname_alone(l, l->p_records) != 0)
 		return -1;
 
 	behs = cJSON_GetObjectItemCaseSensitive(root, "behaviours");
@@ -491,12 +495,12 @@ zl_zone(zl *l, const cJSON *root)
 
 		snprintf(what, sizeof(what), "an array of at most %d behaviours",
 		    DNS_ZONE_RECORDS_MAX);
-		return zl_expected(l, "$.behaviours", what, cJSON_IsArray(behs) ? &(cJSON){
+		return zl_expected(l, l->p_behaviours, what, cJSON_IsArray(behs) ? &(cJSON){
 		    .type = cJSON_Array } : behs);
 	}
 	z->beh = xcalloc((size_t)cJSON_GetArraySize(behs) + 1, sizeof(dns_zone_behaviour));
 	for (c = behs->child, i = 0; c; c = c->next, i++) {
-		char *p = zl_index("$.behaviours", i);
+		char *p = zl_index(l->p_behaviours, i);
 		dns_zone_behaviour *b = &z->beh[i];
 		int rc = zl_behaviour(l, c, p, b);
 
@@ -519,7 +523,6 @@ dns_zone_load_buffer(const char *name, const char *text, size_t len, dns_zone **
 	const char *end = NULL;
 	char *copy;
 	cJSON *root;
-	zl l;
 	int rc;
 
 	*out = NULL;
@@ -564,16 +567,36 @@ dns_zone_load_buffer(const char *name, const char *text, size_t len, dns_zone **
 			return -1;
 		}
 	}
+	rc = dns_zone_load_json(name, text, len, root, "$", out, err, errlen);
+	cJSON_Delete(root);
+	return rc;
+}
+
+int
+dns_zone_load_json(const char *name, const char *text, size_t len, const struct cJSON *obj,
+    const char *path, dns_zone **out, char *err, size_t errlen)
+{
+	zl l;
+	int rc;
+
+	*out = NULL;
 	memset(&l, 0, sizeof(l));
 	l.name = name;
 	l.err = err;
 	l.errlen = errlen;
+	l.root = xstrdup(path);
+	l.p_comment = zl_key(path, "comment");
+	l.p_records = zl_key(path, "records");
+	l.p_behaviours = zl_key(path, "behaviours");
 	l.z = xcalloc(1, sizeof(dns_zone));
 	l.z->file = xstrdup(name);
 	jsonpos_build(&l.jp, text, len);
-	rc = zl_zone(&l, root);
+	rc = zl_zone(&l, obj);
 	jsonpos_free(&l.jp);
-	cJSON_Delete(root);
+	xfree(l.root);
+	xfree(l.p_comment);
+	xfree(l.p_records);
+	xfree(l.p_behaviours);
 	if (rc != 0) {
 		dns_zone_free(l.z);
 		return -1;
@@ -585,29 +608,14 @@ dns_zone_load_buffer(const char *name, const char *text, size_t len, dns_zone **
 int
 dns_zone_load_file(const char *path, dns_zone **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	vbuf b = VBUF_INIT;
-	char chunk[65536];
-	size_t n;
 	int rc;
 
 	*out = NULL;
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		vbuf_append(&b, chunk, n);
-		if (b.len > DNS_ZONE_FILE_MAX)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		fclose(f);
+	if (vbuf_read_file(&b, path, DNS_ZONE_FILE_MAX, err, errlen) != 0) {
 		vbuf_free(&b);
 		return -1;
 	}
-	fclose(f);
 	rc = dns_zone_load_buffer(path, b.data ? b.data : "", b.len, out, err, errlen);
 	vbuf_free(&b);
 	return rc;

@@ -48,6 +48,12 @@ typedef struct dns_zone {
 int dns_zone_load_buffer(const char *name, const char *text, size_t len, dns_zone **out,
     char *err, size_t errlen);
 int dns_zone_load_file(const char *path, dns_zone **out, char *err, size_t errlen);
+/* Loads a zone from obj, a value cJSON parsed out of text (len bytes) at
+ * JSON path `path` ("$.zone": a zone inline in a relay scenario), so
+ * that errors name its line and column in text. Same results. */
+struct cJSON;
+int dns_zone_load_json(const char *name, const char *text, size_t len, const struct cJSON *obj,
+    const char *path, dns_zone **out, char *err, size_t errlen);
 void dns_zone_free(dns_zone *z);
 
 /* The behaviour for (name, qtype): one naming that type first, else one

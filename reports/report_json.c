@@ -244,6 +244,15 @@ scenario_json(const rpt_scenario *sc)
 		cJSON_AddItemToObject(o, "client", client_json(sc->client));
 	else
 		cJSON_AddNullToObject(o, "client");
+	if (sc->timeline != NULL) {
+		arr = cJSON_AddArrayToObject(o, "timeline");
+		for (i = 0; i < sc->ntimeline; i++) {
+			char *clean = rpt_sanitize(sc->timeline[i]);
+
+			cJSON_AddItemToArray(arr, cJSON_CreateString(clean));
+			xfree(clean);
+		}
+	}
 	if (sc->transcript != NULL)
 		cJSON_AddItemToObject(o, "transcript", transcript_json(sc->transcript));
 	else

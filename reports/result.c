@@ -135,6 +135,9 @@ rpt_scenario_free(rpt_scenario *sc)
 	for (i = 0; i < sc->nrefs; i++)
 		xfree(sc->refs[i]);
 	xfree(sc->refs);
+	for (i = 0; i < sc->ntimeline; i++)
+		xfree(sc->timeline[i]);
+	xfree(sc->timeline);
 	for (i = 0; i < sc->nfindings; i++) {
 		rpt_finding *f = &sc->findings[i];
 

@@ -116,6 +116,9 @@ typedef struct rpt_scenario {
 	rpt_client *client;	/* server role with --client-cmd, else NULL */
 	rpt_received *received;	/* server role, else NULL */
 	int known;		/* FAIL, and every FAIL finding is in the baseline */
+	char **timeline;	/* relay runs: the DNS queries and connections in
+				 * time order, one line each; owned */
+	size_t ntimeline;
 } rpt_scenario;
 
 struct rpt_baseline;		/* reports/baseline.h */

@@ -166,6 +166,9 @@ phase "integration: fake DNS against dig (asan+ubsan)" env HARNESS_BIN="$top/bui
 phase "integration: relay through a fake MX in a network namespace, with Postfix (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/netns.sh
+phase "integration: relay scenarios against Postfix: fake DNS, MX hosts, checks (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/relay.sh
 phase "integration: baselines and diff (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/reports.sh

@@ -10,6 +10,8 @@
 #ifndef HARNESS_CLI_CLI_H
 #define HARNESS_CLI_CLI_H
 
+#include <stddef.h>
+
 #define CLI_OK		0
 #define CLI_FAIL	1
 #define CLI_USAGE	2
@@ -28,6 +30,18 @@ int cli_netns(int argc, char **argv);
 int cli_load(int argc, char **argv);
 int cli_import(int argc, char **argv);
 int cli_replay(int argc, char **argv);
+int cli_relay(int argc, char **argv);
+
+struct eng_netns;
+/* run --netns and relay: makes the namespace, moves the harness inside,
+ * starts the fake DNS (zone_file, or none when NULL) and the target
+ * command (or none) there. NULL with one line in err when any of it
+ * failed; then nothing is left behind. */
+struct eng_netns *cli_netns_setup(const char *zone_file, const char *target_cmd, char *err,
+    size_t errlen);
+/* Removes ns (NULL is fine) and returns rc, or CLI_UNREACHABLE when
+ * something of it was left and rc was 0 or 1. */
+int cli_netns_teardown(struct eng_netns *ns, int rc);
 
 /* Prints "smtp-harness: <message>" on stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -12,6 +12,7 @@
 #include "harness/cli/cli.h"
 #include "harness/scenario/scenario.h"
 #include "harness/util/harness_limits.h"
+#include "harness/scenario/relay.h"
 #include "harness/util/xalloc.h"
 
 /* Cites id for scenario s when it is a catalog id; other refs ("RFC 5321
@@ -37,6 +38,9 @@ cite_scenario(chk_coverage *c, const scn_scenario *s)
 		for (size_t j = 0; j < st->nexpects; j++)
 			cite(c, st->expects[j].check, s);
 	}
+	if (s->relay != NULL)
+		for (size_t i = 0; i < s->relay->nexpects; i++)
+			cite(c, s->relay->expects[i].check, s);
 	if (s->server != NULL)
 		for (size_t i = 0; i < s->server->nsessions; i++)
 			for (size_t j = 0; j < s->server->sessions[i].nsteps; j++)

@@ -181,8 +181,8 @@ dns_listening(void)
 /* --netns: the namespace, the harness inside it, the fake DNS and the
  * target started in it. NULL with err when any of it failed; then
  * nothing is left behind. */
-static eng_netns *
-run_netns_setup(const char *zone_file, const char *target_cmd, char *err, size_t errlen)
+eng_netns *
+cli_netns_setup(const char *zone_file, const char *target_cmd, char *err, size_t errlen)
 {
 	eng_netns *ns = eng_netns_create(err, errlen);
 	int status;
@@ -234,6 +234,23 @@ run_netns_setup(const char *zone_file, const char *target_cmd, char *err, size_t
 fail:
 	(void)eng_netns_destroy(ns);
 	return NULL;
+}
+
+int
+cli_netns_teardown(eng_netns *ns, int rc)
+{
+	char name[64];
+
+	if (ns == NULL)
+		return rc;
+	(void)snprintf(name, sizeof(name), "%s", eng_netns_name(ns));
+	if (eng_netns_destroy(ns) != 0) {
+		fprintf(stderr, "smtp-harness: namespace %s: not everything could be removed "
+		    "(see above; smtp-harness netns --cleanup retries)\n", name);
+		if (rc == CLI_OK || rc == CLI_FAIL)
+			rc = CLI_UNREACHABLE;
+	}
+	return rc;
 }
 
 int
@@ -463,6 +480,12 @@ cli_run(int argc, char **argv)
 	}
 	if (load_paths(argc - optind, argv + optind, &list) != 0)
 		goto out;
+	for (size_t i = 0; i < list.n; i++)
+		if (list.items[i]->role == SCN_ROLE_RELAY) {
+			cli_usage_error("run: %s is a relay scenario: run it with `smtp-harness relay "
+			    "--target-cmd CMD %s` (docs/relay.md)", list.items[i]->id, list.items[i]->file);
+			goto out;
+		}
 	if (zone_file != NULL) {
 		dns_zone *zone = NULL;
 
@@ -521,7 +544,7 @@ cli_run(int argc, char **argv)
 	}
 
 	if (use_netns) {
-		ns = run_netns_setup(zone_file, target_cmd, err, sizeof(err));
+		ns = cli_netns_setup(zone_file, target_cmd, err, sizeof(err));
 		if (ns == NULL) {
 			fprintf(stderr, "smtp-harness: %s\n", err);
 			rc = CLI_UNREACHABLE;
@@ -617,17 +640,7 @@ cli_run(int argc, char **argv)
 			rc = CLI_UNREACHABLE;
 	}
 out:
-	if (ns != NULL) {
-		char name[64];
-
-		(void)snprintf(name, sizeof(name), "%s", eng_netns_name(ns));
-		if (eng_netns_destroy(ns) != 0) {
-			fprintf(stderr, "smtp-harness: namespace %s: not everything could be removed "
-			    "(see above; smtp-harness netns --cleanup retries)\n", name);
-			if (rc == CLI_OK || rc == CLI_FAIL)
-				rc = CLI_UNREACHABLE;
-		}
-	}
+	rc = cli_netns_teardown(ns, rc);
 	for (size_t i = 0; i < nreports; i++) {
 		xfree(reports[i].format);
 		xfree(reports[i].path);

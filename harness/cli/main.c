@@ -25,6 +25,8 @@ static const char usage_text[] =
     "  serve [--listen HOST:PORT] [--spool DIR]   the built-in reference SMTP server\n"
     "  dns --zone FILE [--listen HOST:PORT]       the fake DNS alone, UDP and TCP\n"
     "  netns --list | --cleanup [--all]           the network namespaces of run --netns\n"
+    "  relay --target-cmd CMD SCENARIO.json       a relay scenario: fake DNS, MX hosts and the\n"
+    "                                             MTA under test in a network namespace\n"
     "  audit FILE.pcap [--report FORMAT:FILE]... the passive checks on every SMTP session\n"
     "                                             of a capture\n"
     "  probe HOST:PORT [--tls|--starttls] [--save F] [--capture F]\n"
@@ -146,6 +148,8 @@ main(int argc, char **argv)
 		return cli_dns(argc - 1, argv + 1);
 	if (strcmp(cmd, "netns") == 0)
 		return cli_netns(argc - 1, argv + 1);
+	if (strcmp(cmd, "relay") == 0)
+		return cli_relay(argc - 1, argv + 1);
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(argc - 1, argv + 1);
 	if (strcmp(cmd, "audit") == 0)

@@ -198,8 +198,8 @@ eng_proc_free(eng_proc *p, eng_proc_freed_cb freed, void *arg)
 	uv_close((uv_handle_t *)&p->kill_timer, proc_closed_cb);
 }
 
-static void
-proc_quote(vbuf *b, const char *s)
+void
+eng_proc_quote(vbuf *b, const char *s)
 {
 	vbuf_append_byte(b, '\'');
 	for (; *s; s++) {
@@ -218,13 +218,13 @@ eng_proc_expand(const char *tmpl, const char *host, const char *port, const char
 
 	while (*tmpl) {
 		if (strncmp(tmpl, "{host}", 6) == 0) {
-			proc_quote(&b, host);
+			eng_proc_quote(&b, host);
 			tmpl += 6;
 		} else if (strncmp(tmpl, "{port}", 6) == 0) {
-			proc_quote(&b, port);
+			eng_proc_quote(&b, port);
 			tmpl += 6;
 		} else if (strncmp(tmpl, "{message}", 9) == 0) {
-			proc_quote(&b, message);
+			eng_proc_quote(&b, message);
 			tmpl += 9;
 		} else {
 			vbuf_append_byte(&b, *tmpl++);

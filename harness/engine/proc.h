@@ -14,6 +14,7 @@
 
 #include <uv.h>
 
+#include "harness/util/vbuf.h"
 #include "reports/result.h"
 
 typedef struct eng_proc eng_proc;
@@ -41,5 +42,7 @@ void eng_proc_free(eng_proc *p, eng_proc_freed_cb freed, void *arg);
  * ('...'); other text is kept. The caller frees the result. */
 char *eng_proc_expand(const char *tmpl, const char *host, const char *port,
     const char *message);
+/* Appends s to b in single quotes, for /bin/sh. */
+void eng_proc_quote(vbuf *b, const char *s);
 
 #endif

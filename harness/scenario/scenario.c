@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "harness/check/catalog.h"
+#include "harness/scenario/relay.h"
 #include "harness/smtp/command.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/jsonpos.h"
@@ -2262,6 +2263,49 @@ out:
 	return rc;
 }
 
+/* 1 when root is an object with "role": "relay". */
+static int
+scn_is_relay(const cJSON *root)
+{
+	const cJSON *v = cJSON_IsObject(root) ? cJSON_GetObjectItemCaseSensitive(root, "role") : NULL;
+
+	return cJSON_IsString(v) && strcmp(v->valuestring, "relay") == 0;
+}
+
+/* A relay scenario (relay.h), compiled by its own loader, in a scenario
+ * of role SCN_ROLE_RELAY that only names it: `run` refuses it, `validate`
+ * and `coverage` see it. */
+static int
+scn_load_relay(const char *name, const char *text, size_t len, scn_scenario **out, char *err,
+    size_t errlen)
+{
+	rly_scenario *r;
+	scn_scenario *s;
+	jsonpos jp;
+
+	if (rly_load_buffer(name, text, len, &r, err, errlen) != 0)
+		return -1;
+	s = xcalloc(1, sizeof(*s));
+	s->file = xstrdup(name);
+	s->id = xstrdup(r->id);
+	s->summary = r->summary ? xstrdup(r->summary) : NULL;
+	s->role = SCN_ROLE_RELAY;
+	s->refs = xcalloc(r->nrefs + 1, sizeof(char *));
+	for (size_t i = 0; i < r->nrefs; i++) {
+		s->refs[s->nrefs++] = xstrdup(r->refs[i]);
+		if (s->check == NULL && chk_catalog_find(r->refs[i]) != NULL)
+			s->check = xstrdup(r->refs[i]);
+	}
+	memset(&jp, 0, sizeof(jp));
+	jsonpos_build(&jp, text, len);
+	s->id_where.path = xstrdup("$.id");
+	jsonpos_find(&jp, "$.id", &s->id_where.line, &s->id_where.col);
+	jsonpos_free(&jp);
+	s->relay = r;
+	*out = s;
+	return 0;
+}
+
 int
 scn_load_buffer(const char *name, const char *text, size_t len, scn_scenario **out,
     char *err, size_t errlen)
@@ -2317,6 +2361,10 @@ scn_load_buffer(const char *name, const char *text, size_t len, scn_scenario **o
 			return -1;
 		}
 	}
+	if (scn_is_relay(root)) {
+		cJSON_Delete(root);
+		return scn_load_relay(name, text, len, out, err, errlen);
+	}
 	memset(&l, 0, sizeof(l));
 	l.name = name;
 	l.text = text;
@@ -2343,29 +2391,14 @@ scn_load_buffer(const char *name, const char *text, size_t len, scn_scenario **o
 int
 scn_load_file(const char *path, scn_scenario **out, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "rb");
 	vbuf b = VBUF_INIT;
-	char chunk[65536];
-	size_t n;
 	int rc;
 
 	*out = NULL;
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return -1;
-	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-		vbuf_append(&b, chunk, n);
-		if (b.len > HARNESS_SCENARIO_FILE_MAX)
-			break;
-	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-		fclose(f);
+	if (vbuf_read_file(&b, path, HARNESS_SCENARIO_FILE_MAX, err, errlen) != 0) {
 		vbuf_free(&b);
 		return -1;
 	}
-	fclose(f);
 	rc = scn_load_buffer(path, b.data ? b.data : "", b.len, out, err, errlen);
 	vbuf_free(&b);
 	return rc;
@@ -2557,6 +2590,7 @@ scn_free(scn_scenario *s)
 {
 	if (s == NULL)
 		return;
+	rly_free(s->relay);
 	scn_server_free(s->server);
 	for (size_t i = 0; i < s->nsteps; i++) {
 		scn_step *st = &s->steps[i];

@@ -30,7 +30,8 @@
 
 typedef enum scn_role {
 	SCN_ROLE_CLIENT = 0,	/* the harness is the client; the target a server */
-	SCN_ROLE_SERVER		/* the harness is the server (issue: server role) */
+	SCN_ROLE_SERVER,	/* the harness is the server (issue: server role) */
+	SCN_ROLE_RELAY		/* a relay scenario (relay.h): `smtp-harness relay` runs it */
 } scn_role;
 
 typedef struct scn_where {
@@ -226,6 +227,7 @@ typedef struct scn_scenario {
 	size_t nsteps;
 	scn_server *server;	/* server role, else NULL */
 	scn_where id_where;	/* where "id" stands, for duplicate-id errors */
+	struct rly_scenario *relay;	/* SCN_ROLE_RELAY: the compiled relay scenario */
 } scn_scenario;
 
 typedef struct scn_list {

@@ -105,6 +105,13 @@
 #define HARNESS_NETNS_TARGET_SETTLE_MS 3000	/* --target-cmd: wait this long for it to exit (a
 						 * daemon starter) before running anyway */
 #define HARNESS_NETNS_DNS_READY_MS 3000		/* --zone: the fake DNS binds 127.0.0.1:53 */
+#define HARNESS_RELAY_HOSTS_MAX	32		/* hosts one relay scenario plays */
+#define HARNESS_RELAY_EXPECT_MAX 64		/* rows of a relay scenario's expect */
+#define HARNESS_RELAY_LINES_MAX	10000		/* lines of a relay scenario's message */
+#define HARNESS_RELAY_WITHIN_MAX 600000		/* ms a relay run watches at most */
+#define HARNESS_RELAY_CONNS_MAX	256		/* connections one relay run records */
+#define HARNESS_RELAY_SUBMIT_MS	30000		/* the submission command must end within */
+#define HARNESS_RELAY_IDLE_MS	60000		/* a relay host closes a silent connection after */
 #define HARNESS_SROLE_MESSAGE_MAX (HARNESS_STREAM_MAX / 2) /* one received message */
 
 /*

@@ -1,5 +1,6 @@
 #include "harness/util/jsonpos.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
 #include <cjson/cJSON.h>
@@ -440,4 +441,78 @@ jsonpos_describe(const cJSON *v, char *out, size_t n)
 	} else {
 		snprintf(out, n, "an invalid value");
 	}
+}
+
+char *
+jsonpos_child_key(const char *parent, const char *key)
+{
+	vbuf b = VBUF_INIT;
+
+	vbuf_append_str(&b, parent);
+	jsonpos_path_key(&b, key);
+	return vbuf_take(&b);
+}
+
+char *
+jsonpos_child_index(const char *parent, size_t i)
+{
+	vbuf b = VBUF_INIT;
+
+	vbuf_append_str(&b, parent);
+	jsonpos_path_index(&b, i);
+	return vbuf_take(&b);
+}
+
+int
+jsonpos_fail(const jsonpos *jp, const char *name, const char *path, char *err, size_t errlen,
+    const char *fmt, ...)
+{
+	char msg[768];
+	int line, col;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	jsonpos_find(jp, path, &line, &col);
+	snprintf(err, errlen, "%s:%d:%d: %s: %s", name, line, col, path, msg);
+	return -1;
+}
+
+int
+jsonpos_check_keys(const jsonpos *jp, const char *name, const cJSON *obj, const char *path,
+    const char *const *keys, char *err, size_t errlen)
+{
+	for (const cJSON *m = obj->child; m; m = m->next) {
+		size_t i;
+
+		for (i = 0; keys[i]; i++)
+			if (strcmp(keys[i], m->string) == 0)
+				break;
+		if (keys[i] == NULL) {
+			vbuf want = VBUF_INIT;
+			char *p = jsonpos_child_key(path, m->string);
+			char got[96];
+
+			for (i = 0; keys[i]; i++)
+				vbuf_printf(&want, "%s\"%s\"", i ? ", " : "", keys[i]);
+			jsonpos_describe(&(cJSON){ .type = cJSON_String, .valuestring = m->string }, got,
+			    sizeof(got));
+			jsonpos_fail(jp, name, p, err, errlen, "unknown key %s (expected one of %s)", got,
+			    vbuf_str(&want));
+			vbuf_free(&want);
+			xfree(p);
+			return -1;
+		}
+		for (const cJSON *o = obj->child; o != m; o = o->next)
+			if (strcmp(o->string, m->string) == 0) {
+				char *p = jsonpos_child_key(path, m->string);
+
+				jsonpos_fail(jp, name, p, err, errlen, "key \"%s\" appears twice in one "
+				    "object", m->string);
+				xfree(p);
+				return -1;
+			}
+	}
+	return 0;
 }

@@ -53,4 +53,17 @@ struct cJSON;
  * array", "an object", or "nothing" for NULL. */
 void jsonpos_describe(const struct cJSON *v, char *out, size_t n);
 
+/* Helpers for loaders that report "NAME:LINE:COL: PATH: message". */
+/* parent plus the component for key, or for index i; the caller frees. */
+char *jsonpos_child_key(const char *parent, const char *key);
+char *jsonpos_child_index(const char *parent, size_t i);
+/* Writes "name:LINE:COL: path: message" (the position of path in jp)
+ * into err and returns -1. */
+int jsonpos_fail(const jsonpos *jp, const char *name, const char *path, char *err,
+    size_t errlen, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* Every member of obj (at path) is one of keys (NULL-terminated), once;
+ * else jsonpos_fail naming the first that is not, and -1. */
+int jsonpos_check_keys(const jsonpos *jp, const char *name, const struct cJSON *obj,
+    const char *path, const char *const *keys, char *err, size_t errlen);
+
 #endif

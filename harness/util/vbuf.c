@@ -1,5 +1,6 @@
 #include "harness/util/vbuf.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -101,4 +102,29 @@ vbuf_take(vbuf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 	return s;
+}
+
+int
+vbuf_read_file(vbuf *b, const char *path, size_t max, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "rb");
+	char chunk[65536];
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		vbuf_append(b, chunk, n);
+		if (b->len > max)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	return 0;
 }

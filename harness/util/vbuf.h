@@ -35,5 +35,9 @@ const char *vbuf_str(vbuf *b);
 /* Takes the contents as a NUL-terminated heap string the caller frees;
  * leaves the buffer empty. */
 char *vbuf_take(vbuf *b);
+/* Appends the contents of the file at path, stopping once more than max
+ * bytes are in b (the caller reports the size). 0, or -1 with "PATH:
+ * cannot open: why" (or read) in err. */
+int vbuf_read_file(vbuf *b, const char *path, size_t max, char *err, size_t errlen);
 
 #endif

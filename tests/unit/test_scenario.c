@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "harness/check/catalog.h"
+#include "harness/scenario/relay.h"
 #include "harness/scenario/scenario.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/vbuf.h"
@@ -1037,6 +1038,8 @@ START_TEST(test_scenario_shipped)
 		ck_assert_uint_ge(s->nrefs, 1);
 		if (s->role == SCN_ROLE_SERVER)
 			ck_assert(s->server != NULL && s->server->nsessions >= 1);
+		else if (s->role == SCN_ROLE_RELAY)
+			ck_assert(s->relay != NULL && s->relay->nexpects >= 1 && s->relay->nhosts >= 1);
 		else
 			ck_assert_uint_ge(s->nsteps, 1);
 		if (i > 0)

@@ -1,0 +1,274 @@
+/*
+ * cmd_relay - `smtp-harness relay`: one relay scenario, end to end, in a
+ * network namespace of the harness's own.
+ *
+ * Loads the scenario (any error: exit 2, no namespace made), makes the
+ * namespace and moves inside (netns.h), starts the MTA under test there
+ * with --target-cmd, runs the scenario (engine/relay.h: the fake DNS on
+ * the run's loop, the hosts, the submission), judges what was seen
+ * (check/relay_check.h), prints the verdict line, the findings and the
+ * timeline, and writes the reports. The namespace and everything in it
+ * go at the end, or with the watchdog if the harness dies first.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "captures/pcap_write.h"
+#include "captures/transcript.h"
+#include "harness/check/catalog.h"
+#include "harness/check/relay_check.h"
+#include "harness/cli/cli.h"
+#include "harness/engine/netns.h"
+#include "harness/engine/relay.h"
+#include "harness/scenario/relay.h"
+#include "harness/util/atomic_file.h"
+#include "harness/util/xalloc.h"
+#include "reports/progress.h"
+#include "reports/report.h"
+
+static const char relay_usage[] =
+    "usage: smtp-harness relay [options] SCENARIO.json\n"
+    "\n"
+    "Runs one relay scenario (\"role\": \"relay\", docs/relay.md) in a network\n"
+    "namespace of its own (needs root and `ip`): the fake DNS answers from the\n"
+    "scenario's zone on 127.0.0.1:53, the harness plays the scenario's hosts on\n"
+    "their 127/8 addresses, the MTA started by --target-cmd gets the message from\n"
+    "the submission command, and what arrives where is judged against the rows\n"
+    "of \"expect\". Everything in the namespace is removed at the end.\n"
+    "\n"
+    "  --target-cmd CMD        start the MTA under test inside, with /bin/sh -c, and\n"
+    "                          wait up to 3 s for CMD to exit (a daemon's starter)\n"
+    "  --submit-cmd CMD        the submission, run inside with /bin/sh -c, for a\n"
+    "                          scenario without a \"command\" of its own; {message} (a\n"
+    "                          file, CRLF line ends), {from} and {to} are substituted,\n"
+    "                          quoted\n"
+    "  --report FORMAT:FILE    also write a report (text, json, junit, tap, html)\n"
+    "  --capture DIR           write each connection to a host as a pcap: DIR/ID.pcap,\n"
+    "                          DIR/ID.2.pcap, ... in the order they came\n"
+    "  --quiet                 no timeline\n"
+    "\n"
+    "exit status: 0 passed, 1 a conformance failure, 2 usage or scenario error,\n"
+    "3 the run could not be carried out (namespace, target, submission).\n";
+
+/* The connections' transcripts into the report: the first as its
+ * transcript, the others as more, so that rpt_evidence.conn (the
+ * connection's index) finds them. */
+static void
+relay_move_transcripts(chk_relay_obs *obs, rpt_scenario *sc)
+{
+	if (obs->nconns == 0)
+		return;
+	sc->transcript = obs->conns[0].t;
+	obs->conns[0].t = NULL;
+	if (obs->nconns > 1)
+		sc->more = xcalloc(obs->nconns - 1, sizeof(*sc->more));
+	for (size_t i = 1; i < obs->nconns; i++) {
+		sc->more[sc->nmore++] = obs->conns[i].t;
+		obs->conns[i].t = NULL;
+	}
+}
+
+/* --capture: each connection's transcript as a pcap, named as the
+ * server role names them (ID.pcap, ID.2.pcap, ...); the first is the
+ * scenario's capture. A file that cannot be written is one line, and
+ * the run goes on. */
+static void
+relay_captures(const char *dir, rpt_scenario *sc)
+{
+	char err[512];
+
+	if (dir == NULL || sc->transcript == NULL)
+		return;
+	if (atomic_file_mkdirs(dir, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		return;
+	}
+	for (size_t i = 0; i <= sc->nmore; i++) {
+		const cap_transcript *t = i == 0 ? sc->transcript : sc->more[i - 1];
+		char *path = i == 0 ? xasprintf("%s/%s.pcap", dir, sc->id) :
+		    xasprintf("%s/%s.%zu.pcap", dir, sc->id, i + 1);
+
+		if (cap_pcap_write(t, path, err, sizeof(err)) != 0) {
+			fprintf(stderr, "smtp-harness: %s\n", err);
+			xfree(path);
+			continue;
+		}
+		if (i == 0)
+			sc->capture_path = path;
+		else
+			xfree(path);
+	}
+}
+
+/* ERROR when the submission did not succeed: nothing else can be judged. */
+static int
+relay_submission_ok(rpt_scenario *sc)
+{
+	const rpt_client *cl = sc->client;
+
+	if (cl == NULL)
+		return 0;
+	if (cl->exited && !cl->killed && cl->term_signal == 0 && cl->exit_status == 0)
+		return 1;
+	rpt_scenario_set(sc, RPT_ERROR, "the submission command %s%s%.*s",
+	    cl->killed ? "was killed at its deadline" : cl->term_signal ? "ended by a signal" :
+	    "exited non-zero", cl->err_len ? ": " : "", (int)(cl->err_len > 200 ? 200 : cl->err_len),
+	    cl->err_len ? cl->err : "");
+	return 0;
+}
+
+int
+cli_relay(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "target-cmd", required_argument, NULL, 'T' },
+		{ "submit-cmd", required_argument, NULL, 'S' },
+		{ "report", required_argument, NULL, 'r' },
+		{ "capture", required_argument, NULL, 'c' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *target_cmd = NULL, *capture_dir = NULL;
+	eng_relay_config cfg;
+	char **rformat = NULL, **rpath = NULL;
+	size_t nreports = 0;
+	rly_scenario *s = NULL;
+	eng_netns *ns = NULL;
+	rpt_run *run = NULL;
+	rpt_scenario *sc = NULL;
+	rpt_progress *progress;
+	chk_relay_obs obs;
+	char err[1024];
+	int quiet = 0, rc = CLI_USAGE, ch;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&obs, 0, sizeof(obs));
+	optind = 1;
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'T':
+		case 'S':
+			if (*optarg == '\0') {
+				cli_usage_error("--%s: expected a command, got \"\"",
+				    ch == 'T' ? "target-cmd" : "submit-cmd");
+				goto out;
+			}
+			if (ch == 'T')
+				target_cmd = optarg;
+			else
+				cfg.submit_cmd = optarg;
+			break;
+		case 'r': {
+			const char *colon = strchr(optarg, ':');
+
+			if (colon == NULL || colon == optarg || colon[1] == '\0') {
+				cli_usage_error("--report: expected FORMAT:FILE, got \"%s\"", optarg);
+				goto out;
+			}
+			rformat = xrealloc(rformat, (nreports + 1) * sizeof(char *));
+			rpath = xrealloc(rpath, (nreports + 1) * sizeof(char *));
+			rformat[nreports] = xstrndup(optarg, (size_t)(colon - optarg));
+			rpath[nreports] = xstrdup(colon + 1);
+			if (!rpt_format_known(rformat[nreports++])) {
+				cli_usage_error("--report: unknown format \"%s\"; expected text, json, "
+				    "junit, tap or html", rformat[nreports - 1]);
+				goto out;
+			}
+			break;
+		}
+		case 'q':
+			quiet = 1;
+			break;
+		case 'c':
+			capture_dir = optarg;
+			break;
+		case 'h':
+			fputs(relay_usage, stdout);
+			rc = CLI_OK;
+			goto out;
+		default:
+			cli_usage_error("relay: unknown or incomplete option \"%s\" (see smtp-harness "
+			    "relay --help)", argv[optind - 1]);
+			goto out;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_usage_error("relay: expected one SCENARIO.json, got %d", argc - optind);
+		goto out;
+	}
+	if (rly_load_file(argv[optind], &s, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s\n", err);
+		goto out;
+	}
+	if (cfg.submit_cmd == NULL && s->command == NULL) {
+		cli_usage_error("relay: %s has no \"command\" in \"submission\": add --submit-cmd CMD",
+		    s->file);
+		goto out;
+	}
+	ns = cli_netns_setup(NULL, target_cmd, err, sizeof(err));
+	if (ns == NULL) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		rc = CLI_UNREACHABLE;
+		goto out;
+	}
+	cfg.log = quiet ? NULL : stderr;
+	run = rpt_run_new(target_cmd ? target_cmd : "the MTA in the namespace");
+	run->started_us = cap_now_us();
+	run->catalog = chk_catalog_describe;
+	sc = rpt_scenario_new(s->id, s->summary, s->file);
+	sc->started_us = run->started_us;
+	for (size_t i = 0; i < s->nrefs; i++)
+		rpt_scenario_add_ref(sc, s->refs[i]);
+	rpt_run_add(run, sc);
+	if (eng_relay_run(s, &cfg, sc, &obs, err, sizeof(err)) != 0) {
+		fprintf(stderr, "smtp-harness: %s\n", err);
+		rc = CLI_UNREACHABLE;
+		goto out;
+	}
+	sc->timeline = chk_relay_timeline(s, &obs, &sc->ntimeline);
+	if (relay_submission_ok(sc))
+		chk_relay_judge(s, &obs, sc);
+	relay_move_transcripts(&obs, sc);
+	relay_captures(capture_dir, sc);
+	sc->duration_ms = (cap_now_us() - sc->started_us) / 1000;
+	run->duration_ms = sc->duration_ms;
+	rpt_scenario_settle(sc);
+
+	progress = rpt_progress_new(stdout, rpt_progress_flags(isatty(STDOUT_FILENO),
+	    getenv("NO_COLOR"), getenv("TERM")) & ~RPT_PROGRESS_TTY, 1, 0, NULL);
+	rpt_progress_done(progress, sc);
+	rpt_progress_end(progress);
+	rpt_progress_free(progress);
+	if (!quiet)
+		for (size_t i = 0; i < sc->ntimeline; i++)
+			printf("  %s\n", sc->timeline[i]);
+	rpt_text_summary(stdout, run);
+	fflush(stdout);
+	rc = sc->verdict == RPT_FAIL ? CLI_FAIL : sc->verdict == RPT_ERROR ? CLI_UNREACHABLE : CLI_OK;
+	for (size_t i = 0; i < nreports; i++) {
+		char werr[1024];
+
+		if (rpt_write(run, rformat[i], rpath[i], werr, sizeof(werr)) != 0) {
+			fprintf(stderr, "smtp-harness: %s\n", werr);
+			rc = CLI_USAGE;
+		}
+	}
+out:
+	rc = cli_netns_teardown(ns, rc);
+	for (size_t i = 0; i < nreports; i++) {
+		xfree(rformat[i]);
+		xfree(rpath[i]);
+	}
+	xfree(rformat);
+	xfree(rpath);
+	chk_relay_obs_free(&obs);
+	rpt_run_free(run);
+	rly_free(s);
+	return rc;
+}
