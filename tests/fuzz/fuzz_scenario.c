@@ -175,11 +175,13 @@ fuzz_check_server(const scn_scenario *s)
 	}
 	FUZZ_CHECK(srv->message != NULL || srv->message_len == 0);
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
-		size_t len = 0;
-		char *r = scn_server_default_reply(srv, verbs[i], &len);
+		for (int tls = 0; tls <= 1; tls++) {
+			size_t len = 0;
+			char *r = scn_server_default_reply(srv, verbs[i], tls, &len);
 
-		FUZZ_CHECK(r != NULL && len >= 5 && r[len - 1] == '\n');
-		free(r);
+			FUZZ_CHECK(r != NULL && len >= 5 && r[len - 1] == '\n');
+			free(r);
+		}
 	}
 }
 
