@@ -20,8 +20,13 @@
 # config directory; root needed) whose smtpd checks passwords in a Cyrus
 # SASL sasldb, in the clear and with AUTH only after STARTTLS.
 #
+# Last, starttls.required-530 (and the STARTTLS scenarios that must SKIP
+# there) against two servers that insist on TLS: Debian's aiosmtpd with its
+# STARTTLS requirement on (PORT+5), and a listener of the private Postfix
+# with smtpd_tls_security_level = encrypt (PORT+6).
+#
 # Environment: HARNESS_BIN (default build/smtp-harness), AUTH_PORT (default
-# 2901; uses it and the next four).
+# 2901; uses it and the next six).
 
 set -uo pipefail
 harness_prog=auth.sh
@@ -38,7 +43,7 @@ suite=$top/scenarios/conformance/auth
 [ -x "$py" ] || harness_die "$py not found (run tests/setup-debian.sh)"
 "$py" -c 'import aiosmtpd.controller' 2>/dev/null ||
 	harness_die "$py cannot import aiosmtpd (run tests/setup-debian.sh)"
-for p in "$port" $((port + 1)) $((port + 2)); do
+for p in "$port" $((port + 1)) $((port + 2)) $((port + 5)); do
 	harness_check_port "$p"
 	port_open 127.0.0.1 "$p" && harness_die "127.0.0.1:$p is already in use"
 done
@@ -250,7 +255,7 @@ pf_stop() {
 harness_on_exit pf_stop
 
 pf_start() {
-	local pf=$work/pf p1=$((port + 3)) p2=$((port + 4))
+	local pf=$work/pf p1=$((port + 3)) p2=$((port + 4)) p3=$((port + 6))
 	[ -n "$work" ] && [ -d "$work" ] || return 1
 	mkdir -p "$pf/etc/sasl" "$pf/queue" "$pf/data" || return 1
 	chmod 755 "$work" "$pf"
@@ -298,20 +303,23 @@ EOF
 		postconf -c "$pf/etc" -Me "127.0.0.1:$p1/inet = 127.0.0.1:$p1 inet n - n - - smtpd" &&
 		postconf -c "$pf/etc" -Me "127.0.0.1:$p2/inet = 127.0.0.1:$p2 inet n - n - - smtpd \
 -o smtpd_tls_security_level=may -o smtpd_tls_auth_only=yes \
+-o smtpd_tls_cert_file=$pf/etc/cert.pem -o smtpd_tls_key_file=$pf/etc/key.pem" &&
+		postconf -c "$pf/etc" -Me "127.0.0.1:$p3/inet = 127.0.0.1:$p3 inet n - n - - smtpd \
+-o smtpd_tls_security_level=encrypt \
 -o smtpd_tls_cert_file=$pf/etc/cert.pem -o smtpd_tls_key_file=$pf/etc/key.pem"
 	} >/dev/null || return 1
 	touch "$pf/etc/maillog"
 	postfix -c "$pf/etc" check >"$pf/check.out" 2>&1 &&
 		postfix -c "$pf/etc" start >"$pf/start.out" 2>&1 || return 1
 	pf_started=1
-	wait_port 127.0.0.1 "$p1" 15 && wait_port 127.0.0.1 "$p2" 15
+	wait_port 127.0.0.1 "$p1" 15 && wait_port 127.0.0.1 "$p2" 15 && wait_port 127.0.0.1 "$p3" 15
 }
 
 if [ "$(id -u)" != 0 ] || ! command -v postfix >/dev/null 2>&1 ||
 	! command -v saslpasswd2 >/dev/null 2>&1; then
 	harness_not_ok "postfix: needs root, postfix and saslpasswd2 (run tests/setup-debian.sh)"
 else
-	for p in $((port + 3)) $((port + 4)); do
+	for p in $((port + 3)) $((port + 4)) $((port + 6)); do
 		harness_check_port "$p"
 		port_open 127.0.0.1 "$p" && harness_die "127.0.0.1:$p is already in use"
 	done
@@ -329,6 +337,11 @@ else
 		expect_verdict postfix auth.unknown-mechanism FAIL
 		run postfix-tls $((port + 4)) "$suite/plaintext-protection.json"
 		expect_verdict postfix-tls auth.plaintext-protection PASS
+		# TLS required: 530 before STARTTLS (RFC 3207 §4).
+		run postfix-encrypt $((port + 6)) "$top/scenarios/conformance/starttls"
+		expect_verdict postfix-encrypt starttls.required-530 PASS
+		expect_verdict postfix-encrypt starttls.forgets-transaction SKIP
+		expect_verdict postfix-encrypt starttls.handshake PASS
 		leaks=$(grep -l -a -F -e "$pass" -e "$b64_plain" -e "$b64_user" -e "$b64_pass" \
 			"$work/postfix.json" "$work"/cap-postfix/*.pcap 2>/dev/null)
 		if [ -z "$leaks" ]; then
@@ -341,6 +354,23 @@ else
 			"$work/pf/start.out" 2>/dev/null | tr '\n' ' ')"
 	fi
 	pf_stop
+fi
+
+# ---- a server that insists on TLS: Debian's aiosmtpd, STARTTLS required ------
+
+spawn "$work/requiretls.pid" "$work/requiretls.log" "$py" -m aiosmtpd -n \
+	-l "127.0.0.1:$((port + 5))" --tlscert "$work/cert.pem" --tlskey "$work/key.pem" ||
+	harness_die "could not start aiosmtpd (requiretls)"
+if wait_port 127.0.0.1 $((port + 5)) 15; then
+	run requiretls $((port + 5)) "$top/scenarios/conformance/starttls"
+	expect_verdict requiretls starttls.required-530 PASS
+	expect_verdict requiretls starttls.forgets-transaction SKIP
+	expect_verdict requiretls starttls.handshake PASS
+	# Where TLS is not required the row does not apply.
+	run clear-starttls "$port" "$top/scenarios/conformance/starttls/required-530.json"
+	expect_verdict clear-starttls starttls.required-530 SKIP
+else
+	harness_not_ok "requiretls: aiosmtpd listens on 127.0.0.1:$((port + 5))"
 fi
 
 harness_summary

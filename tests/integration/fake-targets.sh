@@ -15,6 +15,8 @@
 #   session.vrfy                     421 to the second VRFY, then the close:
 #                                    WARN for the 421, INFO for the close
 #                                    that RFC 5321 §3.8 allows, no FAIL
+#   starttls.required-530            a server that insists on TLS and
+#                                    refuses NOOP too: WARN (RFC 3207 §4)
 #   limits.too-many-recipients-452   452 past the 1000th RCPT: PASS without
 #                                    a finding; 552: WARN under the row
 #                                    (RFC 5321 §4.5.3.1.10)
@@ -100,6 +102,7 @@ case_ vrfy-bare-mailbox "$vrfy" PASS
 case_ vrfy-252 "$vrfy" PASS
 case_ vrfy-500 "$vrfy" SKIP
 case_ vrfy-421 session/vrfy.json PASS "rfc5321.3.5.3.vrfy-truthful:WARN rfc5321.3.8.close-only-when-allowed:INFO"
+case_ tls-required-noop-530 starttls/required-530.json PASS "rfc3207.4.required-530:WARN"
 rcpt=limits/too-many-recipients-452.json
 case_ rcpt-limit-452 "$rcpt" PASS
 case_ rcpt-limit-552 "$rcpt" PASS "rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN"

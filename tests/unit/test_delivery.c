@@ -212,6 +212,48 @@ START_TEST(test_delivery_twice_and_altered)
 }
 END_TEST
 
+/* BODY=8BITMIME content: intact, the row passes; with the high bits
+ * stripped from a line, the finding is under rfc6152.3.preserve-bits. */
+START_TEST(test_delivery_eight_bit_content)
+{
+	static const char content8[] = "Message-ID: <" KEY "1@x>\r\nSubject: t\r\n\r\n"
+	    "smtp-harness-token: " KEY "1\r\ncaf\xc3\xa9\r\n.\r\n";
+	static const char intact[] = "Return-Path: <s@h.test>\nReceived: from probe.test\n"
+	    "Message-ID: <" KEY "1@x>\nSubject: t\n\nsmtp-harness-token: " KEY "1\ncaf\xc3\xa9\n";
+	static const char stripped[] = "Return-Path: <s@h.test>\nReceived: from probe.test\n"
+	    "Message-ID: <" KEY "1@x>\nSubject: t\n\nsmtp-harness-token: " KEY "1\ncafC)\n";
+	const char *copies[2] = { intact, stripped };
+
+	for (int bad = 0; bad <= 1; bad++) {
+		cap_transcript *t = cap_transcript_new(NULL, NULL);
+		rpt_scenario *sc;
+
+		now_us = 1700000000000000ULL;
+		cap_transcript_add_event(t, CAP_OPEN, CAP_C2S, now_us);
+		tx(t, CAP_S2C, "220 mx\r\n");
+		tx(t, CAP_C2S, "EHLO probe.test\r\n");
+		tx(t, CAP_S2C, "250-mx\r\n250 8BITMIME\r\n");
+		tx(t, CAP_C2S, "MAIL FROM:<s@h.test> BODY=8BITMIME\r\n");
+		tx(t, CAP_S2C, "250 ok\r\n");
+		tx(t, CAP_C2S, "RCPT TO:<a@dom.test>\r\n");
+		tx(t, CAP_S2C, "250 ok\r\n");
+		tx(t, CAP_C2S, "DATA\r\n");
+		tx(t, CAP_S2C, "354 go\r\n");
+		tx(t, CAP_C2S, content8);
+		tx(t, CAP_S2C, "250 queued\r\n");
+		sc = judge(t, &copies[bad], 1, NULL);
+		if (bad) {
+			ck_assert_int_eq(sc->verdict, RPT_FAIL);
+			ck_assert_ptr_nonnull(finding(sc, "rfc6152.3.preserve-bits"));
+		} else {
+			ck_assert_int_eq(verdict_of(sc, "rfc6152.3.preserve-bits"), RPT_PASS);
+			ck_assert_ptr_null(finding(sc, "rfc6152.3.preserve-bits"));
+		}
+		rpt_scenario_free(sc);
+	}
+}
+END_TEST
+
 START_TEST(test_delivery_after_refusal_and_after_a_cut)
 {
 	cap_transcript *t = session(1);
@@ -343,6 +385,7 @@ delivery_suite(void)
 	tcase_add_test(tc, test_delivery_smuggled_second_message);
 	tcase_add_test(tc, test_delivery_text_of_another_transaction);
 	tcase_add_test(tc, test_delivery_trace_fields_and_disclosure);
+	tcase_add_test(tc, test_delivery_eight_bit_content);
 	suite_add_tcase(s, tc);
 	return s;
 }
