@@ -281,7 +281,11 @@ esv_flush(esv_session *ss)
 	if (ss->delaying)
 		return;
 	ss->delaying = 1;
-	uv_timer_start(&ss->delay, esv_delay_cb, ss->sv->faults.delay_ms, 0);
+	/* At least delay_ms of real time: libuv's clock counts whole
+	 * milliseconds and is read once per loop iteration, so it is
+	 * brought up to date and one more millisecond is added. */
+	uv_update_time(ss->delay.loop);
+	uv_timer_start(&ss->delay, esv_delay_cb, (uint64_t)ss->sv->faults.delay_ms + 1, 0);
 }
 
 /* After 221 or 421: no more reading; close once the replies are out. */

@@ -430,7 +430,9 @@ srl_reply(srl_conn *c, const scn_srv_step *st, const char *bytes, size_t len)
 		c->close_after = 1;	/* 421: the server closes (RFC 5321 §3.8) */
 	if (st && st->delay_ms > 0) {
 		c->phase = PH_DELAY;
-		uv_timer_start(&c->timer, srl_delay_cb, st->delay_ms, 0);
+		/* At least delay_ms of real time (see esv_flush in serve.c). */
+		uv_update_time(c->timer.loop);
+		uv_timer_start(&c->timer, srl_delay_cb, (uint64_t)st->delay_ms + 1, 0);
 		return;
 	}
 	srl_reply_go(c);
