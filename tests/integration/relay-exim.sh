@@ -1,0 +1,262 @@
+#!/usr/bin/env bash
+# relay-exim.sh - the relay scenarios of scenarios/relay against Exim 4.96
+# as the MTA under test, in network namespaces the harness makes and
+# removes.
+#
+# Exim is the one tests/setup-debian.sh unpacked (exim4-daemon-light).
+# Its configuration, spool and logs live in
+# $HARNESS_STATE_DIR/relay-exim/ (a fixed path: Exim keeps root only for
+# a configuration listed in /etc/exim4/trusted_configs, and the list
+# should not grow by one line a run). The configuration: a daemon on the
+# namespace's 127.0.0.1:25 relaying for 127/8 (the scenarios that submit
+# by SMTP), no local domains, one dnslookup router with `self = send`
+# (every address of 127/8 is local inside the namespace, and the MX hosts
+# the harness plays are there), an smtp transport with Exim's defaults,
+# DSN advertised, no IPv6, and a retry rule F,1h,2s with a queue run
+# every 2 s, so that the retry scenarios end in seconds. For each
+# scenario the harness starts that daemon with an empty spool
+# (--target-cmd) and submits with `exim4 -C CONF -oi -f FROM TO <MESSAGE`
+# (or the scenario's own command, smtplib by SMTP).
+#
+# Checks: each scenario's verdict is the one listed in $verdicts below
+# (every scenario PASSes against Exim; warnings are listed too, each
+# with its RFC reason in docs/relay.md), the report names the checks and
+# the fake DNS's queries. Then the same Exim made to misbehave where a
+# setting can: with the domain's own address as fallback_hosts the
+# no-apex row FAILs; with `control = submission` for every client
+# (Message-ID and Date added) the relay-no-fixups row FAILs. After every
+# run no namespace, /etc/netns entry or Exim process is left.
+#
+# Usage: relay-exim.sh [SCENARIO.json...]   (default: scenarios/relay/*.json)
+# Environment: HARNESS_BIN (default build/smtp-harness),
+#   HARNESS_SERVERS_DIR (where setup-debian.sh unpacked Exim),
+#   HARNESS_IT_KEEP=1 keeps the work directory.
+# Output: "ok - ..." / "not ok - ..." per check, then "N passed, M
+# failed"; exit status 0 when every check passed, else 1.
+
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bin=${HARNESS_BIN:-$top/build/smtp-harness}
+servers=${HARNESS_SERVERS_DIR:-$top/tests/servers}
+exim=$servers/exim/usr/sbin/exim4
+state=${HARNESS_STATE_DIR:-/tmp/smtp-harness-targets}/relay-exim
+conf=$state/exim.conf
+trusted=/etc/exim4/trusted_configs
+exim_user=Debian-exim
+passed=0
+failed=0
+ok() { echo "ok - $*"; passed=$((passed + 1)); }
+not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
+finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
+
+# The verdict line each scenario must give against Exim 4.96: "PASS", or
+# "PASS [N warning(s)]" with the warned check ids after a colon.
+declare -A verdicts=(
+	[null-mx]="PASS [1 warning]: rfc7505.4.1.null-mx-codes"
+)
+
+[ -x "$bin" ] || { echo "relay-exim.sh: error: no harness binary $bin (set HARNESS_BIN)" >&2; exit 1; }
+if [ "$(id -u)" -ne 0 ]; then
+	not_ok "relay-exim: must run as root (network namespaces, Exim)"
+	finish
+fi
+[ -x "$exim" ] || { not_ok "relay-exim: $exim not found (run tests/setup-debian.sh)"; finish; }
+id "$exim_user" >/dev/null 2>&1 || { not_ok "relay-exim: user $exim_user missing (run tests/setup-debian.sh)"; finish; }
+for c in ip python3; do
+	command -v "$c" >/dev/null 2>&1 || { not_ok "relay-exim: $c not installed (run tests/setup-debian.sh)"; finish; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/smtp-harness-relay-exim.XXXXXX") || exit 1
+harness_pid=
+# The daemon and its children carry the configuration's path in their
+# command line; the harness ends them with the namespace, this is the
+# check (and the last resort) that it did.
+exim_pids() {
+	local p
+	for p in /proc/[0-9]*; do
+		tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF -- "-C $conf " && echo "${p#/proc/}"
+	done
+}
+cleanup() {
+	if [ -n "$harness_pid" ] && kill -0 "$harness_pid" 2>/dev/null; then
+		kill -TERM "$harness_pid" 2>/dev/null
+		wait "$harness_pid" 2>/dev/null
+	fi
+	local p
+	for p in $(exim_pids); do kill -TERM "$p" 2>/dev/null; done
+	if [ "${HARNESS_IT_KEEP:-0}" = 1 ]; then
+		echo "relay-exim.sh: work directory kept: $work"
+	else
+		rm -rf -- "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+# configure [TRANSPORT-LINES] [ACL-LINES]: the configuration, written to
+# a temporary name and renamed, root's and not writable by others (Exim
+# refuses a trusted configuration anyone else could change).
+configure() {
+	mkdir -p "$state" && chmod 755 "$state" || return 1
+	cat >"$conf.tmp" <<EOF
+# Written by tests/integration/relay-exim.sh: Exim as a relay inside a
+# network namespace, resolving through the harness's fake DNS.
+keep_environment =
+exim_path = $exim
+spool_directory = $state/spool
+log_file_path = $state/log/%slog
+pid_file_path = $state/exim.pid
+daemon_smtp_ports = 25
+local_interfaces = 127.0.0.1
+primary_hostname = relay.harness.test
+qualify_domain = harness.test
+domainlist local_domains =
+hostlist relay_from_hosts = 127.0.0.0/8
+tls_advertise_hosts =
+dsn_advertise_hosts = *
+disable_ipv6 = true
+acl_smtp_rcpt = acl_check_rcpt
+host_lookup =
+rfc1413_hosts =
+
+begin acl
+acl_check_rcpt:
+$2
+  accept hosts = +relay_from_hosts
+  deny   message = 5.7.1 relay not permitted
+
+begin routers
+dnslookup:
+  driver = dnslookup
+  domains = ! +local_domains
+  transport = remote_smtp
+  # The MX hosts are addresses of this host inside the namespace.
+  self = send
+  no_more
+
+begin transports
+remote_smtp:
+  driver = smtp
+$1
+
+begin retry
+*   *   F,1h,2s
+EOF
+	chmod 644 "$conf.tmp" && mv -f "$conf.tmp" "$conf" || return 1
+	mkdir -p "$(dirname "$trusted")" && touch "$trusted" || return 1
+	grep -qxF "$conf" "$trusted" || echo "$conf" >>"$trusted" || return 1
+	"$exim" -C "$conf" -bV >"$work/check.out" 2>&1
+}
+
+# nothing_left NAME WHAT: the namespace, its /etc/netns entry and Exim's
+# processes are gone, within 15 s.
+nothing_left() {
+	local ns=$1 what=$2 left
+	for _ in $(seq 1 150); do
+		left=""
+		[ -n "$ns" ] && ip netns list | grep -q "^$ns\b" && left="$left namespace $ns;"
+		[ -n "$ns" ] && [ -e "/etc/netns/$ns" ] && left="$left /etc/netns/$ns;"
+		[ -n "$(exim_pids)" ] && left="$left Exim processes $(exim_pids | tr '\n' ' ');"
+		[ -z "$left" ] && break
+		sleep 0.1
+	done
+	if [ -n "$ns" ] && [ -z "$left" ]; then
+		ok "$what: nothing left behind ($ns, /etc/netns/$ns, Exim)"
+	else
+		not_ok "$what: left behind:${left:- (no namespace name in the run output)}"
+	fi
+}
+
+target_cmd="rm -rf '$state/spool' '$state/log' && mkdir '$state/spool' '$state/log' &&
+ chown $exim_user:$exim_user '$state/spool' '$state/log' && '$exim' -C '$conf' -bd -q2s"
+submit_cmd="'$exim' -C '$conf' -oi -f {from} {to} <{message}"
+
+# relay NAME SCENARIO: one run with an empty spool; output in
+# $work/NAME.*, status in $status, namespace in $ns.
+relay() {
+	local name=$1 scn=$2
+	"$bin" relay --target-cmd "$target_cmd" --submit-cmd "$submit_cmd" \
+	    --report "json:$work/$name.json" "$scn" \
+	    >"$work/$name.out" 2>"$work/$name.err"
+	status=$?
+	cp "$state/log/mainlog" "$work/$name.mainlog" 2>/dev/null
+	ns=$(grep -o 'in network namespace smtp-harness-[0-9]*' "$work/$name.err" | head -n 1 | awk '{print $4}')
+}
+
+# report_has NAME PYTHON-EXPR: the JSON report's first scenario as `s`.
+report_has() {
+	python3 - "$work/$1.json" "$2" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))["scenarios"][0]
+sys.exit(0 if eval(sys.argv[2]) else 1)
+EOF
+}
+
+# verdict NAME: "PASS", or "PASS [1 warning]: id ..." as in $verdicts.
+verdict() {
+	local line warned
+	line=$(head -n 1 "$work/$1.out" | sed -E 's/^([A-Z]+) +[^ ]+ +\([0-9]+ ms\) */\1 /; s/ $//')
+	warned=$(python3 -c 'import json, sys
+s = json.load(open(sys.argv[1]))["scenarios"][0]
+print(" ".join(sorted({f["check"] for f in s["findings"] if f["verdict"] == "WARN"})))' "$work/$1.json" 2>/dev/null)
+	[ -n "$warned" ] && line="$line: $warned"
+	echo "$line"
+}
+
+if ! configure "" ""; then
+	not_ok "relay-exim: Exim refuses $conf: $(head -n 2 "$work/check.out" | tr '\n' ' ')"
+	finish
+fi
+
+# 1. Each relay scenario gives the verdict listed for Exim.
+if [ "$#" -gt 0 ]; then scenarios=("$@"); else scenarios=("$top"/scenarios/relay/*.json); fi
+for scn in "${scenarios[@]}"; do
+	name=$(basename "$scn" .json)
+	relay "$name" "$scn"
+	want=${verdicts[$name]:-PASS}
+	got=$(verdict "$name")
+	if [ "$status" -eq 0 ] && [ "$got" = "$want" ]; then
+		ok "relay $name against Exim: $got"
+	else
+		not_ok "relay $name against Exim: exit $status, expected '$want', got '$got': $(grep -v '^  t=' "$work/$name.out" | tr '\n' ' ' | cut -c1-400) $(tail -n 3 "$work/$name.err" | tr '\n' ' ') Exim: $(tail -n 4 "$work/$name.mainlog" 2>/dev/null | tr '\n' ' ')"
+	fi
+	if report_has "$name" 'any(" dns " in l and " MX " in l for l in s["timeline"]) and len(s["checks"]) > 0'; then
+		ok "relay $name against Exim: the report names the checks and the fake DNS's queries"
+	else
+		not_ok "relay $name against Exim: the JSON report lacks the checks or the DNS queries"
+	fi
+	grep '^    [a-z]' "$work/$name.out" | sed "s/^ */# $name: WARN /"
+	nothing_left "$ns" "relay $name against Exim"
+done
+
+# 2. Exim made to misbehave, where a setting can: each relevant row FAILs.
+# misbehave NAME SCENARIO WITHIN_MS TRANSPORT-LINES ACL-LINES CHECK-ID
+misbehave() {
+	local name=$1 scn=$2 within=$3 transport=$4 acl=$5 check=$6
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+d["within_ms"] = int(sys.argv[2])
+print(json.dumps(d))' "$scn" "$within" >"$work/$name.scenario.json"
+	if ! configure "$transport" "$acl"; then
+		not_ok "misbehaving Exim $name: $(head -n 2 "$work/check.out" | tr '\n' ' ')"
+		return
+	fi
+	relay "$name" "$work/$name.scenario.json"
+	if [ "$status" -eq 1 ] && grep -q "^FAIL " "$work/$name.out" &&
+	    report_has "$name" "any(f['check'] == '$check' and f['verdict'] == 'FAIL' for f in s['findings'])"; then
+		ok "misbehaving Exim $name: FAIL of $check ($(grep -m1 "^  $check" "$work/$name.out" | sed 's/^ *//' | cut -c1-160))"
+	else
+		not_ok "misbehaving Exim $name: exit $status, expected a FAIL of $check: $(grep -v '^  t=' "$work/$name.out" | tr '\n' ' ' | cut -c1-400)"
+	fi
+	nothing_left "$ns" "misbehaving Exim $name"
+}
+# The domain's own address as a fallback when every MX failed.
+misbehave apex-fallback "$top/scenarios/relay/no-apex-fallback.json" 4000 \
+    '  fallback_hosts = 127.0.0.5' '' rfc5321.5.1.no-apex-fallback
+# Every client treated as a submission client: Message-ID and Date added
+# to mail relayed for another host.
+misbehave fixups "$top/scenarios/relay/relay-no-fixups.json" 20000 \
+    '' '  warn   control = submission' rfc5321.6.4.relay-no-fixups
+configure "" "" || not_ok "relay-exim: could not restore $conf"
+finish
