@@ -18,10 +18,12 @@
 # (--target-cmd) and submits with `exim4 -C CONF -oi -f FROM TO <MESSAGE`
 # (or the scenario's own command, smtplib by SMTP).
 #
-# Checks: each scenario's verdict is the one listed in $verdicts below
+# Checks: all the scenarios in one `run --netns` (a namespace each, one
+# report), each scenario's verdict the one listed in $verdicts below
 # (every scenario PASSes against Exim; warnings are listed too, each
-# with its RFC reason in docs/relay.md), the report names the checks and
-# the fake DNS's queries. Then the same Exim made to misbehave where a
+# with its RFC reason in docs/relay.md), the report naming the checks
+# and the fake DNS's queries; a bad scenario among them is one line and
+# exit 2. Then (with `smtp-harness relay`, one scenario a run) the same Exim made to misbehave where a
 # setting can: with the domain's own address as fallback_hosts the
 # no-apex row FAILs; with `control = submission` for every client
 # (Message-ID and Date added) the relay-no-fixups row FAILs. After every
@@ -193,42 +195,71 @@ sys.exit(0 if eval(sys.argv[2]) else 1)
 EOF
 }
 
-# verdict NAME: "PASS", or "PASS [1 warning]: id ..." as in $verdicts.
-verdict() {
-	local line warned
-	line=$(head -n 1 "$work/$1.out" | sed -E 's/^([A-Z]+) +[^ ]+ +\([0-9]+ ms\) */\1 /; s/ $//')
-	warned=$(python3 -c 'import json, sys
-s = json.load(open(sys.argv[1]))["scenarios"][0]
-print(" ".join(sorted({f["check"] for f in s["findings"] if f["verdict"] == "WARN"})))' "$work/$1.json" 2>/dev/null)
-	[ -n "$warned" ] && line="$line: $warned"
-	echo "$line"
-}
-
 if ! configure "" ""; then
 	not_ok "relay-exim: Exim refuses $conf: $(head -n 2 "$work/check.out" | tr '\n' ' ')"
 	finish
 fi
 
-# 1. Each relay scenario gives the verdict listed for Exim.
+# 1. The scenarios in one invocation, as a CI job would run them: `run
+# --netns` gives each a namespace of its own, with Exim started afresh
+# in it, and writes one report for all. Each gives the verdict listed
+# for Exim.
 if [ "$#" -gt 0 ]; then scenarios=("$@"); else scenarios=("$top"/scenarios/relay/*.json); fi
+"$bin" run --netns --target-cmd "$target_cmd" --submit-cmd "$submit_cmd" \
+    --report "json:$work/all.json" --report "junit:$work/all.xml" "${scenarios[@]}" \
+    >"$work/all.out" 2>"$work/all.err"
+status=$?
+nscn=${#scenarios[@]}
+if [ "$status" -eq 0 ] && grep -q "^$nscn scenarios\?: $nscn passed, 0 failed" "$work/all.out" &&
+    [ "$(grep -c 'in network namespace smtp-harness-' "$work/all.err")" -eq "$nscn" ] &&
+    grep -q "<testsuites name=\"smtp-harness\" tests=\"$nscn\" failures=\"0\" errors=\"0\"" "$work/all.xml"; then
+	ok "run --netns with $nscn relay scenarios: exit 0, a namespace each, one JSON and one JUnit report"
+else
+	not_ok "run --netns with $nscn relay scenarios: exit $status: $(grep -v '^  t=' "$work/all.out" | tr '\n' ' ' | cut -c1-600) $(tail -n 3 "$work/all.err" | tr '\n' ' ')"
+fi
 for scn in "${scenarios[@]}"; do
 	name=$(basename "$scn" .json)
-	relay "$name" "$scn"
 	want=${verdicts[$name]:-PASS}
-	got=$(verdict "$name")
-	if [ "$status" -eq 0 ] && [ "$got" = "$want" ]; then
+	got=$(python3 - "$work/all.json" "$scn" <<'EOF2'
+import json, os, sys
+run = json.load(open(sys.argv[1]))
+for s in run["scenarios"]:
+    if os.path.realpath(s["file"]) != os.path.realpath(sys.argv[2]):
+        continue
+    warned = sorted({f["check"] for f in s["findings"] if f["verdict"] == "WARN"})
+    line = s["verdict"]
+    if warned:
+        line += " [%d warning%s]: %s" % (len(warned), "" if len(warned) == 1 else "s", " ".join(warned))
+    if not any(" dns " in l and " MX " in l for l in s["timeline"]) or not s["checks"]:
+        line += " (no checks or no MX query in the report)"
+    print(line)
+EOF2
+)
+	if [ "$got" = "$want" ]; then
 		ok "relay $name against Exim: $got"
 	else
-		not_ok "relay $name against Exim: exit $status, expected '$want', got '$got': $(grep -v '^  t=' "$work/$name.out" | tr '\n' ' ' | cut -c1-400) $(tail -n 3 "$work/$name.err" | tr '\n' ' ') Exim: $(tail -n 4 "$work/$name.mainlog" 2>/dev/null | tr '\n' ' ')"
+		not_ok "relay $name against Exim: expected '$want', got '${got:-no such scenario in the report}'"
 	fi
-	if report_has "$name" 'any(" dns " in l and " MX " in l for l in s["timeline"]) and len(s["checks"]) > 0'; then
-		ok "relay $name against Exim: the report names the checks and the fake DNS's queries"
-	else
-		not_ok "relay $name against Exim: the JSON report lacks the checks or the DNS queries"
-	fi
-	grep '^    [a-z]' "$work/$name.out" | sed "s/^ */# $name: WARN /"
-	nothing_left "$ns" "relay $name against Exim"
 done
+grep '^    [a-z]' "$work/all.out" | sed 's/^ */# WARN /'
+ns=$(grep -o 'in network namespace smtp-harness-[0-9]*' "$work/all.err" | head -n 1 | awk '{print $4}')
+nothing_left "$ns" "run --netns with $nscn relay scenarios"
+
+# A bad scenario among them: one FILE:LINE:COL line, exit 2, before any
+# namespace is made.
+mkdir -p "$work/bad"
+cp "${scenarios[@]}" "$work/bad/"
+sed 's/"listen": "127.0.0.2:25"/"listen": "10.0.0.2:25"/' "$top/scenarios/relay/implicit-mx.json" \
+    >"$work/bad/implicit-mx.json"
+"$bin" run --netns --target-cmd "$target_cmd" --submit-cmd "$submit_cmd" "$work/bad" \
+    >"$work/bad.out" 2>"$work/bad.err"
+status=$?
+if [ "$status" -eq 2 ] && [ "$(wc -l <"$work/bad.err")" -eq 1 ] &&
+    grep -q "^$work/bad/implicit-mx.json:[0-9]*:[0-9]*: \$.hosts\[0\].listen: expected an address in 127/8" "$work/bad.err"; then
+	ok "run --netns: a bad relay scenario among them is one FILE:LINE:COL line, exit 2, no namespace"
+else
+	not_ok "run --netns with a bad relay scenario: exit $status: $(tr '\n' ' ' <"$work/bad.err")"
+fi
 
 # 2. Exim made to misbehave, where a setting can: each relevant row FAILs.
 # misbehave NAME SCENARIO WITHIN_MS TRANSPORT-LINES ACL-LINES CHECK-ID

@@ -176,7 +176,7 @@ EOF
 }
 
 # 0. A scenario with an error: one FILE:LINE:COL line, exit 2, before any
-# namespace; `run` refuses a relay scenario and names `relay`.
+# namespace; `run` without --netns refuses a relay scenario and names it.
 sed 's/"listen": "127.0.0.2:25"/"listen": "10.0.0.2:25"/' "$top/scenarios/relay/implicit-mx.json" >"$work/bad.json"
 "$bin" relay --target-cmd true --submit-cmd true "$work/bad.json" >"$work/bad.out" 2>"$work/bad.err"
 status=$?
@@ -189,8 +189,8 @@ else
 fi
 "$bin" run "$top/scenarios/relay/implicit-mx.json" >"$work/run.out" 2>"$work/run.err"
 status=$?
-if [ "$status" -eq 2 ] && grep -q 'is a relay scenario: run it with `smtp-harness relay' "$work/run.err"; then
-	ok "relay: run refuses a relay scenario (exit 2) and names the relay command"
+if [ "$status" -eq 2 ] && grep -q 'is a relay scenario: it runs in a network namespace: add --netns' "$work/run.err"; then
+	ok "relay: run without --netns refuses a relay scenario (exit 2) and names --netns"
 else
 	not_ok "relay: run on a relay scenario: exit $status: $(tr '\n' ' ' <"$work/run.err")"
 fi
