@@ -49,6 +49,7 @@ struct rpt_scenario;
 typedef struct cli_relay_opts {
 	const char *target_cmd;		/* the MTA's starter, or NULL */
 	const char *submit_cmd;		/* for scenarios without a "command" */
+	const char *submit_smtp;	/* else HOST:PORT for the harness's own client */
 	const char *capture_dir;	/* a pcap per connection, or NULL */
 	FILE *log;			/* progress and the fake DNS's lines, or NULL */
 } cli_relay_opts;

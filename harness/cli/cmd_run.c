@@ -101,6 +101,7 @@ static const char run_usage[] =
     "scenario's zone and hosts (no --zone), one report for all:\n"
     "  --submit-cmd CMD        the submission, for scenarios without a \"command\" of\n"
     "                          their own; {message}, {from} and {to} are substituted\n"
+    "  --submit-smtp HOST:PORT or the harness's own client submits there over SMTP\n"
     "\n"
     "exit status: 0 all passed (or failed only as the baseline expects), 1 a\n"
     "conformance failure, 2 usage, scenario or baseline error, 3 target unreachable\n"
@@ -317,6 +318,7 @@ cli_run(int argc, char **argv)
 		{ "zone", required_argument, NULL, 'Z' },
 		{ "target-cmd", required_argument, NULL, 'T' },
 		{ "submit-cmd", required_argument, NULL, 'U' },
+		{ "submit-smtp", required_argument, NULL, 'V' },
 		{ "oracle", required_argument, NULL, 'O' },
 		{ "oracle-wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
@@ -480,6 +482,13 @@ cli_run(int argc, char **argv)
 			}
 			ropts.submit_cmd = optarg;
 			break;
+		case 'V':
+			if (strchr(optarg, ':') == NULL) {
+				cli_usage_error("--submit-smtp: expected HOST:PORT, got \"%s\"", optarg);
+				goto out;
+			}
+			ropts.submit_smtp = optarg;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			rc = CLI_OK;
@@ -534,8 +543,13 @@ cli_run(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < list.n; i++)
 		nrelay += list.items[i]->role == SCN_ROLE_RELAY;
-	if (nrelay == 0 && ropts.submit_cmd != NULL) {
-		cli_usage_error("run: --submit-cmd applies to relay scenarios, and none were given");
+	if (nrelay == 0 && (ropts.submit_cmd != NULL || ropts.submit_smtp != NULL)) {
+		cli_usage_error("run: %s applies to relay scenarios, and none were given",
+		    ropts.submit_cmd ? "--submit-cmd" : "--submit-smtp");
+		goto out;
+	}
+	if (ropts.submit_cmd != NULL && ropts.submit_smtp != NULL) {
+		cli_usage_error("run: --submit-cmd and --submit-smtp are two ways to submit: give one");
 		goto out;
 	}
 	if (nrelay > 0) {
@@ -567,9 +581,10 @@ cli_run(int argc, char **argv)
 				fprintf(stderr, "%s\n", err);
 				goto out;
 			}
-			if (ropts.submit_cmd == NULL && rly[i]->command == NULL) {
+			if (ropts.submit_cmd == NULL && ropts.submit_smtp == NULL &&
+			    rly[i]->command == NULL) {
 				cli_usage_error("run: %s has no \"command\" in \"submission\": add "
-				    "--submit-cmd CMD", rly[i]->file);
+				    "--submit-cmd CMD or --submit-smtp HOST:PORT", rly[i]->file);
 				goto out;
 			}
 		}

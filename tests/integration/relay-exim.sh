@@ -52,10 +52,16 @@ ok() { echo "ok - $*"; passed=$((passed + 1)); }
 not_ok() { echo "not ok - $*"; failed=$((failed + 1)); }
 finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 
-# The verdict line each scenario must give against Exim 4.96: "PASS", or
-# "PASS [N warning(s)]" with the warned check ids after a colon.
+# The verdict each scenario must give against Exim 4.96, an extended
+# regular expression matched against "PASS", "PASS [N warning(s)]: IDS"
+# or "FAIL (IDS)" (IDS: the checks that warned or failed). Exim sorts the
+# addresses of a multihomed host into a random order (its specification,
+# "The dnslookup router"), where RFC 5321 §5.1 says they MUST be tried in
+# the order the resolver gave: multihomed-order FAILs in about half the
+# runs, and only that row may.
 declare -A verdicts=(
-	[null-mx]="PASS [1 warning]: rfc7505.4.1.null-mx-codes"
+	[null-mx]='PASS \[1 warning\]: rfc7505\.4\.1\.null-mx-codes'
+	[multihomed-order]='PASS|FAIL \(rfc5321\.5\.1\.multihomed-order\)'
 )
 
 [ -x "$bin" ] || { echo "relay-exim.sh: error: no harness binary $bin (set HARNESS_BIN)" >&2; exit 1; }
@@ -210,10 +216,12 @@ if [ "$#" -gt 0 ]; then scenarios=("$@"); else scenarios=("$top"/scenarios/relay
     >"$work/all.out" 2>"$work/all.err"
 status=$?
 nscn=${#scenarios[@]}
-if [ "$status" -eq 0 ] && grep -q "^$nscn scenarios\?: $nscn passed, 0 failed" "$work/all.out" &&
+# Exit 1 only with the FAIL the table allows (judged per scenario below).
+if { [ "$status" -eq 0 ] || [ "$status" -eq 1 ]; } &&
+    grep -q "^$nscn scenarios\?: .* 0 errors" "$work/all.out" &&
     [ "$(grep -c 'in network namespace smtp-harness-' "$work/all.err")" -eq "$nscn" ] &&
-    grep -q "<testsuites name=\"smtp-harness\" tests=\"$nscn\" failures=\"0\" errors=\"0\"" "$work/all.xml"; then
-	ok "run --netns with $nscn relay scenarios: exit 0, a namespace each, one JSON and one JUnit report"
+    grep -q "<testsuites name=\"smtp-harness\" tests=\"$nscn\" failures=\"[01]\" errors=\"0\"" "$work/all.xml"; then
+	ok "run --netns with $nscn relay scenarios: exit $status, a namespace each, one JSON and one JUnit report"
 else
 	not_ok "run --netns with $nscn relay scenarios: exit $status: $(grep -v '^  t=' "$work/all.out" | tr '\n' ' ' | cut -c1-600) $(tail -n 3 "$work/all.err" | tr '\n' ' ')"
 fi
@@ -227,15 +235,18 @@ for s in run["scenarios"]:
     if os.path.realpath(s["file"]) != os.path.realpath(sys.argv[2]):
         continue
     warned = sorted({f["check"] for f in s["findings"] if f["verdict"] == "WARN"})
+    failed = sorted({f["check"] for f in s["findings"] if f["verdict"] == "FAIL"})
     line = s["verdict"]
-    if warned:
+    if failed:
+        line += " (%s)" % " ".join(failed)
+    elif warned:
         line += " [%d warning%s]: %s" % (len(warned), "" if len(warned) == 1 else "s", " ".join(warned))
     if not any(" dns " in l and " MX " in l for l in s["timeline"]) or not s["checks"]:
         line += " (no checks or no MX query in the report)"
     print(line)
 EOF2
 )
-	if [ "$got" = "$want" ]; then
+	if [[ $got =~ ^($want)$ ]]; then
 		ok "relay $name against Exim: $got"
 	else
 		not_ok "relay $name against Exim: expected '$want', got '${got:-no such scenario in the report}'"
@@ -260,6 +271,32 @@ if [ "$status" -eq 2 ] && [ "$(wc -l <"$work/bad.err")" -eq 1 ] &&
 else
 	not_ok "run --netns with a bad relay scenario: exit $status: $(tr '\n' ' ' <"$work/bad.err")"
 fi
+
+# The harness's own client as the submission (--submit-smtp): it speaks
+# SMTP to Exim's daemon inside the namespace for the scenarios without a
+# command of their own; Exim logs them as received by ESMTP. Nothing
+# listening there: an ERROR saying so, exit 3.
+smtp_scenarios=("$top/scenarios/relay/mx-preference-fallback.json"
+    "$top/scenarios/relay/one-copy-per-host.json" "$top/scenarios/relay/bounce-on-5xx.json")
+"$bin" run --netns --target-cmd "$target_cmd" --submit-smtp 127.0.0.1:25 \
+    --report "json:$work/smtp.json" "${smtp_scenarios[@]}" >"$work/smtp.out" 2>"$work/smtp.err"
+status=$?
+if [ "$status" -eq 0 ] && grep -q '^3 scenarios: 3 passed' "$work/smtp.out" &&
+    grep -q ' <= a@hb.test H=(submit.harness.test) \[127.0.0.1\] P=esmtp ' "$state/log/mainlog"; then
+	ok "run --submit-smtp: the harness's client submitted to Exim by ESMTP, 3 scenarios PASS"
+else
+	not_ok "run --submit-smtp: exit $status: $(grep -v '^  t=' "$work/smtp.out" | tr '\n' ' ' | cut -c1-400) $(tail -n 3 "$work/smtp.err" | tr '\n' ' ')"
+fi
+"$bin" relay --quiet --target-cmd "$target_cmd" --submit-smtp 127.0.0.1:26 \
+    "$top/scenarios/relay/implicit-mx.json" >"$work/smtp26.out" 2>"$work/smtp26.err"
+status=$?
+if [ "$status" -eq 3 ] && grep -q '^ERROR .*--submit-smtp) failed: could not connect to 127.0.0.1:26' "$work/smtp26.out"; then
+	ok "relay --submit-smtp to a port where nothing listens: ERROR naming it, exit 3"
+else
+	not_ok "relay --submit-smtp 127.0.0.1:26: exit $status: $(tr '\n' ' ' <"$work/smtp26.out" | cut -c1-300)"
+fi
+ns=$(grep -o 'in network namespace smtp-harness-[0-9]*' "$work/smtp26.err" | head -n 1 | awk '{print $4}')
+nothing_left "$ns" "relay --submit-smtp"
 
 # 2. Exim made to misbehave, where a setting can: each relevant row FAILs.
 # misbehave NAME SCENARIO WITHIN_MS TRANSPORT-LINES ACL-LINES CHECK-ID
