@@ -96,6 +96,7 @@ static const char run_usage[] =
     "                          inside the namespace\n"
     "  --target-cmd CMD        start the MTA under test inside it with /bin/sh -c, and\n"
     "                          wait up to 3 s for CMD to exit (a daemon's starter) first\n"
+    "\n"
     "Relay scenarios (\"role\": \"relay\") need --netns and run one after another,\n"
     "each in a namespace of its own with --target-cmd started afresh in it, the\n"
     "scenario's zone and hosts (no --zone), one report for all:\n"
@@ -574,13 +575,11 @@ cli_run(int argc, char **argv)
 			    "--zone" : target != NULL ? "--target" : "--oracle");
 			goto out;
 		}
-		/* All of them checked before the first namespace is made. */
+		/* Loaded and checked with the list, before any namespace; the
+		 * list owns them. */
 		rly = xcalloc(nrelay, sizeof(*rly));
 		for (size_t i = 0; i < nrelay; i++) {
-			if (rly_load_file(list.items[i]->file, &rly[i], err, sizeof(err)) != 0) {
-				fprintf(stderr, "%s\n", err);
-				goto out;
-			}
+			rly[i] = list.items[i]->relay;
 			if (ropts.submit_cmd == NULL && ropts.submit_smtp == NULL &&
 			    rly[i]->command == NULL) {
 				cli_usage_error("run: %s has no \"command\" in \"submission\": add "
@@ -764,8 +763,6 @@ out:
 	xfree(lport);
 	scn_vars_free(&defaults);
 	scn_vars_free(&overrides);
-	for (size_t i = 0; rly != NULL && i < nrelay; i++)
-		rly_free(rly[i]);
 	xfree(rly);
 	scn_list_free(&list);
 	rpt_baseline_free(baseline);
