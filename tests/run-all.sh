@@ -14,7 +14,8 @@
 #      delivered (and failing a server that loses mail); the fake DNS
 #      against dig; a private Postfix relaying through the fake DNS to the
 #      server role, all in a network namespace the harness makes and
-#      removes (also on SIGINT and SIGKILL); baselines and diff against
+#      removes (also on SIGINT and SIGKILL); the relay scenarios against
+#      that Postfix and against Exim, each verdict asserted; baselines and diff against
 #      smtp-sink and the reference server; HTML reports rendered by headless
 #      Chromium (the screenshot is kept as build-asan/html-report.png);
 #      progress and colour on a terminal; `audit` of a tcpdump capture of a
@@ -169,6 +170,9 @@ phase "integration: relay through a fake MX in a network namespace, with Postfix
 phase "integration: relay scenarios against Postfix: fake DNS, MX hosts, checks (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/relay.sh
+phase "integration: relay scenarios against Exim: fake DNS, MX hosts, checks (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	bash tests/integration/relay-exim.sh
 phase "integration: baselines and diff (asan+ubsan)" env HARNESS_BIN="$top/build-asan/smtp-harness" \
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	bash tests/integration/reports.sh

@@ -49,6 +49,8 @@ chk_relay_obs_free(chk_relay_obs *obs)
 {
 	if (obs == NULL)
 		return;
+	xfree(obs->submit_error);
+	obs->submit_error = NULL;
 	for (size_t i = 0; i < obs->nconns; i++) {
 		chk_relay_conn *c = &obs->conns[i];
 

@@ -54,6 +54,8 @@ typedef struct chk_relay_query {
 
 typedef struct chk_relay_obs {
 	uint64_t submitted_us;	/* the submission command started */
+	int submit_smtp;	/* by the harness's own client (relay_submit.h) */
+	char *submit_error;	/* then: why it failed, or NULL */
 	chk_relay_conn *conns;	/* in the order they were accepted */
 	size_t nconns;
 	unsigned long conns_lost;	/* past HARNESS_RELAY_CONNS_MAX, not recorded */

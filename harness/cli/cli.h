@@ -11,6 +11,7 @@
 #define HARNESS_CLI_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define CLI_OK		0
 #define CLI_FAIL	1
@@ -42,6 +43,26 @@ struct eng_netns *cli_netns_setup(const char *zone_file, const char *target_cmd,
 /* Removes ns (NULL is fine) and returns rc, or CLI_UNREACHABLE when
  * something of it was left and rc was 0 or 1. */
 int cli_netns_teardown(struct eng_netns *ns, int rc);
+
+struct rly_scenario;
+struct rpt_scenario;
+typedef struct cli_relay_opts {
+	const char *target_cmd;		/* the MTA's starter, or NULL */
+	const char *submit_cmd;		/* for scenarios without a "command" */
+	const char *submit_smtp;	/* else HOST:PORT for the harness's own client */
+	const char *capture_dir;	/* a pcap per connection, or NULL */
+	FILE *log;			/* progress and the fake DNS's lines, or NULL */
+} cli_relay_opts;
+/* relay and run: one relay scenario end to end in a namespace of its
+ * own (made, entered, left and removed here; the target command started
+ * in it), judged into sc (verdict, findings, timeline, transcripts, its
+ * duration). CLI_OK when sc holds the verdict; CLI_UNREACHABLE when the
+ * run could not take place (sc is ERROR, err says why; sc->client is
+ * NULL when not even the submission started); -1 with err when the
+ * harness could not come back out of the namespace (no later scenario
+ * may run). */
+int cli_relay_one(const struct rly_scenario *s, const cli_relay_opts *o,
+    struct rpt_scenario *sc, char *err, size_t errlen);
 
 /* Prints "smtp-harness: <message>" on stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

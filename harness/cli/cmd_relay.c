@@ -46,6 +46,9 @@ static const char relay_usage[] =
     "                          scenario without a \"command\" of its own; {message} (a\n"
     "                          file, CRLF line ends), {from} and {to} are substituted,\n"
     "                          quoted\n"
+    "  --submit-smtp HOST:PORT or the harness's own client submits the message\n"
+    "                          there over SMTP (EHLO, MAIL, RCPT, DATA), its replies\n"
+    "                          checked as in any run\n"
     "  --report FORMAT:FILE    also write a report (text, json, junit, tap, html)\n"
     "  --capture DIR           write each connection to a host as a pcap: DIR/ID.pcap,\n"
     "                          DIR/ID.2.pcap, ... in the order they came\n"
@@ -104,15 +107,24 @@ relay_captures(const char *dir, rpt_scenario *sc)
 	}
 }
 
-/* ERROR when the submission did not succeed: nothing else can be judged. */
+/* ERROR when the submission did not succeed: nothing else can be judged.
+ * The harness's own client (--submit-smtp) exits 1 when a passive check
+ * FAILs the MTA's replies, the message accepted all the same: its report
+ * was judged instead (relay_submit.h). */
 static int
-relay_submission_ok(rpt_scenario *sc)
+relay_submission_ok(rpt_scenario *sc, const chk_relay_obs *obs)
 {
 	const rpt_client *cl = sc->client;
 
 	if (cl == NULL)
 		return 0;
-	if (cl->exited && !cl->killed && cl->term_signal == 0 && cl->exit_status == 0)
+	if (obs->submit_smtp && obs->submit_error != NULL && !cl->killed) {
+		rpt_scenario_set(sc, RPT_ERROR, "the submission by SMTP (--submit-smtp) failed: %s",
+		    obs->submit_error);
+		return 0;
+	}
+	if (cl->exited && !cl->killed && cl->term_signal == 0 &&
+	    (cl->exit_status == 0 || (obs->submit_smtp && cl->exit_status == 1)))
 		return 1;
 	rpt_scenario_set(sc, RPT_ERROR, "the submission command %s%s%.*s",
 	    cl->killed ? "was killed at its deadline" : cl->term_signal ? "ended by a signal" :
@@ -122,11 +134,63 @@ relay_submission_ok(rpt_scenario *sc)
 }
 
 int
+cli_relay_one(const rly_scenario *s, const cli_relay_opts *o, rpt_scenario *sc, char *err,
+    size_t errlen)
+{
+	eng_relay_config cfg;
+	eng_netns_home home;
+	eng_netns *ns;
+	chk_relay_obs obs;
+	char herr[512];
+	int rc = CLI_OK, made;
+
+	memset(&cfg, 0, sizeof(cfg));
+	memset(&obs, 0, sizeof(obs));
+	sc->started_us = cap_now_us();
+	if (eng_netns_home_save(&home, err, errlen) != 0)
+		return -1;
+	ns = cli_netns_setup(NULL, o->target_cmd, err, errlen);
+	made = ns != NULL;
+	if (!made) {
+		rc = CLI_UNREACHABLE;
+	} else {
+		cfg.log = o->log;
+		cfg.submit_cmd = o->submit_cmd;
+		cfg.submit_smtp = o->submit_smtp;
+		if (eng_relay_run(s, &cfg, sc, &obs, err, errlen) != 0) {
+			rc = CLI_UNREACHABLE;
+		} else {
+			sc->timeline = chk_relay_timeline(s, &obs, &sc->ntimeline);
+			if (relay_submission_ok(sc, &obs))
+				chk_relay_judge(s, &obs, sc);
+			relay_move_transcripts(&obs, sc);
+			relay_captures(o->capture_dir, sc);
+		}
+	}
+	chk_relay_obs_free(&obs);
+	/* Out of the namespace before it goes, so that the next one is made
+	 * from where this one was. */
+	if (eng_netns_home_return(&home, herr, sizeof(herr)) != 0) {
+		(void)cli_netns_teardown(ns, rc);
+		(void)snprintf(err, errlen, "%s", herr);
+		return -1;
+	}
+	rc = cli_netns_teardown(ns, rc);
+	if (rc == CLI_UNREACHABLE && sc->verdict != RPT_ERROR)
+		rpt_scenario_set(sc, RPT_ERROR, "%s", !made || err[0] ? err :
+		    "the namespace could not be removed entirely");
+	sc->duration_ms = (cap_now_us() - sc->started_us) / 1000;
+	rpt_scenario_settle(sc);
+	return rc;
+}
+
+int
 cli_relay(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "target-cmd", required_argument, NULL, 'T' },
 		{ "submit-cmd", required_argument, NULL, 'S' },
+		{ "submit-smtp", required_argument, NULL, 'M' },
 		{ "report", required_argument, NULL, 'r' },
 		{ "capture", required_argument, NULL, 'c' },
 		{ "quiet", no_argument, NULL, 'q' },
@@ -134,20 +198,17 @@ cli_relay(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *target_cmd = NULL, *capture_dir = NULL;
-	eng_relay_config cfg;
+	cli_relay_opts opts1;
 	char **rformat = NULL, **rpath = NULL;
 	size_t nreports = 0;
 	rly_scenario *s = NULL;
-	eng_netns *ns = NULL;
 	rpt_run *run = NULL;
 	rpt_scenario *sc = NULL;
 	rpt_progress *progress;
-	chk_relay_obs obs;
 	char err[1024];
 	int quiet = 0, rc = CLI_USAGE, ch;
 
-	memset(&cfg, 0, sizeof(cfg));
-	memset(&obs, 0, sizeof(obs));
+	memset(&opts1, 0, sizeof(opts1));
 	optind = 1;
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
@@ -162,7 +223,7 @@ cli_relay(int argc, char **argv)
 			if (ch == 'T')
 				target_cmd = optarg;
 			else
-				cfg.submit_cmd = optarg;
+				opts1.submit_cmd = optarg;
 			break;
 		case 'r': {
 			const char *colon = strchr(optarg, ':');
@@ -182,6 +243,13 @@ cli_relay(int argc, char **argv)
 			}
 			break;
 		}
+		case 'M':
+			if (strchr(optarg, ':') == NULL) {
+				cli_usage_error("--submit-smtp: expected HOST:PORT, got \"%s\"", optarg);
+				goto out;
+			}
+			opts1.submit_smtp = optarg;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -206,39 +274,35 @@ cli_relay(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		goto out;
 	}
-	if (cfg.submit_cmd == NULL && s->command == NULL) {
-		cli_usage_error("relay: %s has no \"command\" in \"submission\": add --submit-cmd CMD",
-		    s->file);
+	if (opts1.submit_cmd != NULL && opts1.submit_smtp != NULL) {
+		cli_usage_error("relay: --submit-cmd and --submit-smtp are two ways to submit: "
+		    "give one");
 		goto out;
 	}
-	ns = cli_netns_setup(NULL, target_cmd, err, sizeof(err));
-	if (ns == NULL) {
-		fprintf(stderr, "smtp-harness: %s\n", err);
-		rc = CLI_UNREACHABLE;
+	if (opts1.submit_cmd == NULL && opts1.submit_smtp == NULL && s->command == NULL) {
+		cli_usage_error("relay: %s has no \"command\" in \"submission\": add --submit-cmd "
+		    "CMD or --submit-smtp HOST:PORT", s->file);
 		goto out;
 	}
-	cfg.log = quiet ? NULL : stderr;
+	opts1.target_cmd = target_cmd;
+	opts1.capture_dir = capture_dir;
+	opts1.log = quiet ? NULL : stderr;
 	run = rpt_run_new(target_cmd ? target_cmd : "the MTA in the namespace");
 	run->started_us = cap_now_us();
 	run->catalog = chk_catalog_describe;
 	sc = rpt_scenario_new(s->id, s->summary, s->file);
-	sc->started_us = run->started_us;
 	for (size_t i = 0; i < s->nrefs; i++)
 		rpt_scenario_add_ref(sc, s->refs[i]);
 	rpt_run_add(run, sc);
-	if (eng_relay_run(s, &cfg, sc, &obs, err, sizeof(err)) != 0) {
+	err[0] = '\0';
+	rc = cli_relay_one(s, &opts1, sc, err, sizeof(err));
+	if (rc < 0 || (rc == CLI_UNREACHABLE && sc->client == NULL)) {
+		/* No run took place (namespace, target, an address): no report. */
 		fprintf(stderr, "smtp-harness: %s\n", err);
 		rc = CLI_UNREACHABLE;
 		goto out;
 	}
-	sc->timeline = chk_relay_timeline(s, &obs, &sc->ntimeline);
-	if (relay_submission_ok(sc))
-		chk_relay_judge(s, &obs, sc);
-	relay_move_transcripts(&obs, sc);
-	relay_captures(capture_dir, sc);
-	sc->duration_ms = (cap_now_us() - sc->started_us) / 1000;
 	run->duration_ms = sc->duration_ms;
-	rpt_scenario_settle(sc);
 
 	progress = rpt_progress_new(stdout, rpt_progress_flags(isatty(STDOUT_FILENO),
 	    getenv("NO_COLOR"), getenv("TERM")) & ~RPT_PROGRESS_TTY, 1, 0, NULL);
@@ -260,14 +324,12 @@ cli_relay(int argc, char **argv)
 		}
 	}
 out:
-	rc = cli_netns_teardown(ns, rc);
 	for (size_t i = 0; i < nreports; i++) {
 		xfree(rformat[i]);
 		xfree(rpath[i]);
 	}
 	xfree(rformat);
 	xfree(rpath);
-	chk_relay_obs_free(&obs);
 	rpt_run_free(run);
 	rly_free(s);
 	return rc;

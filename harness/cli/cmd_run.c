@@ -30,6 +30,7 @@
 #include "harness/engine/etls.h"
 #include "harness/engine/netns.h"
 #include "harness/engine/oracle.h"
+#include "harness/scenario/relay.h"
 #include "harness/scenario/scenario.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
@@ -96,6 +97,13 @@ static const char run_usage[] =
     "  --target-cmd CMD        start the MTA under test inside it with /bin/sh -c, and\n"
     "                          wait up to 3 s for CMD to exit (a daemon's starter) first\n"
     "\n"
+    "Relay scenarios (\"role\": \"relay\") need --netns and run one after another,\n"
+    "each in a namespace of its own with --target-cmd started afresh in it, the\n"
+    "scenario's zone and hosts (no --zone), one report for all:\n"
+    "  --submit-cmd CMD        the submission, for scenarios without a \"command\" of\n"
+    "                          their own; {message}, {from} and {to} are substituted\n"
+    "  --submit-smtp HOST:PORT or the harness's own client submits there over SMTP\n"
+    "\n"
     "exit status: 0 all passed (or failed only as the baseline expects), 1 a\n"
     "conformance failure, 2 usage, scenario or baseline error, 3 target unreachable\n"
     "(or the built-in server's port could not be bound).\n";
@@ -157,6 +165,40 @@ load_paths(int n, char **paths, scn_list *list)
 		return -1;
 	}
 	return 0;
+}
+
+/* The relay scenarios of list, one after another, each in a namespace
+ * of its own (cli_relay_one), into run. ENG_OK, or ENG_UNREACHABLE with
+ * err when the harness could not come back out of a namespace (the rest
+ * are not run). A scenario that could not take place is an ERROR in the
+ * report, and the next one runs. */
+static eng_status
+run_relays(rly_scenario **rly, size_t n, const cli_relay_opts *o, rpt_run *run,
+    rpt_progress *progress, int quiet, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		rpt_scenario *sc = rpt_scenario_new(rly[i]->id, rly[i]->summary, rly[i]->file);
+
+		for (size_t j = 0; j < rly[i]->nrefs; j++)
+			rpt_scenario_add_ref(sc, rly[i]->refs[j]);
+		rpt_run_add(run, sc);
+		if (progress != NULL)
+			rpt_progress_start(progress, sc->id);
+		err[0] = '\0';
+		if (cli_relay_one(rly[i], o, sc, err, errlen) < 0) {
+			rpt_scenario_set(sc, RPT_ERROR, "%s", err);
+			rpt_scenario_settle(sc);
+			return ENG_UNREACHABLE;
+		}
+		if (progress != NULL) {
+			rpt_progress_done(progress, sc);
+			if (!quiet)
+				for (size_t j = 0; j < sc->ntimeline; j++)
+					printf("  %s\n", sc->timeline[j]);
+			fflush(stdout);
+		}
+	}
+	return ENG_OK;
 }
 
 /* 1 once something accepts TCP on 127.0.0.1:53 (the fake DNS serves TCP
@@ -276,6 +318,8 @@ cli_run(int argc, char **argv)
 		{ "netns", no_argument, NULL, 'N' },
 		{ "zone", required_argument, NULL, 'Z' },
 		{ "target-cmd", required_argument, NULL, 'T' },
+		{ "submit-cmd", required_argument, NULL, 'U' },
+		{ "submit-smtp", required_argument, NULL, 'V' },
 		{ "oracle", required_argument, NULL, 'O' },
 		{ "oracle-wait", required_argument, NULL, 'w' },
 		{ "help", no_argument, NULL, 'h' },
@@ -302,12 +346,16 @@ cli_run(int argc, char **argv)
 	int use_netns = 0;
 	const char *zone_file = NULL, *target_cmd = NULL;
 	eng_netns *ns = NULL;
+	cli_relay_opts ropts;
+	rly_scenario **rly = NULL;
+	size_t nrelay = 0;
 	int rc = CLI_USAGE;
 	int ch;
 	eng_status st;
 	orc_spec oracle;
 
 	memset(&cfg, 0, sizeof(cfg));
+	memset(&ropts, 0, sizeof(ropts));
 	cfg.connect_timeout_ms = HARNESS_CONNECT_TIMEOUT_MS;
 	optind = 1;
 	opterr = 0;
@@ -428,6 +476,20 @@ cli_run(int argc, char **argv)
 			}
 			target_cmd = optarg;
 			break;
+		case 'U':
+			if (*optarg == '\0') {
+				cli_usage_error("--submit-cmd: expected a command, got \"\"");
+				goto out;
+			}
+			ropts.submit_cmd = optarg;
+			break;
+		case 'V':
+			if (strchr(optarg, ':') == NULL) {
+				cli_usage_error("--submit-smtp: expected HOST:PORT, got \"%s\"", optarg);
+				goto out;
+			}
+			ropts.submit_smtp = optarg;
+			break;
 		case 'h':
 			fputs(run_usage, stdout);
 			rc = CLI_OK;
@@ -481,11 +543,54 @@ cli_run(int argc, char **argv)
 	if (load_paths(argc - optind, argv + optind, &list) != 0)
 		goto out;
 	for (size_t i = 0; i < list.n; i++)
-		if (list.items[i]->role == SCN_ROLE_RELAY) {
-			cli_usage_error("run: %s is a relay scenario: run it with `smtp-harness relay "
-			    "--target-cmd CMD %s` (docs/relay.md)", list.items[i]->id, list.items[i]->file);
+		nrelay += list.items[i]->role == SCN_ROLE_RELAY;
+	if (nrelay == 0 && (ropts.submit_cmd != NULL || ropts.submit_smtp != NULL)) {
+		cli_usage_error("run: %s applies to relay scenarios, and none were given",
+		    ropts.submit_cmd ? "--submit-cmd" : "--submit-smtp");
+		goto out;
+	}
+	if (ropts.submit_cmd != NULL && ropts.submit_smtp != NULL) {
+		cli_usage_error("run: --submit-cmd and --submit-smtp are two ways to submit: give one");
+		goto out;
+	}
+	if (nrelay > 0) {
+		const scn_scenario *first = NULL;
+
+		for (size_t i = 0; i < list.n && first == NULL; i++)
+			if (list.items[i]->role == SCN_ROLE_RELAY)
+				first = list.items[i];
+		if (nrelay != list.n) {
+			cli_usage_error("run: relay scenarios (such as %s) each run in a namespace of "
+			    "their own: give them without client- or server-role scenarios", first->id);
 			goto out;
 		}
+		if (!use_netns) {
+			cli_usage_error("run: %s is a relay scenario: it runs in a network namespace: "
+			    "add --netns and --target-cmd CMD (docs/relay.md)", first->id);
+			goto out;
+		}
+		if (zone_file != NULL || target != NULL || cfg.oracle != NULL) {
+			cli_usage_error("run: relay scenarios bring their own zone and hosts, and are "
+			    "judged by what reaches them: %s does not apply", zone_file != NULL ?
+			    "--zone" : target != NULL ? "--target" : "--oracle");
+			goto out;
+		}
+		/* Loaded and checked with the list, before any namespace; the
+		 * list owns them. */
+		rly = xcalloc(nrelay, sizeof(*rly));
+		for (size_t i = 0; i < nrelay; i++) {
+			rly[i] = list.items[i]->relay;
+			if (ropts.submit_cmd == NULL && ropts.submit_smtp == NULL &&
+			    rly[i]->command == NULL) {
+				cli_usage_error("run: %s has no \"command\" in \"submission\": add "
+				    "--submit-cmd CMD or --submit-smtp HOST:PORT", rly[i]->file);
+				goto out;
+			}
+		}
+		ropts.target_cmd = target_cmd;
+		ropts.capture_dir = cfg.capture_dir;
+		ropts.log = quiet ? NULL : stderr;
+	}
 	if (zone_file != NULL) {
 		dns_zone *zone = NULL;
 
@@ -543,7 +648,7 @@ cli_run(int argc, char **argv)
 		cfg.jobs = 1;	/* one listener at a time on a fixed address */
 	}
 
-	if (use_netns) {
+	if (use_netns && nrelay == 0) {
 		ns = cli_netns_setup(zone_file, target_cmd, err, sizeof(err));
 		if (ns == NULL) {
 			fprintf(stderr, "smtp-harness: %s\n", err);
@@ -556,7 +661,9 @@ cli_run(int argc, char **argv)
 	cfg.port = port;
 	cfg.defaults = &defaults;
 	cfg.overrides = &overrides;
-	if (nserver == list.n)
+	if (nrelay > 0)
+		run = rpt_run_new(target_cmd ? target_cmd : "the MTA in the namespace");
+	else if (nserver == list.n)
 		run = rpt_run_new(cfg.client_cmd ? cfg.client_cmd : "a client started by hand");
 	else
 		run = rpt_run_new(target ? target : "built-in reference server");
@@ -582,7 +689,11 @@ cli_run(int argc, char **argv)
 		    flags & RPT_PROGRESS_TTY ? term_width() : 0, baseline);
 		cfg.started = run_started;
 	}
-	st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, progress, err, sizeof(err));
+	if (nrelay > 0)
+		st = run_relays(rly, nrelay, &ropts, run, progress, quiet, err, sizeof(err));
+	else
+		st = eng_run(&list, &cfg, run, quiet ? NULL : run_progress, progress, err,
+		    sizeof(err));
 	rpt_progress_end(progress);
 	rpt_progress_free(progress);
 	progress = NULL;
@@ -652,6 +763,7 @@ out:
 	xfree(lport);
 	scn_vars_free(&defaults);
 	scn_vars_free(&overrides);
+	xfree(rly);
 	scn_list_free(&list);
 	rpt_baseline_free(baseline);
 	rpt_run_free(run);

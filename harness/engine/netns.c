@@ -417,6 +417,57 @@ eng_netns_enter(eng_netns *ns, char *err, size_t errlen)
 	return 0;
 }
 
+static void
+netns_home_close(eng_netns_home *home)
+{
+	int *fds[] = { &home->net, &home->mnt, &home->cwd };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+int
+eng_netns_home_save(eng_netns_home *home, char *err, size_t errlen)
+{
+	home->net = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	home->mnt = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+	home->cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (home->net < 0 || home->mnt < 0 || home->cwd < 0) {
+		netns_err(err, errlen, "--netns: cannot hold the current namespaces or "
+		    "directory: %s", strerror(errno));
+		netns_home_close(home);
+		return -1;
+	}
+	return 0;
+}
+
+int
+eng_netns_home_return(eng_netns_home *home, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	/* setns into a mount namespace moves the process to its root: the
+	 * working directory is restored last, so relative paths (reports,
+	 * captures) still mean what they meant. */
+	if (setns(home->mnt, CLONE_NEWNS) != 0) {
+		netns_err(err, errlen, "--netns: back to the mount namespace: %s", strerror(errno));
+		rc = -1;
+	} else if (setns(home->net, CLONE_NEWNET) != 0) {
+		netns_err(err, errlen, "--netns: back to the network namespace: %s",
+		    strerror(errno));
+		rc = -1;
+	} else if (fchdir(home->cwd) != 0) {
+		netns_err(err, errlen, "--netns: back to the working directory: %s",
+		    strerror(errno));
+		rc = -1;
+	}
+	netns_home_close(home);
+	return rc;
+}
+
 pid_t
 eng_netns_spawn(eng_netns *ns, char *const argv[], char *err, size_t errlen)
 {

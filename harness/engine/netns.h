@@ -46,6 +46,21 @@ eng_netns *eng_netns_create(char *err, size_t errlen);
 const char *eng_netns_name(const eng_netns *ns);
 /* Moves the calling process inside (see above); -1 with err on failure. */
 int eng_netns_enter(eng_netns *ns, char *err, size_t errlen);
+/* Where the process was before eng_netns_enter: its network and mount
+ * namespaces and its working directory, to come back to after a
+ * namespace of its own is done with, so that the next one is made from
+ * the host (several relay scenarios in one run, each in a namespace of
+ * its own). Like eng_netns_enter, returning needs one thread. */
+typedef struct eng_netns_home {
+	int net, mnt, cwd;		/* descriptors, -1 when not held */
+} eng_netns_home;
+
+/* Takes hold of the current namespaces and directory; -1 with err. */
+int eng_netns_home_save(eng_netns_home *home, char *err, size_t errlen);
+/* Moves the process back to them and lets go of them; -1 with err (then
+ * the process may be left inside). */
+int eng_netns_home_return(eng_netns_home *home, char *err, size_t errlen);
+
 /* Starts argv (argv[0] a path) inside, in a process group of its own,
  * stdin /dev/null, stdout onto stderr; -1 with err when it could not
  * fork. The process is ended and reaped by eng_netns_destroy at the

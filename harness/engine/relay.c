@@ -19,6 +19,7 @@
 
 #include "fake-dns/dns_server.h"
 #include "harness/engine/proc.h"
+#include "harness/engine/relay_submit.h"
 #include "harness/smtp/server.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
@@ -70,6 +71,7 @@ struct relay_run {
 	size_t nsessions;
 	uv_timer_t tick;
 	eng_proc *proc;
+	char *report;		/* the client's report, when it submits (relay_submit.h) */
 	uint64_t started_ms;	/* loop time at the start */
 	uint64_t settled_ms;	/* loop time when everything awaited was in; 0: not yet */
 	uint32_t *want;		/* deliveries the rows wait for, per host */
@@ -398,7 +400,10 @@ relay_tick_closed(uv_handle_t *h)
 static void
 relay_proc_ended(void *arg)
 {
-	(void)arg;
+	relay_run *rr = arg;
+
+	if (rr->report != NULL && rr->obs->submit_error == NULL)
+		rr->obs->submit_error = eng_relay_submit_judge(rr->report);
 }
 
 static void
@@ -463,7 +468,8 @@ relay_tick_cb(uv_timer_t *t)
 		return;
 	}
 	if (rr->proc != NULL && eng_proc_ended(rr->proc) && cl != NULL &&
-	    !(cl->exited && cl->term_signal == 0 && cl->exit_status == 0)) {
+	    (rr->report != NULL ? rr->obs->submit_error != NULL :
+	    !(cl->exited && cl->term_signal == 0 && cl->exit_status == 0))) {
 		relay_stop(rr);	/* the submission failed: nothing will come */
 		return;
 	}
@@ -599,9 +605,9 @@ eng_relay_run(const rly_scenario *s, const eng_relay_config *cfg, rpt_scenario *
 	int rc = -1;
 
 	err[0] = '\0';
-	if (submit == NULL) {
-		snprintf(err, errlen, "%s: no submission command: give \"command\" in \"submission\" "
-		    "or --submit-cmd", s->file);
+	if (submit == NULL && cfg->submit_smtp == NULL) {
+		snprintf(err, errlen, "%s: no submission command: give \"command\" in \"submission\", "
+		    "--submit-cmd or --submit-smtp", s->file);
 		xfree(rr);
 		return -1;
 	}
@@ -636,7 +642,14 @@ eng_relay_run(const rly_scenario *s, const eng_relay_config *cfg, rpt_scenario *
 	}
 	if ((msg = relay_write_message(s, tmpl, err, errlen)) == NULL)
 		goto stop;
-	cmd = eng_relay_expand(submit, msg, s->from, s->to, s->nto);
+	if (submit != NULL) {
+		cmd = eng_relay_expand(submit, msg, s->from, s->to, s->nto);
+	} else {
+		cmd = eng_relay_submit_write(s, tmpl, cfg->submit_smtp, &rr->report, err, errlen);
+		if (cmd == NULL)
+			goto stop;
+		obs->submit_smtp = 1;
+	}
 	obs->submitted_us = cap_now_us();
 	rr->started_ms = uv_now(&rr->loop);
 	rr->proc = eng_proc_start(&rr->loop, cmd, rpt_scenario_client(sc), relay_proc_ended, rr,
@@ -664,8 +677,16 @@ stop:
 		unlink(msg);
 		xfree(msg);
 	}
-	if (tmpl[sizeof(tmpl) - 7] != 'X')
+	if (tmpl[sizeof(tmpl) - 7] != 'X') {
+		char *sub = xasprintf("%s/submission.json", tmpl);
+
+		unlink(sub);
+		xfree(sub);
+		if (rr->report != NULL)
+			unlink(rr->report);
 		rmdir(tmpl);
+	}
+	xfree(rr->report);
 	xfree(cmd);
 	xfree(rr->hosts);
 	xfree(rr->want);

@@ -33,6 +33,7 @@ typedef struct eng_relay_config {
 	const char *dns_host;		/* default "127.0.0.1" */
 	const char *dns_port;		/* default "53" */
 	const char *submit_cmd;		/* for scenarios without a "command" of their own */
+	const char *submit_smtp;	/* else HOST:PORT: the harness's client submits there */
 	FILE *log;			/* a line per query and per connection, or NULL */
 } eng_relay_config;
 

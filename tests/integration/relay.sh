@@ -24,7 +24,9 @@
 # always_add_missing_headers the relay-no-fixups row FAILs; with
 # smtp_discard_ehlo_keywords = dsn the DSN-parameter row FAILs; with
 # soft_bounce (a 5yz kept as a 4yz, no notice) the bounce row FAILs.
-# A run interrupted by SIGINT leaves nothing behind either. After every run no namespace,
+# A run interrupted by SIGINT leaves nothing behind either. Two
+# scenarios in one `run --netns`, the harness's own client submitting
+# (--submit-smtp), PASS in one report. After every run no namespace,
 # /etc/netns entry or instance process is left.
 #
 # Usage: relay.sh [SCENARIO.json...]   (default: scenarios/relay/*.json)
@@ -176,7 +178,7 @@ EOF
 }
 
 # 0. A scenario with an error: one FILE:LINE:COL line, exit 2, before any
-# namespace; `run` refuses a relay scenario and names `relay`.
+# namespace; `run` without --netns refuses a relay scenario and names it.
 sed 's/"listen": "127.0.0.2:25"/"listen": "10.0.0.2:25"/' "$top/scenarios/relay/implicit-mx.json" >"$work/bad.json"
 "$bin" relay --target-cmd true --submit-cmd true "$work/bad.json" >"$work/bad.out" 2>"$work/bad.err"
 status=$?
@@ -189,8 +191,8 @@ else
 fi
 "$bin" run "$top/scenarios/relay/implicit-mx.json" >"$work/run.out" 2>"$work/run.err"
 status=$?
-if [ "$status" -eq 2 ] && grep -q 'is a relay scenario: run it with `smtp-harness relay' "$work/run.err"; then
-	ok "relay: run refuses a relay scenario (exit 2) and names the relay command"
+if [ "$status" -eq 2 ] && grep -q 'is a relay scenario: it runs in a network namespace: add --netns' "$work/run.err"; then
+	ok "relay: run without --netns refuses a relay scenario (exit 2) and names --netns"
 else
 	not_ok "relay: run on a relay scenario: exit $status: $(tr '\n' ' ' <"$work/run.err")"
 fi
@@ -232,6 +234,24 @@ else
 	not_ok "relay --capture: $(ls "$cap" 2>&1 | tr '\n' ' ')"
 fi ;;
 esac
+
+# Two scenarios in one `run --netns`, submitted by the harness's own
+# client over SMTP to Postfix's smtpd inside the namespace: a namespace
+# and a fresh queue each, one report.
+"$bin" run --netns --target-cmd "rm -rf '$queue' && mkdir '$queue' && postfix -c '$dir' start" \
+    --submit-smtp 127.0.0.1:25 --report "json:$work/smtp.json" \
+    "$top/scenarios/relay/mx-preference-fallback.json" "$top/scenarios/relay/one-copy-per-host.json" \
+    >"$work/smtp.out" 2>"$work/smtp.err"
+status=$?
+if [ "$status" -eq 0 ] && grep -q '^2 scenarios: 2 passed' "$work/smtp.out" &&
+    [ "$(grep -c 'in network namespace smtp-harness-' "$work/smtp.err")" -eq 2 ] &&
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); sys.exit(len(r["scenarios"]) != 2)' "$work/smtp.json"; then
+	ok "run --netns --submit-smtp: two scenarios, the harness's client submitting to Postfix, both PASS in one report"
+else
+	not_ok "run --netns --submit-smtp: exit $status: $(grep -v '^  t=' "$work/smtp.out" | tr '\n' ' ' | cut -c1-400) $(tail -n 3 "$work/smtp.err" | tr '\n' ' ')"
+fi
+ns=$(grep -o 'in network namespace smtp-harness-[0-9]*' "$work/smtp.err" | head -n 1 | awk '{print $4}')
+nothing_left "$ns" "run --netns --submit-smtp"
 
 # A run interrupted by SIGINT while it watches (once Postfix has asked
 # for the MX): the namespace, its
