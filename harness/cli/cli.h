@@ -66,6 +66,10 @@ int cli_relay_one(const struct rly_scenario *s, const cli_relay_opts *o,
 
 /* Prints "smtp-harness: <message>" on stderr and returns CLI_USAGE. */
 int cli_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Parses the argument of --report, "FORMAT:FILE", into heap strings; a
+ * malformed one or an unknown format is a usage error (printed): returns
+ * 0, or -1 with nothing allocated. */
+int cli_report_arg(const char *arg, char **format, char **path);
 /* Splits "host:port", "[v6]:port" or "host" (port defaults to def_port)
  * into heap strings. Returns 0, or -1 when malformed. */
 int cli_split_hostport(const char *s, const char *def_port, char **host, char **port);

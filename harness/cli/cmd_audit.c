@@ -179,22 +179,11 @@ cli_audit(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'r': {
-			const char *colon = strchr(optarg, ':');
-
-			if (colon == NULL || colon == optarg || colon[1] == '\0') {
-				cli_usage_error("--report: expected FORMAT:FILE, got \"%s\"", optarg);
-				goto out;
-			}
 			fmt = xgrow(fmt, &fmt_cap, nreports + 1, sizeof(*fmt));
 			out = xgrow(out, &out_cap, nreports + 1, sizeof(*out));
-			fmt[nreports] = xstrndup(optarg, (size_t)(colon - optarg));
-			out[nreports] = xstrdup(colon + 1);
-			nreports++;
-			if (!rpt_format_known(fmt[nreports - 1])) {
-				cli_usage_error("--report: unknown format \"%s\"; expected text, json, "
-				    "junit or tap", fmt[nreports - 1]);
+			if (cli_report_arg(optarg, &fmt[nreports], &out[nreports]) != 0)
 				goto out;
-			}
+			nreports++;
 			if (audit_format_shows_transcripts(fmt[nreports - 1]))
 				a.keep_transcripts = 1;
 			break;

@@ -427,22 +427,11 @@ cli_replay(int argc, char **argv)
 			target = optarg;
 			break;
 		case 'r': {
-			const char *colon = strchr(optarg, ':');
-
-			if (colon == NULL || colon == optarg || colon[1] == '\0') {
-				cli_usage_error("--report: expected FORMAT:FILE, got \"%s\"", optarg);
-				goto out;
-			}
 			fmt = xgrow(fmt, &fmt_cap, nreports + 1, sizeof(*fmt));
 			out = xgrow(out, &out_cap, nreports + 1, sizeof(*out));
-			fmt[nreports] = xstrndup(optarg, (size_t)(colon - optarg));
-			out[nreports] = xstrdup(colon + 1);
-			nreports++;
-			if (!rpt_format_known(fmt[nreports - 1])) {
-				cli_usage_error("--report: unknown format \"%s\"; expected text, json, "
-				    "junit, tap or html", fmt[nreports - 1]);
+			if (cli_report_arg(optarg, &fmt[nreports], &out[nreports]) != 0)
 				goto out;
-			}
+			nreports++;
 			break;
 		}
 		case 'C': {

@@ -226,21 +226,11 @@ cli_relay(int argc, char **argv)
 				opts1.submit_cmd = optarg;
 			break;
 		case 'r': {
-			const char *colon = strchr(optarg, ':');
-
-			if (colon == NULL || colon == optarg || colon[1] == '\0') {
-				cli_usage_error("--report: expected FORMAT:FILE, got \"%s\"", optarg);
-				goto out;
-			}
 			rformat = xrealloc(rformat, (nreports + 1) * sizeof(char *));
 			rpath = xrealloc(rpath, (nreports + 1) * sizeof(char *));
-			rformat[nreports] = xstrndup(optarg, (size_t)(colon - optarg));
-			rpath[nreports] = xstrdup(colon + 1);
-			if (!rpt_format_known(rformat[nreports++])) {
-				cli_usage_error("--report: unknown format \"%s\"; expected text, json, "
-				    "junit, tap or html", rformat[nreports - 1]);
+			if (cli_report_arg(optarg, &rformat[nreports], &rpath[nreports]) != 0)
 				goto out;
-			}
+			nreports++;
 			break;
 		}
 		case 'M':

@@ -376,22 +376,13 @@ cli_run(int argc, char **argv)
 			break;
 		}
 		case 'r': {
-			const char *colon = strchr(optarg, ':');
 			run_report *r;
 
-			if (colon == NULL || colon == optarg || colon[1] == '\0') {
-				cli_usage_error("--report: expected FORMAT:FILE, got \"%s\"", optarg);
-				goto out;
-			}
 			reports = xgrow(reports, &reports_cap, nreports + 1, sizeof(*reports));
-			r = &reports[nreports++];
-			r->format = xstrndup(optarg, (size_t)(colon - optarg));
-			r->path = xstrdup(colon + 1);
-			if (!rpt_format_known(r->format)) {
-				cli_usage_error("--report: unknown format \"%s\"; expected text, json, junit, tap or html",
-				    r->format);
+			r = &reports[nreports];
+			if (cli_report_arg(optarg, &r->format, &r->path) != 0)
 				goto out;
-			}
+			nreports++;
 			break;
 		}
 		case 'c':

@@ -11,6 +11,7 @@
 
 #include "harness/cli/cli.h"
 #include "harness/util/xalloc.h"
+#include "reports/report.h"
 
 #ifndef HARNESS_VERSION
 #define HARNESS_VERSION "0.1.0"
@@ -58,6 +59,28 @@ cli_usage_error(const char *fmt, ...)
 	va_end(ap);
 	fputc('\n', stderr);
 	return CLI_USAGE;
+}
+
+int
+cli_report_arg(const char *arg, char **format, char **path)
+{
+	const char *colon = strchr(arg, ':');
+	char *f;
+
+	if (colon == NULL || colon == arg || colon[1] == '\0') {
+		cli_usage_error("--report: expected FORMAT:FILE, got \"%s\"", arg);
+		return -1;
+	}
+	f = xstrndup(arg, (size_t)(colon - arg));
+	if (!rpt_format_known(f)) {
+		cli_usage_error("--report: unknown format \"%s\"; expected text, json, junit, tap "
+		    "or html", f);
+		xfree(f);
+		return -1;
+	}
+	*format = f;
+	*path = xstrdup(colon + 1);
+	return 0;
 }
 
 static int split_hostport(const char *s, const char *def_port, char **host, char **port,
