@@ -235,6 +235,8 @@ srl_want(const scn_srv_step *st, vbuf *b)
 		vbuf_printf(b, "%s with arguments matching /%s/", st->verb, st->args_src);
 	else if (st->verb)
 		vbuf_printf(b, "%s", st->verb);
+	else if (st->has_line)
+		vbuf_printf(b, "a line matching /%s/", st->line_src);
 	else
 		vbuf_append_str(b, "a command");
 }
@@ -542,6 +544,8 @@ srl_matches(const scn_srv_step *st, const srl_item *it)
 		if (rc != 0)
 			return 0;
 	}
+	if (st->has_line && regexec(&st->line_re, it->line, 0, NULL, 0) != 0)
+		return 0;
 	return 1;
 }
 

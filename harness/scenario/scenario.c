@@ -1251,7 +1251,7 @@ static const char *const srv_step_keys[] = {
 	"delay_ms", "drip_ms", "timeout_ms", "optional", "repeat", "check", "starttls", "comment",
 	NULL
 };
-static const char *const srv_expect_keys[] = { "verb", "args", "comment", NULL };
+static const char *const srv_expect_keys[] = { "verb", "args", "line", "comment", NULL };
 static const char *const srv_message_keys[] = { "lines", "raw", "comment", NULL };
 static const char *const srv_client_keys[] = { "exit", "timeout_ms", "comment", NULL };
 static const char *const srv_rule_keys[] = {
@@ -1419,7 +1419,7 @@ ld_srv_verb(ld *l, const cJSON *v, const char *path, char **out)
 static int
 ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
 {
-	const cJSON *verb, *args;
+	const cJSON *verb, *args, *line;
 	char *p;
 	int rc = 0;
 
@@ -1450,6 +1450,20 @@ ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
 			rc = regcomp(&st->args_re, st->args_src, REG_EXTENDED | REG_ICASE) == 0 ? 0 :
 			    ld_fail(l, p, "expected a POSIX extended regular expression");
 			st->has_args = rc == 0;
+		}
+		xfree(p);
+		if (rc != 0)
+			return rc;
+	}
+	line = cJSON_GetObjectItemCaseSensitive(v, "line");
+	if (line) {
+		p = ld_key(path, "line");
+		rc = ld_regex(l, line, p, &st->line_re, &st->line_src);
+		if (rc == 0) {
+			regfree(&st->line_re);
+			rc = regcomp(&st->line_re, st->line_src, REG_EXTENDED | REG_ICASE) == 0 ? 0 :
+			    ld_fail(l, p, "expected a POSIX extended regular expression");
+			st->has_line = rc == 0;
 		}
 		xfree(p);
 	}
@@ -2570,6 +2584,9 @@ scn_server_free(scn_server *srv)
 			if (st->has_args)
 				regfree(&st->args_re);
 			xfree(st->args_src);
+			if (st->has_line)
+				regfree(&st->line_re);
+			xfree(st->line_src);
 			xfree(st->reply.bytes);
 			xfree(st->check);
 		}
