@@ -1265,9 +1265,10 @@ pc_is_base64(const char *s, size_t len)
  * authentication using the "*" response." After a 334 whose text is not
  * base64 the client's next line must be a lone "*". Any other line is a
  * FAIL: a SASL response (credentials, handed to a server that sent
- * garbage) or QUIT (no secret goes out, but the server reads it as a
- * response, not a cancel). Closing instead is no cancel either: a FAIL,
- * said so. The response's bytes are not quoted: they may be a password.
+ * garbage) or QUIT (nothing answers the challenge, but the server reads
+ * it as a response, not a cancel). Closing instead is no cancel either:
+ * a FAIL, said so. The response's bytes are not quoted: they may be a
+ * password.
  */
 static void
 pc_check_auth_cancel(pc *p)
@@ -1296,8 +1297,8 @@ pc_check_auth_cancel(pc *p)
 
 			pc_emit_at(p, ID_AUTH_CANCEL, RPT_PASS, next->c2s_off, next->c2s_len,
 			    "expected \"*\" after the challenge \"%s\" (not base64), got %s",
-			    pc_quote(text, tlen, 0), quit ? "QUIT: no credentials went out, but "
-			    "the server reads it as a SASL response, not as the cancel" :
+			    pc_quote(text, tlen, 0), quit ? "QUIT: nothing answered the challenge, "
+			    "but the server reads QUIT as a SASL response, not as the cancel" :
 			    "a SASL response line: credentials sent to a server whose challenge "
 			    "the client could not decode");
 			return;
@@ -1311,8 +1312,8 @@ pc_check_auth_cancel(pc *p)
 		    (d->server_rst >= 0 && d->server_rst < close))
 			return;
 		pc_emit_seg(p, ID_AUTH_CANCEL, RPT_PASS, (size_t)close, "expected \"*\" after the "
-		    "challenge \"%s\" (not base64), got %s: no credentials went out, but the "
-		    "exchange was not cancelled", pc_quote(text, tlen, 0),
+		    "challenge \"%s\" (not base64), got %s: nothing answered the challenge, "
+		    "but the exchange was not cancelled", pc_quote(text, tlen, 0),
 		    close == d->client_fin ? "FIN" : "RST");
 		return;
 	}

@@ -1031,14 +1031,14 @@ START_TEST(test_passive_client_auth_cancel)
 	tx_ev(t, CAP_FIN, CAP_S2C);
 	tx_ev(t, CAP_FIN, CAP_C2S);
 	sc = run(t);
-	expect(sc, ID_AUTH_CANCEL, RPT_FAIL, 6, 0, "got QUIT: no credentials went out");
+	expect(sc, ID_AUTH_CANCEL, RPT_FAIL, 6, 0, "got QUIT: nothing answered the challenge");
 	rpt_scenario_free(sc);
 
 	/* the client closes instead: FAIL, at the FIN */
 	t = tx_bad_challenge();
 	ck_assert_int_eq(tx_ev(t, CAP_FIN, CAP_C2S), 6);
 	sc = run(t);
-	expect(sc, ID_AUTH_CANCEL, RPT_FAIL, 6, 0, "got FIN: no credentials went out");
+	expect(sc, ID_AUTH_CANCEL, RPT_FAIL, 6, 0, "got FIN: nothing answered the challenge");
 	rpt_scenario_free(sc);
 
 	/* the harness closed first, or the transcript just ends: nothing */
