@@ -1416,10 +1416,34 @@ ld_srv_verb(ld *l, const cJSON *v, const char *path, char **out)
 	return 0;
 }
 
+/* The member `key` of v, when present, as a case-insensitive ERE: SMTP
+ * keywords and domains are case-insensitive. */
+static int
+ld_srv_regex(ld *l, const cJSON *v, const char *path, const char *key, regex_t *re,
+    char **src, int *has)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(v, key);
+	char *p;
+	int rc;
+
+	if (m == NULL)
+		return 0;
+	p = ld_key(path, key);
+	rc = ld_regex(l, m, p, re, src);
+	if (rc == 0) {
+		regfree(re);
+		rc = regcomp(re, *src, REG_EXTENDED | REG_ICASE) == 0 ? 0 :
+		    ld_fail(l, p, "expected a POSIX extended regular expression");
+		*has = rc == 0;
+	}
+	xfree(p);
+	return rc;
+}
+
 static int
 ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
 {
-	const cJSON *verb, *args, *line;
+	const cJSON *verb;
 	char *p;
 	int rc = 0;
 
@@ -1433,7 +1457,6 @@ ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
 		return -1;
 	st->kind = SCN_SRV_EXPECT;
 	verb = cJSON_GetObjectItemCaseSensitive(v, "verb");
-	args = cJSON_GetObjectItemCaseSensitive(v, "args");
 	if (verb) {
 		p = ld_key(path, "verb");
 		rc = ld_srv_verb(l, verb, p, &st->verb);
@@ -1441,32 +1464,10 @@ ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
 		if (rc != 0)
 			return rc;
 	}
-	if (args) {
-		p = ld_key(path, "args");
-		rc = ld_regex(l, args, p, &st->args_re, &st->args_src);
-		if (rc == 0) {
-			/* Recompiled case-insensitive: SMTP keywords and domains are. */
-			regfree(&st->args_re);
-			rc = regcomp(&st->args_re, st->args_src, REG_EXTENDED | REG_ICASE) == 0 ? 0 :
-			    ld_fail(l, p, "expected a POSIX extended regular expression");
-			st->has_args = rc == 0;
-		}
-		xfree(p);
-		if (rc != 0)
-			return rc;
-	}
-	line = cJSON_GetObjectItemCaseSensitive(v, "line");
-	if (line) {
-		p = ld_key(path, "line");
-		rc = ld_regex(l, line, p, &st->line_re, &st->line_src);
-		if (rc == 0) {
-			regfree(&st->line_re);
-			rc = regcomp(&st->line_re, st->line_src, REG_EXTENDED | REG_ICASE) == 0 ? 0 :
-			    ld_fail(l, p, "expected a POSIX extended regular expression");
-			st->has_line = rc == 0;
-		}
-		xfree(p);
-	}
+	/* "line": the whole line, for a SASL response, which has no verb. */
+	rc = ld_srv_regex(l, v, path, "args", &st->args_re, &st->args_src, &st->has_args);
+	if (rc == 0)
+		rc = ld_srv_regex(l, v, path, "line", &st->line_re, &st->line_src, &st->has_line);
 	return rc;
 }
 
