@@ -1263,12 +1263,12 @@ pc_is_base64(const char *s, size_t len)
  * RFC 4954 §4 (client-cancel-bad-challenge): "If the client cannot BASE64
  * decode any of the server's challenges, it MUST cancel the
  * authentication using the "*" response." After a 334 whose text is not
- * base64 the client's next line must be a lone "*". Any other line is a
- * FAIL: a SASL response (credentials, handed to a server that sent
- * garbage) or QUIT (nothing answers the challenge, but the server reads
- * it as a response, not a cancel). Closing instead is no cancel either:
- * a FAIL, said so. The response's bytes are not quoted: they may be a
- * password.
+ * base64 the client's next line must be a lone "*". Any other SASL
+ * response line is a FAIL: credentials handed to a server that sent
+ * garbage. QUIT or a close is no cancel either, but it sends nothing
+ * secret, the harm the catalog row fails: a WARN, said so (the server
+ * reads QUIT as a SASL response). The response's bytes are not quoted:
+ * they may be a password.
  */
 static void
 pc_check_auth_cancel(pc *p)
@@ -1295,7 +1295,8 @@ pc_check_auth_cancel(pc *p)
 		if (next != NULL && next->kind == DLG_COMMAND) {
 			int quit = strcasecmp(next->line, "QUIT") == 0;
 
-			pc_emit_at(p, ID_AUTH_CANCEL, RPT_PASS, next->c2s_off, next->c2s_len,
+			pc_emit_at(p, ID_AUTH_CANCEL, quit ? RPT_WARN : RPT_PASS, next->c2s_off,
+			    next->c2s_len,
 			    "expected \"*\" after the challenge \"%s\" (not base64), got %s",
 			    pc_quote(text, tlen, 0), quit ? "QUIT: nothing answered the challenge, "
 			    "but the server reads QUIT as a SASL response, not as the cancel" :
@@ -1311,7 +1312,7 @@ pc_check_auth_cancel(pc *p)
 		    (d->server_fin >= 0 && d->server_fin < close) ||
 		    (d->server_rst >= 0 && d->server_rst < close))
 			return;
-		pc_emit_seg(p, ID_AUTH_CANCEL, RPT_PASS, (size_t)close, "expected \"*\" after the "
+		pc_emit_seg(p, ID_AUTH_CANCEL, RPT_WARN, (size_t)close, "expected \"*\" after the "
 		    "challenge \"%s\" (not base64), got %s: nothing answered the challenge, "
 		    "but the exchange was not cancelled", pc_quote(text, tlen, 0),
 		    close == d->client_fin ? "FIN" : "RST");
