@@ -16,7 +16,8 @@
  * before MAIL, lock-step without PIPELINING and group enders with it,
  * content only after 354, dot-stuffing, bare CR/LF, message line length,
  * QUIT before closing, lone dot after all RCPTs refused, parameters only
- * for advertised extensions, declared SIZE, 8-bit content, EHLO argument.
+ * for advertised extensions, declared SIZE, 8-bit content, EHLO argument,
+ * "*" after an AUTH challenge that is not base64.
  */
 #ifndef HARNESS_CHECK_PASSIVE_H
 #define HARNESS_CHECK_PASSIVE_H

@@ -46,6 +46,7 @@
 #define ID_BDAT		"rfc3030.2.client-bdat-discipline"
 #define ID_NO_UTF8	"rfc6531.3.2.client-no-utf8-unless-offered"
 #define ID_UTF8_PARAM	"rfc6531.3.4.client-param-use"
+#define ID_AUTH_CANCEL	"rfc4954.4.client-cancel-bad-challenge"
 
 /* Every id above: what `smtp-harness coverage` counts as exercised by the
  * client-side checks (test_coverage keeps it equal to the ids in
@@ -54,7 +55,7 @@ const char *const chk_passive_client_ids[] = {
 	ID_OPEN, ID_LOCKSTEP, ID_ENDERS, ID_AFTER_354, ID_STUFFING, ID_BARE,
 	ID_CANONICAL, ID_LINE_998, ID_QUIT, ID_EVERY_STATUS, ID_PARAMS, ID_EHLO_ARG,
 	ID_SIZE, ID_8BIT, ID_DOUBLE_MAIL, ID_EXACT_SYNTAX, ID_BDAT, ID_NO_UTF8, ID_UTF8_PARAM,
-	NULL
+	ID_AUTH_CANCEL, NULL
 };
 
 /* Bytes of a client line quoted in a message. */
@@ -1231,6 +1232,94 @@ pc_check_utf8(pc *p)
 		chk_pass(p->sc, ID_UTF8_PARAM);
 }
 
+/*
+ * A 334 challenge a client can decode: RFC 4954 §4 has both sides reject
+ * any character outside the base64 alphabet and a pad character anywhere
+ * but at the end. A challenge without its padding is let through: a
+ * client that decodes it anyway breaks nothing the RFC names.
+ */
+static int
+pc_is_base64(const char *s, size_t len)
+{
+	size_t pad = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (c == '=') {
+			pad++;
+			continue;
+		}
+		if (pad > 0)
+			return 0;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		    (c >= '0' && c <= '9') || c == '+' || c == '/'))
+			return 0;
+	}
+	return pad <= 2 && (pad == 0 || pad < len);
+}
+
+/*
+ * RFC 4954 §4 (client-cancel-bad-challenge): "If the client cannot BASE64
+ * decode any of the server's challenges, it MUST cancel the
+ * authentication using the "*" response." After a 334 whose text is not
+ * base64 the client's next line must be a lone "*". Any other SASL
+ * response line is a FAIL: credentials handed to a server that sent
+ * garbage. QUIT or a close is no cancel either, but it sends nothing
+ * secret, the harm the catalog row fails: a WARN, said so (the server
+ * reads QUIT as a SASL response). The response's bytes are not quoted:
+ * they may be a password.
+ */
+static void
+pc_check_auth_cancel(pc *p)
+{
+	const dlg *d = p->d;
+
+	for (size_t i = 0; i < d->nex; i++) {
+		const dlg_exchange *ex = &d->ex[i], *next;
+		const char *text;
+		size_t tlen;
+		long close = d->client_fin;
+
+		if (!pc_is_cmd(ex, SMTP_VERB_AUTH) || ex->reply == NULL || ex->reply->code != 334 ||
+		    ex->reply->nlines != 1)
+			continue;
+		text = smtp_reply_text(ex->reply, 0, &tlen);
+		if (pc_is_base64(text, tlen))
+			continue;
+		next = i + 1 < d->nex ? &d->ex[i + 1] : NULL;
+		if (next != NULL && next->kind == DLG_COMMAND && strcmp(next->line, "*") == 0) {
+			chk_pass(p->sc, ID_AUTH_CANCEL);
+			return;
+		}
+		if (next != NULL && next->kind == DLG_COMMAND) {
+			int quit = strcasecmp(next->line, "QUIT") == 0;
+
+			pc_emit_at(p, ID_AUTH_CANCEL, quit ? RPT_WARN : RPT_PASS, next->c2s_off,
+			    next->c2s_len,
+			    "expected \"*\" after the challenge \"%s\" (not base64), got %s",
+			    pc_quote(text, tlen, 0), quit ? "QUIT: nothing answered the challenge, "
+			    "but the server reads QUIT as a SASL response, not as the cancel" :
+			    "a SASL response line: credentials sent to a server whose challenge "
+			    "the client could not decode");
+			return;
+		}
+		if (d->client_rst >= 0 && (close < 0 || d->client_rst < close))
+			close = d->client_rst;
+		/* The harness closed first, or the transcript just ends: the
+		 * client was given no chance to answer. */
+		if (next != NULL || close < 0 || (size_t)close < ex->s2c_seg_last ||
+		    (d->server_fin >= 0 && d->server_fin < close) ||
+		    (d->server_rst >= 0 && d->server_rst < close))
+			return;
+		pc_emit_seg(p, ID_AUTH_CANCEL, RPT_WARN, (size_t)close, "expected \"*\" after the "
+		    "challenge \"%s\" (not base64), got %s: nothing answered the challenge, "
+		    "but the exchange was not cancelled", pc_quote(text, tlen, 0),
+		    close == d->client_fin ? "FIN" : "RST");
+		return;
+	}
+}
+
 void
 chk_passive_client(const cap_transcript *t, const dlg *d, rpt_scenario *sc)
 {
@@ -1258,4 +1347,5 @@ chk_passive_client(const cap_transcript *t, const dlg *d, rpt_scenario *sc)
 	pc_check_params(&p);
 	pc_check_ehlo_arg(&p);
 	pc_check_utf8(&p);
+	pc_check_auth_cancel(&p);
 }

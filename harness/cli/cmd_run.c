@@ -30,6 +30,7 @@
 #include "harness/engine/etls.h"
 #include "harness/engine/netns.h"
 #include "harness/engine/oracle.h"
+#include "harness/engine/secrets.h"
 #include "harness/scenario/relay.h"
 #include "harness/scenario/scenario.h"
 #include "harness/util/harness_limits.h"
@@ -654,9 +655,16 @@ cli_run(int argc, char **argv)
 	cfg.overrides = &overrides;
 	if (nrelay > 0)
 		run = rpt_run_new(target_cmd ? target_cmd : "the MTA in the namespace");
-	else if (nserver == list.n)
+	else if (nserver == list.n) {
+		eng_secrets sec = { 0 };
+
+		/* The command hands the client its credentials: the report
+		 * names it with them masked (secrets.h). */
 		run = rpt_run_new(cfg.client_cmd ? cfg.client_cmd : "a client started by hand");
-	else
+		eng_secrets_add_vars(&sec, &overrides);
+		eng_secrets_scrub(&sec, run->target, strlen(run->target));
+		eng_secrets_free(&sec);
+	} else
 		run = rpt_run_new(target ? target : "built-in reference server");
 	run->started_us = cap_now_us();
 	run->catalog = chk_catalog_describe;

@@ -37,6 +37,7 @@
 #include "harness/check/passive.h"
 #include "harness/engine/etls.h"
 #include "harness/engine/proc.h"
+#include "harness/engine/secrets.h"
 #include "harness/smtp/command.h"
 #include "harness/smtp/instream.h"
 #include "harness/util/atomic_file.h"
@@ -112,6 +113,7 @@ struct eng_srole {
 				 * crossed the wire (TLS records after STARTTLS),
 				 * at each connection's index, or NULL */
 	size_t nwires;
+	eng_secrets secrets;	/* credentials seen or given, masked in the result */
 	eng_srole_done_cb done;
 	void *done_arg;
 };
@@ -153,6 +155,7 @@ struct srl_conn {
 	size_t tls_cmds;	/* commands taken since the handshake */
 	int tls_injected;	/* the 220 came with more plaintext after it */
 	int tls_early;		/* bytes before a reply after TLS were judged */
+	int sasl;		/* a 334 answered AUTH: the next line is a SASL response */
 	long long declared;	/* SIZE= of the last MAIL, -1 when none */
 	size_t declared_off;	/* ... where that MAIL is in the C2S stream */
 	size_t declared_len;
@@ -235,6 +238,8 @@ srl_want(const scn_srv_step *st, vbuf *b)
 		vbuf_printf(b, "%s with arguments matching /%s/", st->verb, st->args_src);
 	else if (st->verb)
 		vbuf_printf(b, "%s", st->verb);
+	else if (st->has_line)
+		vbuf_printf(b, "a line matching /%s/", st->line_src);
 	else
 		vbuf_append_str(b, "a command");
 }
@@ -542,6 +547,8 @@ srl_matches(const scn_srv_step *st, const srl_item *it)
 		if (rc != 0)
 			return 0;
 	}
+	if (st->has_line && regexec(&st->line_re, it->line, 0, NULL, 0) != 0)
+		return 0;
 	return 1;
 }
 
@@ -824,6 +831,54 @@ srl_content(srl_conn *c, const scn_srv_step *st, const vbuf *body, const srl_ite
 	}
 }
 
+/* Masks n octets at off of the C2S stream in rec, when it holds them. */
+static void
+srl_mask_stream(cap_transcript *rec, size_t off, size_t n)
+{
+	vbuf *in = &rec->stream[CAP_C2S];
+
+	if (off <= in->len && n <= in->len - off)
+		memset(in->data + off, '*', n);
+}
+
+/*
+ * AUTH credentials never reach the record (secrets.h): the initial
+ * response of "AUTH MECH RESP" and a line answering a 334 are masked in
+ * the transcript, in the wire record while it still holds the same
+ * plaintext (before STARTTLS), and in the item itself, so that no
+ * finding quotes them. What was masked is remembered for the client's
+ * output.
+ */
+static void
+srl_mask(srl_conn *c, srl_item *it, int response)
+{
+	size_t len, from = 0, n;
+
+	if (it->content || it->bdat)
+		return;
+	len = strlen(it->line);
+	if (response) {
+		n = eng_secrets_response(it->line, len);
+	} else if (it->cmd.verb == SMTP_VERB_AUTH) {
+		const char *sp = memchr(it->cmd.args, ' ', it->cmd.args_len);
+
+		if (sp == NULL)
+			return;
+		from = (size_t)(sp + 1 - it->line);
+		n = len - from;
+	} else {
+		return;
+	}
+	if (n == 0)
+		return;
+	eng_secrets_add(&c->r->secrets, it->line + from, n);
+	memset(it->line + from, '*', n);
+	srl_mask_stream(c->t, it->off + from, n);
+	if (c->wire != NULL && c->tls == NULL)
+		srl_mask_stream(c->wire, it->off + from, n);
+	smtp_cmd_parse(it->line, len, &it->cmd);
+}
+
 /* Judges item against the current step and starts the reply. */
 static void
 srl_judge(srl_conn *c, srl_item *it)
@@ -836,8 +891,10 @@ srl_judge(srl_conn *c, srl_item *it)
 	size_t dlen = 0;
 	const char *bytes;
 	size_t len;
-	int data3;
+	int data3, response = c->sasl;
 
+	c->sasl = 0;
+	srl_mask(c, it, response);
 	srl_tls_command(c, it);
 	/* An optional step, or a repeat step already matched, gives way. */
 	while (c->step < ses->nsteps) {
@@ -899,6 +956,8 @@ srl_judge(srl_conn *c, srl_item *it)
 		bytes = dflt;
 		len = dlen;
 	}
+	c->sasl = !it->content && !it->bdat && (response || it->cmd.verb == SMTP_VERB_AUTH) &&
+	    len >= 3 && memcmp(bytes, "334", 3) == 0;
 	data3 = !it->content && it->cmd.verb == SMTP_VERB_DATA && len > 0 && bytes[0] == '3';
 	if (data3)
 		smtp_in_expect_data(&c->in);
@@ -1725,6 +1784,7 @@ srl_free(eng_srole *r)
 	}
 	vbuf_free(&r->expected);
 	vbuf_free(&r->message);
+	eng_secrets_free(&r->secrets);
 	xfree(r);
 }
 
@@ -1767,6 +1827,13 @@ srl_try_complete(eng_srole *r)
 		res->more = xcalloc(res->nmore + 1, sizeof(*res->more));
 		memcpy(res->more, r->ts + 1, res->nmore * sizeof(*res->more));
 		r->nts = 0;
+	}
+	if (res->client != NULL) {
+		rpt_client *cl = res->client;
+
+		eng_secrets_scrub(&r->secrets, cl->cmd, cl->cmd ? strlen(cl->cmd) : 0);
+		eng_secrets_scrub(&r->secrets, cl->out, cl->out_len);
+		eng_secrets_scrub(&r->secrets, cl->err, cl->err_len);
 	}
 	res->duration_ms = (cap_now_us() - res->started_us) / 1000;
 	rpt_scenario_settle(res);
@@ -1881,6 +1948,7 @@ eng_srole_start(uv_loop_t *loop, const eng_config *cfg, const scn_scenario *s,
 	r->done = done;
 	r->done_arg = arg;
 	r->rng = srl_stream(cfg->seed, s->id);
+	eng_secrets_add_vars(&r->secrets, cfg->overrides);
 	r->res = rpt_scenario_new(s->id, s->summary, s->file);
 	r->res->started_us = cap_now_us();
 	for (size_t i = 0; i < s->nrefs; i++)

@@ -1251,7 +1251,7 @@ static const char *const srv_step_keys[] = {
 	"delay_ms", "drip_ms", "timeout_ms", "optional", "repeat", "check", "starttls", "comment",
 	NULL
 };
-static const char *const srv_expect_keys[] = { "verb", "args", "comment", NULL };
+static const char *const srv_expect_keys[] = { "verb", "args", "line", "comment", NULL };
 static const char *const srv_message_keys[] = { "lines", "raw", "comment", NULL };
 static const char *const srv_client_keys[] = { "exit", "timeout_ms", "comment", NULL };
 static const char *const srv_rule_keys[] = {
@@ -1416,10 +1416,34 @@ ld_srv_verb(ld *l, const cJSON *v, const char *path, char **out)
 	return 0;
 }
 
+/* The member `key` of v, when present, as a case-insensitive ERE: SMTP
+ * keywords and domains are case-insensitive. */
+static int
+ld_srv_regex(ld *l, const cJSON *v, const char *path, const char *key, regex_t *re,
+    char **src, int *has)
+{
+	const cJSON *m = cJSON_GetObjectItemCaseSensitive(v, key);
+	char *p;
+	int rc;
+
+	if (m == NULL)
+		return 0;
+	p = ld_key(path, key);
+	rc = ld_regex(l, m, p, re, src);
+	if (rc == 0) {
+		regfree(re);
+		rc = regcomp(re, *src, REG_EXTENDED | REG_ICASE) == 0 ? 0 :
+		    ld_fail(l, p, "expected a POSIX extended regular expression");
+		*has = rc == 0;
+	}
+	xfree(p);
+	return rc;
+}
+
 static int
 ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
 {
-	const cJSON *verb, *args;
+	const cJSON *verb;
 	char *p;
 	int rc = 0;
 
@@ -1433,7 +1457,6 @@ ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
 		return -1;
 	st->kind = SCN_SRV_EXPECT;
 	verb = cJSON_GetObjectItemCaseSensitive(v, "verb");
-	args = cJSON_GetObjectItemCaseSensitive(v, "args");
 	if (verb) {
 		p = ld_key(path, "verb");
 		rc = ld_srv_verb(l, verb, p, &st->verb);
@@ -1441,18 +1464,10 @@ ld_srv_expect(ld *l, const cJSON *v, const char *path, scn_srv_step *st)
 		if (rc != 0)
 			return rc;
 	}
-	if (args) {
-		p = ld_key(path, "args");
-		rc = ld_regex(l, args, p, &st->args_re, &st->args_src);
-		if (rc == 0) {
-			/* Recompiled case-insensitive: SMTP keywords and domains are. */
-			regfree(&st->args_re);
-			rc = regcomp(&st->args_re, st->args_src, REG_EXTENDED | REG_ICASE) == 0 ? 0 :
-			    ld_fail(l, p, "expected a POSIX extended regular expression");
-			st->has_args = rc == 0;
-		}
-		xfree(p);
-	}
+	/* "line": the whole line, for a SASL response, which has no verb. */
+	rc = ld_srv_regex(l, v, path, "args", &st->args_re, &st->args_src, &st->has_args);
+	if (rc == 0)
+		rc = ld_srv_regex(l, v, path, "line", &st->line_re, &st->line_src, &st->has_line);
 	return rc;
 }
 
@@ -2570,6 +2585,9 @@ scn_server_free(scn_server *srv)
 			if (st->has_args)
 				regfree(&st->args_re);
 			xfree(st->args_src);
+			if (st->has_line)
+				regfree(&st->line_re);
+			xfree(st->line_src);
 			xfree(st->reply.bytes);
 			xfree(st->check);
 		}

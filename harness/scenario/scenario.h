@@ -142,6 +142,10 @@ typedef struct scn_srv_step {
 	regex_t args_re;	/* EXPECT: on the arguments, case-insensitive */
 	int has_args;
 	char *args_src;
+	regex_t line_re;	/* EXPECT: on the whole line (a SASL response
+				 * such as "*" has no verb), case-insensitive */
+	int has_line;
+	char *line_src;
 	int content_same;	/* CONTENT: must equal the scenario's message */
 	scn_reply reply;
 	uint32_t delay_ms;	/* before the reply */

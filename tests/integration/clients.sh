@@ -7,8 +7,10 @@
 # no {message}: swaks sends its own message) -- and the STARTTLS scenarios
 # of scenarios/clients-tls against the same four told to require TLS
 # (swaks-tls, smtplib-tls, curl-tls, msmtp-tls) -- and scenarios/clients-inject
-# against the four handed a recipient with CR LF in it (*-inject), and
-# scenarios/clients-utf8 with a UTF-8 one (*-utf8) -- with `smtp-harness run
+# against the four handed a recipient with CR LF in it (*-inject),
+# scenarios/clients-utf8 with a UTF-8 one (*-utf8), and scenarios/clients-auth
+# against the four told to require TLS and given credentials (*-auth; test
+# values, masked in the reports) -- with `smtp-harness run
 # --client-cmd`, and compares every verdict and the client's exit status
 # with expected-clients/<client>.json (which says why, per scenario, by
 # the RFCs). The clients run at the same time, each its own harness on
@@ -111,11 +113,32 @@ with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.sendmail(\"
 	curl-inject | curl-utf8)
 		printf '%s\n' "curl -sS --max-time 20 smtp://{host}:{port}/client.harness.test --mail-from a@harness.test --mail-rcpt $(bad_rcpt "$1") --upload-file {message}"
 		;;
+	# The *-auth clients run scenarios/clients-auth: STARTTLS required,
+	# as for the *-tls ones, and credentials (RFC 4954).
+	swaks-auth)
+		echo "swaks --server {host}:{port} --helo client.harness.test --from a@harness.test --to b@example.test,c@example.test --data @{message} --tls --auth --auth-user $auth_user --auth-password $auth_pass --timeout 10"
+		;;
+	smtplib-auth)
+		printf '%s %s %s\n' '/usr/bin/python3 -c "import smtplib, sys
+with smtplib.SMTP(sys.argv[1], int(sys.argv[2]), timeout=10) as s: s.starttls(); s.login(sys.argv[4], sys.argv[5]); s.sendmail(\"a@harness.test\", [\"b@example.test\", \"c@example.test\"], open(sys.argv[3], \"rb\").read())" {host} {port} {message}' "$auth_user" "$auth_pass"
+		;;
+	curl-auth)
+		echo "curl -sS --max-time 20 --ssl-reqd -k --user $auth_user:$auth_pass smtp://{host}:{port}/client.harness.test --mail-from a@harness.test --mail-rcpt b@example.test --mail-rcpt c@example.test --upload-file {message}"
+		;;
+	msmtp-auth)
+		echo "msmtp --host={host} --port={port} --domain=client.harness.test --from=a@harness.test --auth=on --user=$auth_user --passwordeval='echo $auth_pass' --tls=on --tls-starttls=on --tls-certcheck=off --set-from-header=off --set-date-header=off --set-msgid-header=off b@example.test c@example.test < {message}"
+		;;
 	msmtp-inject | msmtp-utf8)
 		printf '%s\n' "msmtp --host={host} --port={port} --domain=client.harness.test --from=a@harness.test --auth=off --tls=off --set-from-header=off --set-date-header=off --set-msgid-header=off $(bad_rcpt "$1") < {message}"
 		;;
 	esac
 }
+
+# The credentials the *-auth clients are given: test values, also handed
+# to the harness (--var auth_user, auth_pass) so that it masks them in the
+# client's command line and output, as it masks what the client sends.
+auth_user=harness-user
+auth_pass=harness-test-pw
 
 bad_rcpt() {
 	case "$1" in
@@ -146,13 +169,18 @@ in_named_uts() {
 
 run_one() {
 	local wrap='' dir=$top/scenarios/clients
+	local -a vars=()
 	[ "$1" = swaks-default ] && wrap=in_named_uts
 	case "$1" in
 	*-tls) dir=$top/scenarios/clients-tls ;;
+	*-auth)
+		dir=$top/scenarios/clients-auth
+		vars=(--var "auth_user=$auth_user" --var "auth_pass=$auth_pass")
+		;;
 	*-inject) dir=$top/scenarios/clients-inject ;;
 	*-utf8) dir=$top/scenarios/clients-utf8 ;;
 	esac
-	$wrap "$bin" run --jobs 4 --quiet --client-cmd "$(client_cmd "$1")" \
+	$wrap "$bin" run --jobs 4 --quiet "${vars[@]}" --client-cmd "$(client_cmd "$1")" \
 	    --report "json:$work/$1.json" --report "junit:$work/$1.xml" \
 	    --capture "$work/$1-captures" "$dir" \
 	    >"$work/$1.out" 2>&1
@@ -162,7 +190,8 @@ run_one() {
 run_clients() {
 clients="swaks smtplib curl msmtp swaks-default swaks-tls smtplib-tls curl-tls msmtp-tls
 	swaks-inject smtplib-inject curl-inject msmtp-inject
-	swaks-utf8 smtplib-utf8 curl-utf8 msmtp-utf8"
+	swaks-utf8 smtplib-utf8 curl-utf8 msmtp-utf8
+	swaks-auth smtplib-auth curl-auth msmtp-auth"
 pids=""
 for client in $clients; do
 	tool=$(client_tool "$client")

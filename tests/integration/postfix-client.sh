@@ -23,7 +23,10 @@
 # The scenarios: all of scenarios/clients, as each shows Postfix's
 # behaviour within seconds (one that waited for Postfix's minute-long
 # timeouts would have to be left out), then scenarios/clients-queue.
-# Last, scenarios/clients-tls with smtp_tls_security_level = encrypt.
+# Then scenarios/clients-tls with smtp_tls_security_level = encrypt.
+# Last, scenarios/clients-auth, TLS still required, with SASL credentials
+# for the relay host (smtp_sasl_auth_enable, a password map; test values,
+# handed to the harness too so that it masks them).
 # Verdicts and exit statuses are pinned in expected-clients/postfix.json,
 # with the reasons.
 #
@@ -174,24 +177,44 @@ postconf -c "$dir" -e smtp_tls_security_level=encrypt >/dev/null &&
     --report "json:$work/postfix-tls.json" --capture "$work/captures" \
     "$top/scenarios/clients-tls" >"$work/run-tls.out" 2>&1
 status_tls=$?
+# The AUTH scenarios (scenarios/clients-auth): TLS still required, and
+# credentials for the relay host. Postfix's default SASL security options
+# refuse plaintext mechanisms even inside TLS (noplaintext); the harness
+# offers only PLAIN and LOGIN, so they are allowed here. The backoff goes
+# back to Postfix's defaults: a reconnect after a failed AUTH within the
+# scenario is then Postfix's own doing, not the shortened queue's.
+postconf -c "$dir" -X minimal_backoff_time maximal_backoff_time queue_run_delay >/dev/null
+auth_user=harness-user
+auth_pass=harness-test-pw
+postconf -c "$dir" -e smtp_sasl_auth_enable=yes \
+    "smtp_sasl_password_maps = inline:{[127.0.0.1]:$port=$auth_user:$auth_pass}" \
+    smtp_sasl_security_options=noanonymous smtp_sasl_tls_security_options=noanonymous \
+    >/dev/null && postfix -c "$dir" reload >/dev/null 2>&1
+"$bin" run --quiet --listen "127.0.0.1:$port" --var "auth_user=$auth_user" --var "auth_pass=$auth_pass" \
+    --client-cmd "bash '$here/postfix-client.sh' --send '$dir' {message}" \
+    --report "json:$work/postfix-auth.json" --capture "$work/captures" \
+    "$top/scenarios/clients-auth" >"$work/run-auth.out" 2>&1
+status_auth=$?
 if [ ! -s "$work/postfix.json" ] || [ ! -s "$work/postfix-retry.json" ] ||
-    [ ! -s "$work/postfix-tls.json" ]; then
-	echo "not ok - postfix: no JSON report (exit $status, $status_retry, $status_tls): $(tail -n 1 "$work/run.out" "$work/run-retry.out" "$work/run-tls.out" | tr '\n' ' ')"
+    [ ! -s "$work/postfix-tls.json" ] || [ ! -s "$work/postfix-auth.json" ]; then
+	echo "not ok - postfix: no JSON report (exit $status, $status_retry, $status_tls, $status_auth): $(tail -n 1 "$work/run.out" "$work/run-retry.out" "$work/run-tls.out" "$work/run-auth.out" | tr '\n' ' ')"
 	echo "0 passed, 1 failed"
 	exit 1
 fi
 /usr/bin/python3 - "$work/postfix.json" "$expected" "$status" "$work/postfix-retry.json" "$status_retry" \
-    "$work/postfix-tls.json" "$status_tls" <<'PY' | tee "$work/lines.txt"
+    "$work/postfix-tls.json" "$status_tls" "$work/postfix-auth.json" "$status_auth" <<'PY' | tee "$work/lines.txt"
 import json, sys
 report, expected_file, status = sys.argv[1], sys.argv[2], int(sys.argv[3])
 retry, status_retry = sys.argv[4], int(sys.argv[5])
 tls, status_tls = sys.argv[6], int(sys.argv[7])
+auth, status_auth = sys.argv[8], int(sys.argv[9])
 got = json.load(open(report, encoding="utf-8"))
 got_retry = json.load(open(retry, encoding="utf-8"))
 got_tls = json.load(open(tls, encoding="utf-8"))
+got_auth = json.load(open(auth, encoding="utf-8"))
 want = json.load(open(expected_file, encoding="utf-8"))
 seen = set()
-for sc in got["scenarios"] + got_retry["scenarios"] + got_tls["scenarios"]:
+for sc in got["scenarios"] + got_retry["scenarios"] + got_tls["scenarios"] + got_auth["scenarios"]:
     sid = sc["id"]
     seen.add(sid)
     exp = want["scenarios"].get(sid)
@@ -208,7 +231,8 @@ for sc in got["scenarios"] + got_retry["scenarios"] + got_tls["scenarios"]:
 for sid in sorted(set(want["scenarios"]) - seen):
     print("not ok - postfix %s: expected in the run, not run" % sid)
 for what, st, key in (("", status, "exit_status"), (" (clients-queue)", status_retry, "exit_status_queue"),
-                      (" (clients-tls)", status_tls, "exit_status_tls")):
+                      (" (clients-tls)", status_tls, "exit_status_tls"),
+                      (" (clients-auth)", status_auth, "exit_status_auth")):
     want_status = want.get(key)
     if want_status is not None:
         print("%s - postfix: harness exit status%s %d (expected %d)" %

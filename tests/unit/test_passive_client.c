@@ -170,6 +170,7 @@ expect(const rpt_scenario *sc, const char *id, rpt_verdict v, size_t seg, size_t
 #define ID_BDAT		"rfc3030.2.client-bdat-discipline"
 #define ID_NO_UTF8	"rfc6531.3.2.client-no-utf8-unless-offered"
 #define ID_UTF8_PARAM	"rfc6531.3.4.client-param-use"
+#define ID_AUTH_CANCEL	"rfc4954.4.client-cancel-bad-challenge"
 
 /* ---- clean sessions ---------------------------------------------- */
 
@@ -982,6 +983,115 @@ START_TEST(test_passive_client_double_mail)
 END_TEST
 
 /* STARTTLS (the rest is ciphertext) and AUTH LOGIN: nothing to say. */
+/* Greeting, EHLO offering AUTH LOGIN, "AUTH LOGIN" (segment 4) and a
+ * 334 whose text is not base64 (5). */
+static cap_transcript *
+tx_bad_challenge(void)
+{
+	cap_transcript *t = tx_hello("250-mx.test\r\n250 AUTH LOGIN\r\n");
+
+	ck_assert_int_eq(tx_c(t, "AUTH LOGIN\r\n"), 4);
+	ck_assert_int_eq(tx_s(t, "334 !!!notbase64\r\n"), 5);
+	return t;
+}
+
+START_TEST(test_passive_client_auth_cancel)
+{
+	cap_transcript *t;
+	rpt_scenario *sc;
+
+	/* "*" cancels: PASS */
+	t = tx_bad_challenge();
+	tx_c(t, "*\r\n");
+	tx_s(t, "501 5.7.0 cancelled\r\n");
+	tx_c(t, "QUIT\r\n");
+	tx_s(t, "221 bye\r\n");
+	tx_ev(t, CAP_FIN, CAP_S2C);
+	tx_ev(t, CAP_FIN, CAP_C2S);
+	sc = run(t);
+	ck_assert_uint_eq(count_id(sc, ID_AUTH_CANCEL), 0);
+	ck_assert_int_eq(exercised(sc, ID_AUTH_CANCEL), RPT_PASS);
+	rpt_scenario_free(sc);
+
+	/* a response (the user name, masked as the harness records it): FAIL */
+	t = tx_bad_challenge();
+	ck_assert_int_eq(tx_c(t, "********\r\n"), 6);
+	tx_s(t, "535 5.7.8 no\r\n");
+	tx_c(t, "QUIT\r\n");
+	tx_s(t, "221 bye\r\n");
+	sc = run(t);
+	expect(sc, ID_AUTH_CANCEL, RPT_FAIL, 6, 0, "credentials sent");
+	ck_assert_ptr_null(strstr(sc->findings[0].message, "********"));
+	rpt_scenario_free(sc);
+
+	/* QUIT instead of "*": no secret, but no cancel either: WARN */
+	t = tx_bad_challenge();
+	ck_assert_int_eq(tx_c(t, "QUIT\r\n"), 6);
+	tx_s(t, "221 bye\r\n");
+	tx_ev(t, CAP_FIN, CAP_S2C);
+	tx_ev(t, CAP_FIN, CAP_C2S);
+	sc = run(t);
+	expect(sc, ID_AUTH_CANCEL, RPT_WARN, 6, 0, "got QUIT: nothing answered the challenge");
+	rpt_scenario_free(sc);
+
+	/* the client closes instead: WARN, at the FIN */
+	t = tx_bad_challenge();
+	ck_assert_int_eq(tx_ev(t, CAP_FIN, CAP_C2S), 6);
+	sc = run(t);
+	expect(sc, ID_AUTH_CANCEL, RPT_WARN, 6, 0, "got FIN: nothing answered the challenge");
+	rpt_scenario_free(sc);
+
+	/* the harness closed first, or the transcript just ends: nothing */
+	t = tx_bad_challenge();
+	tx_ev(t, CAP_FIN, CAP_S2C);
+	tx_ev(t, CAP_FIN, CAP_C2S);
+	sc = run(t);
+	ck_assert_uint_eq(count_id(sc, ID_AUTH_CANCEL), 0);
+	ck_assert_int_eq(exercised(sc, ID_AUTH_CANCEL), -1);
+	rpt_scenario_free(sc);
+	t = tx_bad_challenge();
+	sc = run(t);
+	ck_assert_int_eq(exercised(sc, ID_AUTH_CANCEL), -1);
+	rpt_scenario_free(sc);
+
+	/* base64 challenges (empty, padded) are not judged */
+	t = tx_hello("250-mx.test\r\n250 AUTH LOGIN PLAIN\r\n");
+	tx_c(t, "AUTH PLAIN\r\n");
+	tx_s(t, "334 \r\n");
+	tx_c(t, "AGEAYg==\r\n");
+	tx_s(t, "535 5.7.8 no\r\n");
+	tx_c(t, "AUTH LOGIN\r\n");
+	tx_s(t, "334 VXNlcm5hbWU6\r\n");
+	tx_c(t, "dXNlcg==\r\n");
+	tx_s(t, "334 UGFzc3dvcmQ6\r\n");
+	tx_c(t, "cGFzcw==\r\n");
+	tx_s(t, "235 2.7.0 ok\r\n");
+	sc = run(t);
+	ck_assert_uint_eq(count_id(sc, ID_AUTH_CANCEL), 0);
+	ck_assert_int_eq(exercised(sc, ID_AUTH_CANCEL), -1);
+	rpt_scenario_free(sc);
+
+	/* a pad character inside, and a second challenge that is bad */
+	t = tx_hello("250-mx.test\r\n250 AUTH LOGIN\r\n");
+	tx_c(t, "AUTH LOGIN\r\n");
+	tx_s(t, "334 VXNl=cm5hbWU6\r\n");
+	ck_assert_int_eq(tx_c(t, "dXNlcg==\r\n"), 6);
+	sc = run(t);
+	expect(sc, ID_AUTH_CANCEL, RPT_FAIL, 6, 0, "\"VXNl=cm5hbWU6\" (not base64)");
+	rpt_scenario_free(sc);
+	t = tx_hello("250-mx.test\r\n250 AUTH LOGIN\r\n");
+	tx_c(t, "AUTH LOGIN\r\n");
+	tx_s(t, "334 VXNlcm5hbWU6\r\n");
+	tx_c(t, "dXNlcg==\r\n");
+	tx_s(t, "334 Password:\r\n");
+	ck_assert_int_eq(tx_c(t, "*\r\n"), 8);
+	tx_s(t, "501 5.7.0 cancelled\r\n");
+	sc = run(t);
+	ck_assert_int_eq(exercised(sc, ID_AUTH_CANCEL), RPT_PASS);
+	rpt_scenario_free(sc);
+}
+END_TEST
+
 START_TEST(test_passive_client_tls_and_auth_clean)
 {
 	cap_transcript *t;
@@ -1210,6 +1320,7 @@ passive_client_suite(void)
 	tcase_add_test(tc, test_passive_client_params);
 	tcase_add_test(tc, test_passive_client_8bit);
 	tcase_add_test(tc, test_passive_client_utf8);
+	tcase_add_test(tc, test_passive_client_auth_cancel);
 	tcase_add_test(tc, test_passive_client_ehlo_argument);
 	tcase_add_test(tc, test_passive_client_random_sessions);
 	tcase_add_test(tc, test_passive_client_garbage);

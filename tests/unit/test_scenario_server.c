@@ -91,6 +91,15 @@ START_TEST(test_scenario_server_steps)
 	ck_assert_int_eq(st[5].drop, SCN_DROP_RESET);
 	ck_assert_int_eq(st[5].when, SCN_WHEN_BEFORE);
 	scn_free(s);
+
+	/* "line": the whole line, for a SASL response that has no verb */
+	s = load_ok(STEPS("{\"expect\": {\"line\": \"^\\\\*$\"}, \"reply\": \"501 cancelled\"}"));
+	st = s->server->sessions[0].steps;
+	ck_assert_int_eq(st[1].has_line, 1);
+	ck_assert_ptr_null(st[1].verb);
+	ck_assert_int_eq(regexec(&st[1].line_re, "*", 1, m, 0), 0);
+	ck_assert_int_ne(regexec(&st[1].line_re, "dXNlcg==", 1, m, 0), 0);
+	scn_free(s);
 }
 END_TEST
 
@@ -231,6 +240,9 @@ static const err_case err_cases[] = {
 	{ STEPS("{\"expect\": {\"verb\": \"MAIL\", \"args\": \"(\"}}"),
 	  "t.json:2:47: $.steps[0].expect.args: expected a POSIX extended regular expression, "
 	  "got \"(\": Unmatched ( or \\(" },
+	{ STEPS("{\"expect\": {\"line\": \"[\"}}"),
+	  "t.json:2:31: $.steps[0].expect.line: expected a POSIX extended regular expression, "
+	  "got \"[\": Invalid regular expression" },
 	{ STEPS("{\"expect\": \"data\"}"),
 	  "t.json:2:22: $.steps[0].expect: expected \"content\" or an object {\"verb\": V, "
 	  "\"args\": REGEX}, got \"data\"" },
