@@ -334,7 +334,7 @@ static int
 zl_behaviour(zl *l, const cJSON *o, const char *path, dns_zone_behaviour *b)
 {
 	static const char *const keys[] = { "name", "type", "rcode", "truncate_udp", "delay_ms",
-		"drop", "comment", NULL };
+		"drop", "for_queries", "for_ms", "comment", NULL };
 	const cJSON *v;
 	long long n = 0;
 	char *p;
@@ -377,6 +377,16 @@ zl_behaviour(zl *l, const cJSON *o, const char *path, dns_zone_behaviour *b)
 	if (b->rcode < 0 && !b->truncate_udp && !b->drop && b->delay_ms == 0)
 		return zl_fail(l, path, "expected at least one of \"rcode\", \"truncate_udp\", "
 		    "\"delay_ms\", \"drop\", got none");
+	/* 0 is refused rather than read as "for ever": leaving the key out
+	 * says that. */
+	n = 0;
+	if (zl_int(l, o, "for_queries", path, 1, DNS_FOR_QUERIES_MAX, 0, &n) != 0)
+		return -1;
+	b->for_queries = (uint32_t)n;
+	n = 0;
+	if (zl_int(l, o, "for_ms", path, 1, DNS_FOR_MS_MAX, 0, &n) != 0)
+		return -1;
+	b->for_ms = (uint32_t)n;
 	return 0;
 }
 

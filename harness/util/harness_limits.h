@@ -40,6 +40,8 @@
 #define DNS_ZONE_RECORDS_MAX	10000	/* records in one zone */
 #define DNS_TXT_STRINGS_MAX	64	/* strings in one TXT record */
 #define DNS_DELAY_MAX_MS	60000	/* a zone's delay_ms */
+#define DNS_FOR_MS_MAX		86400000 /* a behaviour's for_ms: a day */
+#define DNS_FOR_QUERIES_MAX	1000000	/* a behaviour's for_queries */
 #define DNS_TCP_CONNS_MAX	64	/* TCP connections at once; more are closed at once */
 #define DNS_TCP_IDLE_MS		10000	/* TCP: next query within this, else close (RFC 7766 §6.2.3) */
 #define DNS_TCP_QUERIES_MAX	1000	/* queries on one TCP connection, then close */
