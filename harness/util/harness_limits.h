@@ -145,6 +145,12 @@
 #define HARNESS_ORACLE_WAIT_MS	5000		/* default --oracle-wait */
 #define HARNESS_ORACLE_POLL_MS	100		/* between scans while waiting */
 
+/* RFC 5321 §6.3: a limit on a message's Received fields SHOULD be at
+ * least 100. A refused message with fewer than that, but at least the
+ * probe minimum (far above what ordinary mail carries), is judged. */
+#define HARNESS_HOPS_SHOULD_ACCEPT	100
+#define HARNESS_HOPS_PROBE_MIN		20
+
 /* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
 #define HARNESS_CONNECT_TIMEOUT_MS	10000
 #define HARNESS_STEP_TIMEOUT_MS		30000
