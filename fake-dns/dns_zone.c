@@ -195,8 +195,8 @@ zl_name(zl *l, const cJSON *obj, const char *key, const char *path, int root_ok,
 	return rc;
 }
 
-static int
-zl_rcode(const char *s)
+int
+dns_zone_rcode_parse(const char *s)
 {
 	static const struct {
 		const char *name;
@@ -360,7 +360,7 @@ zl_behaviour(zl *l, const cJSON *o, const char *path, dns_zone_behaviour *b)
 			return rc;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "rcode")) != NULL) {
-		b->rcode = cJSON_IsString(v) ? zl_rcode(v->valuestring) : -1;
+		b->rcode = cJSON_IsString(v) ? dns_zone_rcode_parse(v->valuestring) : -1;
 		if (b->rcode < 0) {
 			p = zl_key(path, "rcode");
 			rc = zl_expected(l, p, "one of \"NOERROR\", \"NXDOMAIN\", \"SERVFAIL\", "

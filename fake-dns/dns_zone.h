@@ -61,6 +61,9 @@ int dns_zone_load_json(const char *name, const char *text, size_t len, const str
     const char *path, dns_zone **out, char *err, size_t errlen);
 void dns_zone_free(dns_zone *z);
 
+/* The rcode a behaviour may force, by name: "NOERROR", "NXDOMAIN",
+ * "SERVFAIL" or "REFUSED" (exactly so); -1 for anything else. */
+int dns_zone_rcode_parse(const char *s);
 /* The behaviour for (name, qtype): one naming that type first, else one
  * for every type; NULL when none. */
 const dns_zone_behaviour *dns_zone_behaviour_find(const dns_zone *z, const char *name, int qtype);

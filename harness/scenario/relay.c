@@ -458,13 +458,6 @@ static int
 rl_dns(rl *l, const cJSON *v, const char *path, rly_expect *e)
 {
 	static const char *const keys[] = { "name", "type", "rcode", NULL };
-	static const struct {
-		const char *name;
-		int rcode;
-	} rcodes[] = {
-		{ "NOERROR", DNS_RCODE_NOERROR }, { "NXDOMAIN", DNS_RCODE_NXDOMAIN },
-		{ "SERVFAIL", DNS_RCODE_SERVFAIL }, { "REFUSED", DNS_RCODE_REFUSED },
-	};
 	const cJSON *t;
 	char *type = NULL;
 
@@ -472,9 +465,8 @@ rl_dns(rl *l, const cJSON *v, const char *path, rly_expect *e)
 	if (!cJSON_IsObject(v))
 		return rl_expected(l, path, "an object {\"name\": ..., \"type\": \"MX\"}", v);
 	if ((t = cJSON_GetObjectItemCaseSensitive(v, "rcode")) != NULL) {
-		for (size_t i = 0; i < sizeof(rcodes) / sizeof(rcodes[0]); i++)
-			if (cJSON_IsString(t) && strcmp(t->valuestring, rcodes[i].name) == 0)
-				e->qrcode = rcodes[i].rcode;
+		if (cJSON_IsString(t))
+			e->qrcode = dns_zone_rcode_parse(t->valuestring);
 		if (e->qrcode < 0)
 			return rl_expected_at(l, path, "rcode", "one of \"NOERROR\", \"NXDOMAIN\", "
 			    "\"SERVFAIL\", \"REFUSED\"", t);
