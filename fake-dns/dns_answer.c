@@ -104,7 +104,57 @@ answer_lookup(const dns_zone *z, const dns_question *q, dns_answer *a)
 }
 
 void
+dns_answer_memo_init(dns_answer_memo *m, const dns_zone *z)
+{
+	m->n = z->nbeh;
+	m->hits = xcalloc(m->n ? m->n : 1, sizeof(*m->hits));
+	m->first_ms = xcalloc(m->n ? m->n : 1, sizeof(*m->first_ms));
+}
+
+void
+dns_answer_memo_free(dns_answer_memo *m)
+{
+	if (m == NULL)
+		return;
+	xfree(m->hits);
+	xfree(m->first_ms);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Counts a query b matched and says whether b still applies to it: its
+ * for_queries first queries, or those within for_ms of the first one.
+ * Without a memo every query is the first. */
+static int
+answer_behaviour_live(const dns_zone *z, dns_answer_memo *memo, uint64_t now_ms,
+    const dns_zone_behaviour *b)
+{
+	size_t i = (size_t)(b - z->beh);
+	uint32_t seen;
+
+	if (memo == NULL || i >= memo->n)
+		return 1;
+	if (memo->hits[i] == 0)
+		memo->first_ms[i] = now_ms;
+	seen = memo->hits[i];
+	if (memo->hits[i] < UINT32_MAX)
+		memo->hits[i]++;
+	if (b->for_queries > 0 && seen >= b->for_queries)
+		return 0;
+	if (b->for_ms > 0 && now_ms >= memo->first_ms[i] &&
+	    now_ms - memo->first_ms[i] >= b->for_ms)
+		return 0;
+	return 1;
+}
+
+void
 dns_answer_build(const dns_zone *z, const dns_msg *q, int udp, dns_answer *a)
+{
+	dns_answer_build_at(z, NULL, 0, q, udp, a);
+}
+
+void
+dns_answer_build_at(const dns_zone *z, dns_answer_memo *memo, uint64_t now_ms,
+    const dns_msg *q, int udp, dns_answer *a)
 {
 	const dns_zone_behaviour *b;
 	const dns_question *qq;
@@ -153,6 +203,8 @@ dns_answer_build(const dns_zone *z, const dns_msg *q, int udp, dns_answer *a)
 	}
 	a->msg.flags |= DNS_FLAG_AA;
 	b = dns_zone_behaviour_find(z, qq->name, qq->type);
+	if (b != NULL && !answer_behaviour_live(z, memo, now_ms, b))
+		b = NULL;	/* run out: the records answer */
 	if (b != NULL) {
 		a->drop = b->drop;
 		a->delay_ms = b->delay_ms;

@@ -15,7 +15,9 @@
  *     max(512, min(requestor's size, DNS_EDNS_UDP_SIZE)) octets, or 512
  *     without EDNS0, else it goes out with TC and no records;
  *   - the name's behaviour (dns_zone.h): drop, delay, a forced rcode
- *     (NOERROR meaning an empty answer), truncate_udp;
+ *     (NOERROR meaning an empty answer), truncate_udp; one with
+ *     for_queries or for_ms that has run out is ignored, which needs a
+ *     memo of the queries so far (dns_answer_build_at);
  *   - otherwise CNAMEs are chased within the zone (at most
  *     DNS_CNAME_CHAIN_MAX), then the records of the type asked; none at a
  *     name that exists is NODATA, at one that does not NXDOMAIN, both
@@ -42,8 +44,26 @@ typedef struct dns_answer {
 	dns_msg msg;
 } dns_answer;
 
-/* Builds the answer to q, received over UDP when udp is set. */
+/* What a server remembers of its zone's behaviours between queries, so
+ * that one with for_queries or for_ms runs out: per behaviour, how many
+ * queries it matched and when the first of them came. */
+typedef struct dns_answer_memo {
+	uint32_t *hits;		/* one per behaviour of the zone */
+	uint64_t *first_ms;	/* the first match's time; meaningful once hits > 0 */
+	size_t n;
+} dns_answer_memo;
+
+/* A memo for z's behaviours, all unused; dns_answer_memo_free releases it. */
+void dns_answer_memo_init(dns_answer_memo *m, const dns_zone *z);
+void dns_answer_memo_free(dns_answer_memo *m);
+
+/* Builds the answer to q, received over UDP when udp is set, as the
+ * first query of all: every behaviour applies. */
 void dns_answer_build(const dns_zone *z, const dns_msg *q, int udp, dns_answer *a);
+/* The same for a query that came at now_ms (any clock, in ms), counted
+ * in memo (made for z); a NULL memo is dns_answer_build. */
+void dns_answer_build_at(const dns_zone *z, dns_answer_memo *memo, uint64_t now_ms,
+    const dns_msg *q, int udp, dns_answer *a);
 /* Writes a->msg into out within a->max; sets a->truncated. Returns 0, or
  * -1 when the message cannot be written (a harness bug). */
 int dns_answer_encode(dns_answer *a, vbuf *out);

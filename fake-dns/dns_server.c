@@ -28,6 +28,7 @@ typedef struct dsv_pending dsv_pending;
 struct dns_server {
 	uv_loop_t *loop;
 	const dns_zone *zone;
+	dns_answer_memo memo;	/* behaviours that run out: queries so far */
 	FILE *log;
 	uint32_t idle_ms;
 	uv_udp_t udp;
@@ -377,7 +378,10 @@ dsv_query(dns_server *sv, dns_transport t, const struct sockaddr *from, dsv_conn
 		return;
 	}
 	entry = dsv_record(sv, t, peer, p, len, &q, NULL);
-	dns_answer_build(sv->zone, &q, t == DNS_TRANSPORT_UDP, &a);
+	/* A behaviour's for_ms runs on the monotonic clock: a wall clock
+	 * set back must not make it last longer. */
+	dns_answer_build_at(sv->zone, &sv->memo, uv_hrtime() / 1000000u, &q,
+	    t == DNS_TRANSPORT_UDP, &a);
 	if (!a.drop && dns_answer_encode(&a, &out) != 0)
 		a.drop = 1;	/* cannot happen with a loaded zone; never send half */
 	if (!a.drop && a.delay_ms > 0 && sv->npending >= DNS_PENDING_MAX)
@@ -649,10 +653,12 @@ dns_server_start(uv_loop_t *loop, const dns_server_config *cfg, dns_server **out
 	sv->log = cfg->log;
 	sv->idle_ms = cfg->tcp_idle_ms ? cfg->tcp_idle_ms : DNS_TCP_IDLE_MS;
 	sv->rbuf = xmalloc(DNS_MSG_MAX);
+	dns_answer_memo_init(&sv->memo, sv->zone);
 	if (uv_ip4_addr(cfg->host, port, (struct sockaddr_in *)&sa) != 0 &&
 	    uv_ip6_addr(cfg->host, port, (struct sockaddr_in6 *)&sa) != 0) {
 		snprintf(err, errlen, "cannot bind %s: expected an IPv4 or IPv6 address literal",
 		    cfg->host);
+		dns_answer_memo_free(&sv->memo);
 		xfree(sv->rbuf);
 		xfree(sv);
 		return -1;
@@ -741,6 +747,7 @@ dns_server_free(dns_server *sv)
 		xfree(sv->entries[i].error);
 	}
 	xfree(sv->entries);
+	dns_answer_memo_free(&sv->memo);
 	xfree(sv->rbuf);
 	xfree(sv);
 }

@@ -195,8 +195,8 @@ zl_name(zl *l, const cJSON *obj, const char *key, const char *path, int root_ok,
 	return rc;
 }
 
-static int
-zl_rcode(const char *s)
+int
+dns_zone_rcode_parse(const char *s)
 {
 	static const struct {
 		const char *name;
@@ -334,7 +334,7 @@ static int
 zl_behaviour(zl *l, const cJSON *o, const char *path, dns_zone_behaviour *b)
 {
 	static const char *const keys[] = { "name", "type", "rcode", "truncate_udp", "delay_ms",
-		"drop", "comment", NULL };
+		"drop", "for_queries", "for_ms", "comment", NULL };
 	const cJSON *v;
 	long long n = 0;
 	char *p;
@@ -360,7 +360,7 @@ zl_behaviour(zl *l, const cJSON *o, const char *path, dns_zone_behaviour *b)
 			return rc;
 	}
 	if ((v = cJSON_GetObjectItemCaseSensitive(o, "rcode")) != NULL) {
-		b->rcode = cJSON_IsString(v) ? zl_rcode(v->valuestring) : -1;
+		b->rcode = cJSON_IsString(v) ? dns_zone_rcode_parse(v->valuestring) : -1;
 		if (b->rcode < 0) {
 			p = zl_key(path, "rcode");
 			rc = zl_expected(l, p, "one of \"NOERROR\", \"NXDOMAIN\", \"SERVFAIL\", "
@@ -377,6 +377,16 @@ zl_behaviour(zl *l, const cJSON *o, const char *path, dns_zone_behaviour *b)
 	if (b->rcode < 0 && !b->truncate_udp && !b->drop && b->delay_ms == 0)
 		return zl_fail(l, path, "expected at least one of \"rcode\", \"truncate_udp\", "
 		    "\"delay_ms\", \"drop\", got none");
+	/* 0 is refused rather than read as "for ever": leaving the key out
+	 * says that. */
+	n = 0;
+	if (zl_int(l, o, "for_queries", path, 1, DNS_FOR_QUERIES_MAX, 0, &n) != 0)
+		return -1;
+	b->for_queries = (uint32_t)n;
+	n = 0;
+	if (zl_int(l, o, "for_ms", path, 1, DNS_FOR_MS_MAX, 0, &n) != 0)
+		return -1;
+	b->for_ms = (uint32_t)n;
 	return 0;
 }
 

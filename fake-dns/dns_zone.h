@@ -5,7 +5,10 @@
  * every name at or below the apex) and per-name behaviours that make the
  * fake DNS misbehave on purpose: a forced rcode (NXDOMAIN, SERVFAIL,
  * REFUSED, or NOERROR with an empty answer), TC over UDP, a delay, or no
- * answer at all. An SOA for the apex is made up from the zone's
+ * answer at all; a behaviour may expire after its first queries or some
+ * time after its first query (for_queries, for_ms), after which the name
+ * is answered from its records (a resolver failing for a while, then
+ * recovering). An SOA for the apex is made up from the zone's
  * negative_ttl so that negative answers can be cached (RFC 2308).
  *
  * Every problem stops the load with one line "FILE:LINE:COL: $.path:
@@ -30,6 +33,8 @@ typedef struct dns_zone_behaviour {
 	int truncate_udp;	/* over UDP: TC and no records */
 	uint32_t delay_ms;	/* answer this much later */
 	int drop;		/* no answer at all */
+	uint32_t for_queries;	/* applies to the first N queries it matches; 0: all */
+	uint32_t for_ms;	/* applies for N ms from the first query it matches; 0: always */
 } dns_zone_behaviour;
 
 typedef struct dns_zone {
@@ -56,6 +61,9 @@ int dns_zone_load_json(const char *name, const char *text, size_t len, const str
     const char *path, dns_zone **out, char *err, size_t errlen);
 void dns_zone_free(dns_zone *z);
 
+/* The rcode a behaviour may force, by name: "NOERROR", "NXDOMAIN",
+ * "SERVFAIL" or "REFUSED" (exactly so); -1 for anything else. */
+int dns_zone_rcode_parse(const char *s);
 /* The behaviour for (name, qtype): one naming that type first, else one
  * for every type; NULL when none. */
 const dns_zone_behaviour *dns_zone_behaviour_find(const dns_zone *z, const char *name, int qtype);

@@ -38,13 +38,14 @@
 #define ID_ONE_REPLY	"rfc5321.4.2.one-reply-per-command"
 #define ID_ORDER	"rfc2920.3.2.reply-order"
 #define ID_QUIT		"rfc5321.4.1.1.10.quit-221-close"
+#define ID_HOPS		"rfc5321.6.3.loop-detection"
 
 /* Every id above: what `smtp-harness coverage` counts as exercised by the
  * server-side checks (test_coverage keeps it equal to the ids in this file). */
 const char *const chk_passive_server_ids[] = {
 	ID_CODE_SYNTAX, ID_MULTILINE, ID_LINE_512, ID_ESC_SYNTAX, ID_ESC_CLASS,
 	ID_ESC_PRESENT, ID_TABLE, ID_EHLO_SYNTAX, ID_GREETING, ID_554_QUIT,
-	ID_ONE_REPLY, ID_ORDER, ID_QUIT, NULL
+	ID_ONE_REPLY, ID_ORDER, ID_QUIT, ID_HOPS, NULL
 };
 
 /* ---- findings ------------------------------------------------------ */
@@ -972,6 +973,63 @@ pv_check_quit(pv *p)
 	/* Otherwise the client closed too soon to tell: no verdict. */
 }
 
+/* ---- content ------------------------------------------------------- */
+
+/* The Received fields in the header section of content (as sent, dot-
+ * stuffed: header lines never start with a dot that matters here). */
+static size_t
+pv_received_count(const char *c, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len; ) {
+		const char *nl = memchr(c + i, '\n', len - i);
+		size_t next = nl ? (size_t)(nl - c) + 1 : len;
+
+		if (c[i] == '\r' || c[i] == '\n')
+			break;		/* the empty line ends the header section */
+		if (len - i >= 9 && strncasecmp(c + i, "Received:", 9) == 0)
+			n++;
+		i = next;
+	}
+	return n;
+}
+
+/*
+ * RFC 5321 §6.3: a server counts Received fields to stop loops, but "the
+ * limit ... SHOULD be large (at least 100)". A message with fewer than
+ * HARNESS_HOPS_SHOULD_ACCEPT of them (and at least HARNESS_HOPS_PROBE_MIN,
+ * so that ordinary mail is not read as a probe) refused after its final
+ * dot is a WARN: the likeliest reason is a limit below 100, though the
+ * transcript cannot rule out another. Accepted, it passes.
+ */
+static void
+pv_check_hops(pv *p)
+{
+	const dlg *d = p->d;
+	const char *c2s = p->t->stream[CAP_C2S].data;
+
+	for (size_t i = 0; i < d->nex; i++) {
+		const dlg_exchange *ex = &d->ex[i];
+		size_t n;
+
+		if (ex->kind != DLG_CONTENT || ex->reply == NULL ||
+		    ex->c2s_off + ex->c2s_len > p->t->stream[CAP_C2S].len)
+			continue;
+		n = pv_received_count(c2s + ex->c2s_off, ex->c2s_len);
+		if (n < HARNESS_HOPS_PROBE_MIN || n >= HARNESS_HOPS_SHOULD_ACCEPT)
+			continue;
+		if (ex->reply->code / 100 == 2) {
+			chk_pass(p->sc, ID_HOPS);
+			continue;
+		}
+		pv_emit_at(p, ID_HOPS, RPT_WARN, CAP_S2C, ex->s2c_off, ex->reply->lines[0].len,
+		    "expected a message with %zu Received fields to be accepted, got \"%s\": a "
+		    "limit on Received fields SHOULD be at least %d (RFC 5321 §6.3), and this one "
+		    "looks lower", n, pv_quote(ex->reply, 0), HARNESS_HOPS_SHOULD_ACCEPT);
+	}
+}
+
 void
 chk_passive_server(const cap_transcript *t, const dlg *d, rpt_scenario *sc)
 {
@@ -991,5 +1049,6 @@ chk_passive_server(const cap_transcript *t, const dlg *d, rpt_scenario *sc)
 	pv_check_one_reply(&p);
 	pv_check_reply_order(&p);
 	pv_check_quit(&p);
+	pv_check_hops(&p);
 	xfree(p.all);
 }

@@ -10,7 +10,8 @@
  * multi-line format, reply line length, enhanced code syntax and class,
  * the code allowed for its command (RFC 5321 §4.3.2), the greeting,
  * refusal by 554 then 503, unsolicited, extra and premature replies,
- * replies to pipelined groups, QUIT answered 221 and the connection closed.
+ * replies to pipelined groups, QUIT answered 221 and the connection closed,
+ * a message with many (but fewer than 100) Received fields refused.
  *
  * Client side (the harness played the server): greeting awaited and EHLO
  * before MAIL, lock-step without PIPELINING and group enders with it,

@@ -273,13 +273,27 @@ rc_value(const char *v, const char *end, char *out, size_t n)
 static void
 rc_dns(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e, rpt_scenario *sc)
 {
-	const chk_relay_query *q = NULL;
-	char t[16];
+	const chk_relay_query *q = NULL, *other = NULL;
+	char t[16], r1[16], r2[16];
 
 	for (size_t i = 0; i < obs->nqueries && q == NULL; i++)
 		if (obs->queries[i].qname != NULL && obs->queries[i].qtype == e->qtype &&
-		    rc_name_eq(obs->queries[i].qname, e->qname))
-			q = &obs->queries[i];
+		    rc_name_eq(obs->queries[i].qname, e->qname)) {
+			if (e->qrcode < 0 || obs->queries[i].rcode == e->qrcode)
+				q = &obs->queries[i];
+			else if (other == NULL)
+				other = &obs->queries[i];
+		}
+	if (q == NULL && other != NULL) {
+		/* Asked, but never answered as the row needs: the zone's
+		 * behaviour ran out before the MTA asked, say. */
+		rc_fail(sc, e, e->verdict, NULL, "expected a query for %s %s answered %s, got "
+		    "only %s (the first at t=%lld ms)", e->qname,
+		    dns_type_str((uint16_t)e->qtype, t, sizeof(t)),
+		    dns_rcode_str(e->qrcode, r1, sizeof(r1)), other->rcode < 0 ? "no answer" :
+		    dns_rcode_str(other->rcode, r2, sizeof(r2)), rc_rel_ms(obs, other->ms * 1000));
+		return;
+	}
 	if (q == NULL) {
 		/* The evidence is the DNS record: what was asked instead. */
 		vbuf asked = VBUF_INIT;
@@ -874,6 +888,170 @@ rc_rcpts(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e,
 	return -1;
 }
 
+/* Splits mailbox mb into its local-part as its destination reads it
+ * and its domain. RFC 5321 §4.1.2: "all quoted forms MUST be treated as
+ * equivalent", so a quoted-string is its content with each quoted-pair
+ * undone (`"Mixed.Case"` is `Mixed.Case`), and a dot-string is itself;
+ * the octets are compared as they are, case included (§2.4). Returns
+ * the domain, or NULL when mb has none. */
+static const char *
+rc_localpart(const char *mb, vbuf *out)
+{
+	const char *p = mb;
+
+	vbuf_reset(out);
+	if (*p == '"') {
+		for (p++; *p != '\0' && *p != '"'; p++) {
+			if (*p == '\\' && p[1] != '\0')
+				p++;
+			vbuf_append_byte(out, *p);
+		}
+		if (*p == '"')
+			p++;
+	} else {
+		while (*p != '\0' && *p != '@')
+			vbuf_append_byte(out, *p++);
+	}
+	return *p == '@' ? p + 1 : NULL;
+}
+
+/* 1 when mailboxes a and b have the same local-part (above) and the
+ * same domain (any case). */
+static int
+rc_mailbox_same(const char *a, const char *b)
+{
+	vbuf la = VBUF_INIT, lb = VBUF_INIT;
+	const char *da = rc_localpart(a, &la), *db = rc_localpart(b, &lb);
+	int same = da != NULL && db != NULL && la.len == lb.len &&
+	    memcmp(vbuf_str(&la), vbuf_str(&lb), la.len) == 0 && strcasecmp(da, db) == 0;
+
+	vbuf_free(&la);
+	vbuf_free(&lb);
+	return same;
+}
+
+/* What became of a local-part want that arrived as got, in words. */
+static const char *
+rc_localpart_change(const char *want, const char *got)
+{
+	vbuf lw = VBUF_INIT, lg = VBUF_INIT, sw = VBUF_INIT, sg = VBUF_INIT;
+	const char *why = "a different local-part";
+	const char *w, *g, *plus;
+
+	rc_localpart(want, &lw);
+	rc_localpart(got, &lg);
+	w = vbuf_str(&lw);
+	g = vbuf_str(&lg);
+	for (const char *c = w; *c; c++)
+		if (*c != '.')
+			vbuf_append_byte(&sw, *c);
+	for (const char *c = g; *c; c++)
+		if (*c != '.')
+			vbuf_append_byte(&sg, *c);
+	plus = strchr(w, '+');
+	if (lw.len == lg.len && strcasecmp(w, g) == 0)
+		why = "the local-part's letter case changed";
+	else if (plus != NULL && lg.len == (size_t)(plus - w) &&
+	    strncasecmp(w, g, lg.len) == 0)
+		why = "the +tag stripped";
+	else if (sw.len == sg.len && strcasecmp(vbuf_str(&sw), vbuf_str(&sg)) == 0)
+		why = "dots removed or added";
+	else if (want[0] == '"' || got[0] == '"')
+		why = "the quoting changed what the local-part says";
+	vbuf_free(&lw);
+	vbuf_free(&lg);
+	vbuf_free(&sw);
+	vbuf_free(&sg);
+	return why;
+}
+
+/* Evidence: the RCPT command naming mb in the client's stream of conn. */
+static void
+rc_ev_rcpt(rpt_evidence *ev, const chk_relay_obs *obs, size_t conn, const char *mb)
+{
+	const cap_transcript *t = obs->conns[conn].t;
+	const char *hit = NULL, *d;
+	size_t n = strlen(mb), len;
+
+	if (t != NULL && (len = t->stream[CAP_C2S].len) > 0) {
+		d = t->stream[CAP_C2S].data;
+		for (hit = rc_memmem(d, len, mb, n); hit != NULL;
+		    hit = rc_memmem(hit + 1, len - (size_t)(hit + 1 - d), mb, n))
+			if (hit - d >= 9 && strncasecmp(hit - 9, "RCPT TO:<", 9) == 0)
+				break;
+	}
+	if (hit != NULL) {
+		rc_ev_c2s(ev, obs, conn, (size_t)(hit - 9 - t->stream[CAP_C2S].data));
+		return;
+	}
+	rc_ev_mail(ev, obs, conn);
+}
+
+/* RFC 5321 §2.4, §4.1.2: the local-part belongs to the destination; a
+ * relay passes it on as it came. Each submitted recipient must reach
+ * the host with the same local-part (quoted forms being equivalent);
+ * the first that did not is the finding, with the forwarded RCPT that
+ * took its place. */
+static void
+rc_localparts(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e,
+    rpt_scenario *sc)
+{
+	size_t nmsgs = rc_host_msgs(obs, e->host);
+
+	if (nmsgs == 0) {
+		rc_fail(sc, e, e->verdict, NULL, "expected the message at %s, got none within %u ms",
+		    s->hosts[e->host].name, s->within_ms);
+		return;
+	}
+	for (size_t k = 0; k < s->nto; k++) {
+		size_t bconn = SIZE_MAX;
+		const char *bad = NULL;
+		int found = 0;
+
+		for (size_t i = 0; i < obs->nconns && !found; i++) {
+			if (obs->conns[i].host != e->host)
+				continue;
+			for (size_t m = 0; m < obs->conns[i].nmsgs && !found; m++) {
+				const chk_relay_msg *msg = &obs->conns[i].msgs[m];
+
+				for (size_t r = 0; r < msg->nrcpts && !found; r++) {
+					int taken = 0;
+
+					if (rc_mailbox_same(s->to[k], msg->rcpts[r])) {
+						found = 1;
+						break;
+					}
+					/* A forwarded RCPT that matches no submitted
+					 * recipient stands in for this one. */
+					for (size_t o = 0; o < s->nto && !taken; o++)
+						taken = rc_mailbox_same(s->to[o], msg->rcpts[r]);
+					if (!taken && bad == NULL) {
+						bad = msg->rcpts[r];
+						bconn = i;
+					}
+				}
+			}
+		}
+		if (found)
+			continue;
+		if (bad != NULL) {
+			rpt_evidence ev;
+
+			rc_ev_rcpt(&ev, obs, bconn, bad);
+			rc_fail(sc, e, e->verdict, &ev, "expected RCPT TO:<%s> with its local-part "
+			    "as submitted, got RCPT TO:<%s>: %s", s->to[k], bad,
+			    rc_localpart_change(s->to[k], bad));
+			rpt_evidence_clear(&ev);
+		} else {
+			rc_fail(sc, e, e->verdict, NULL, "expected RCPT TO:<%s> at %s, got no RCPT "
+			    "for it in %zu message%s", s->to[k], s->hosts[e->host].name, nmsgs,
+			    nmsgs == 1 ? "" : "s");
+		}
+		return;
+	}
+	rc_pass(sc, e);
+}
+
 void
 chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenario *sc)
 {
@@ -917,6 +1095,9 @@ chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenario *s
 			break;
 		case RLY_RCPTS:
 			rc_each_msg(s, obs, e, sc, rc_rcpts);
+			break;
+		case RLY_LOCALPARTS:
+			rc_localparts(s, obs, e, sc);
 			break;
 		}
 	}

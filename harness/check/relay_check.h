@@ -49,6 +49,7 @@ typedef struct chk_relay_query {
 	uint64_t ms;		/* when it came, ms since the epoch */
 	char *qname;		/* NULL: unreadable */
 	int qtype;
+	int rcode;		/* as answered; -1: no answer */
 	char *line;		/* as `smtp-harness dns` prints it */
 } chk_relay_query;
 

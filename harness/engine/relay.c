@@ -508,6 +508,7 @@ relay_wants(relay_run *rr)
 		case RLY_NO_BARE_LINE_ENDS:
 		case RLY_DSN_PARAMS:
 		case RLY_RCPTS:
+		case RLY_LOCALPARTS:
 		case RLY_RETRY:
 			if (rr->want[e->host] == 0)
 				rr->want[e->host] = 1;
@@ -584,6 +585,7 @@ relay_copy_queries(relay_run *rr)
 		q->ms = e[i].query_ms;
 		q->qname = e[i].qname ? xstrdup(e[i].qname) : NULL;
 		q->qtype = e[i].qtype;
+		q->rcode = e[i].rcode;
 		dns_server_log_format(&e[i], &line);
 		q->line = vbuf_take(&line);
 		if (q->line == NULL)

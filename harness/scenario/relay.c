@@ -14,6 +14,7 @@
 
 #include "fake-dns/dns_wire.h"
 #include "harness/check/catalog.h"
+#include "harness/smtp/path.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/jsonpos.h"
 #include "harness/util/xalloc.h"
@@ -304,18 +305,26 @@ rl_message(rl *l, const cJSON *root)
 	return 0;
 }
 
-/* A mailbox for the envelope: local@domain, printable, no spaces or <>. */
+/* A mailbox for the envelope (RFC 5321 §4.1.2): a dot-string or a
+ * quoted local-part (`"Quoted Part"@rem.test`), "@", a domain or an
+ * address literal; printable ASCII without "'". */
 static int
 rl_mailbox_ok(const char *s)
 {
-	const char *at = strrchr(s, '@');
+	size_t len = strlen(s), used = 0;
+	smtp_path p;
+	char *path;
+	int ok;
 
-	if (at == NULL || at == s || at[1] == '\0')
-		return 0;
-	for (; *s; s++)
-		if (*s <= ' ' || *s > '~' || *s == '<' || *s == '>' || *s == '\'')
+	for (const char *c = s; *c; c++)
+		if (*c < ' ' || *c > '~' || *c == '\'')
 			return 0;
-	return 1;
+	path = xasprintf("<%s>", s);
+	memset(&p, 0, sizeof(p));
+	ok = smtp_path_parse(path, len + 2, 0, &p, &used) == 0 && used == len + 2 && !p.routed;
+	smtp_path_clear(&p);
+	xfree(path);
+	return ok;
 }
 
 static int
@@ -354,7 +363,8 @@ rl_submission(rl *l, const cJSON *root)
 	for (c = to->child, i = 0; c; c = c->next, i++) {
 		if (!cJSON_IsString(c) || !rl_mailbox_ok(c->valuestring)) {
 			char *p = jsonpos_child_index("$.submission.to", i);
-			int rc = rl_expected(l, p, mb, c);
+			/* A recipient cannot be the null path. */
+			int rc = rl_expected(l, p, "a mailbox local@domain", c);
 
 			xfree(p);
 			return rc;
@@ -427,6 +437,7 @@ static const struct {
 	{ "no_bare_line_ends", RLY_NO_BARE_LINE_ENDS },
 	{ "dsn_params", RLY_DSN_PARAMS },
 	{ "rcpts", RLY_RCPTS },
+	{ "localparts", RLY_LOCALPARTS },
 };
 
 /* The keys of a dsn_params row, by RLY_P_*. */
@@ -446,12 +457,20 @@ rly_kind_str(rly_kind k)
 static int
 rl_dns(rl *l, const cJSON *v, const char *path, rly_expect *e)
 {
-	static const char *const keys[] = { "name", "type", NULL };
+	static const char *const keys[] = { "name", "type", "rcode", NULL };
 	const cJSON *t;
 	char *type = NULL;
 
+	e->qrcode = -1;
 	if (!cJSON_IsObject(v))
 		return rl_expected(l, path, "an object {\"name\": ..., \"type\": \"MX\"}", v);
+	if ((t = cJSON_GetObjectItemCaseSensitive(v, "rcode")) != NULL) {
+		if (cJSON_IsString(t))
+			e->qrcode = dns_zone_rcode_parse(t->valuestring);
+		if (e->qrcode < 0)
+			return rl_expected_at(l, path, "rcode", "one of \"NOERROR\", \"NXDOMAIN\", "
+			    "\"SERVFAIL\", \"REFUSED\"", t);
+	}
 	if (rl_keys(l, v, path, keys) != 0 ||
 	    rl_str(l, v, "name", path, 1, "a domain name", &e->qname) != 0 ||
 	    rl_str(l, v, "type", path, 1, "a query type such as \"MX\" or \"A\"", &type) != 0)
@@ -471,7 +490,8 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 	static const char *const keys[] = { "check", "dns", "before", "order", "deliveries",
 		"connections", "retry", "min_gap_ms", "same_content", "received", "bounce",
 		"dsn_envelope", "dsn_report", "status", "no_bare_line_ends", "dsn_params", "ret",
-		"envid", "notify", "orcpt", "rcpts", "count", "severity", "comment", NULL };
+		"envid", "notify", "orcpt", "rcpts", "count", "localparts", "severity", "comment",
+		NULL };
 	const cJSON *v = NULL, *c;
 	const char *key = NULL;
 	const chk_entry *ce;
@@ -514,8 +534,8 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 	if (v == NULL)
 		return rl_fail(l, path, "expected a predicate (\"dns\", \"order\", \"deliveries\", "
 		    "\"connections\", \"retry\", \"same_content\", \"received\", \"bounce\", "
-		    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\", \"dsn_params\" or "
-		    "\"rcpts\"), got none");
+		    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\", \"dsn_params\", "
+		    "\"rcpts\" or \"localparts\"), got none");
 	for (size_t k = 0; k < RLY_P_N; k++)
 		if (cJSON_GetObjectItemCaseSensitive(o, rl_params[k]) != NULL && e->kind != RLY_DSN_PARAMS)
 			return rl_fail(l, path, "expected \"%s\" only with \"dsn_params\", got it with "

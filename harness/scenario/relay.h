@@ -58,7 +58,8 @@ typedef enum rly_kind {
 	RLY_DSN_REPORT,		/* ... a multipart/report of RFC 3464, Action failed, a 5.x.x Status */
 	RLY_NO_BARE_LINE_ENDS,	/* the data host got holds no bare CR or LF */
 	RLY_DSN_PARAMS,		/* host got RET, ENVID, NOTIFY, ORCPT as stated (or none) */
-	RLY_RCPTS		/* every message host accepted had `count` recipients */
+	RLY_RCPTS,		/* every message host accepted had `count` recipients */
+	RLY_LOCALPARTS		/* host got every recipient with its local-part as submitted */
 } rly_kind;
 
 /* The DSN parameters a dsn_params row states. */
@@ -78,6 +79,7 @@ typedef struct rly_expect {
 	size_t host;		/* the row's host (DNS: "before", SIZE_MAX when none) */
 	char *qname;		/* DNS */
 	int qtype;
+	int qrcode;		/* DNS: ... answered with this rcode; -1: any */
 	size_t *order;		/* ORDER: host indexes */
 	size_t norder;
 	rly_count *counts;	/* DELIVERIES, CONNECTIONS */

@@ -40,6 +40,8 @@
 #define DNS_ZONE_RECORDS_MAX	10000	/* records in one zone */
 #define DNS_TXT_STRINGS_MAX	64	/* strings in one TXT record */
 #define DNS_DELAY_MAX_MS	60000	/* a zone's delay_ms */
+#define DNS_FOR_MS_MAX		86400000 /* a behaviour's for_ms: a day */
+#define DNS_FOR_QUERIES_MAX	1000000	/* a behaviour's for_queries */
 #define DNS_TCP_CONNS_MAX	64	/* TCP connections at once; more are closed at once */
 #define DNS_TCP_IDLE_MS		10000	/* TCP: next query within this, else close (RFC 7766 §6.2.3) */
 #define DNS_TCP_QUERIES_MAX	1000	/* queries on one TCP connection, then close */
@@ -142,6 +144,12 @@
 #define HARNESS_ORACLE_COPIES_MAX 64		/* copies kept per scenario */
 #define HARNESS_ORACLE_WAIT_MS	5000		/* default --oracle-wait */
 #define HARNESS_ORACLE_POLL_MS	100		/* between scans while waiting */
+
+/* RFC 5321 §6.3: a limit on a message's Received fields SHOULD be at
+ * least 100. A refused message with fewer than that, but at least the
+ * probe minimum (far above what ordinary mail carries), is judged. */
+#define HARNESS_HOPS_SHOULD_ACCEPT	100
+#define HARNESS_HOPS_PROBE_MIN		20
 
 /* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
 #define HARNESS_CONNECT_TIMEOUT_MS	10000

@@ -26,7 +26,10 @@
 # exit 2. Then (with `smtp-harness relay`, one scenario a run) the same Exim made to misbehave where a
 # setting can: with the domain's own address as fallback_hosts the
 # no-apex row FAILs; with `control = submission` for every client
-# (Message-ID and Date added) the relay-no-fixups row FAILs. After every
+# (Message-ID and Date added) the relay-no-fixups row FAILs; with a
+# router that takes a +suffix off the local-part the local-part row
+# FAILs; with dns_again_means_nonexist = * (a SERVFAIL read as no such
+# domain) the DNS-error row FAILs. After every
 # run no namespace, /etc/netns entry or Exim process is left.
 #
 # Usage: relay-exim.sh [SCENARIO.json...]   (default: scenarios/relay/*.json)
@@ -102,9 +105,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-# configure [TRANSPORT-LINES] [ACL-LINES]: the configuration, written to
-# a temporary name and renamed, root's and not writable by others (Exim
-# refuses a trusted configuration anyone else could change).
+# configure [TRANSPORT-LINES] [ACL-LINES] [ROUTER-LINES] [MAIN-LINES]: the
+# configuration, written to a temporary name and renamed, root's and not
+# writable by others (Exim refuses a trusted configuration anyone else
+# could change).
 configure() {
 	mkdir -p "$state" && chmod 755 "$state" || return 1
 	cat >"$conf.tmp" <<EOF
@@ -127,6 +131,7 @@ disable_ipv6 = true
 acl_smtp_rcpt = acl_check_rcpt
 host_lookup =
 rfc1413_hosts =
+${4:-}
 
 begin acl
 acl_check_rcpt:
@@ -141,6 +146,7 @@ dnslookup:
   transport = remote_smtp
   # The MX hosts are addresses of this host inside the namespace.
   self = send
+${3:-}
   no_more
 
 begin transports
@@ -300,13 +306,14 @@ nothing_left "$ns" "relay --submit-smtp"
 
 # 2. Exim made to misbehave, where a setting can: each relevant row FAILs.
 # misbehave NAME SCENARIO WITHIN_MS TRANSPORT-LINES ACL-LINES CHECK-ID
+#     [ROUTER-LINES [MAIN-LINES]]
 misbehave() {
-	local name=$1 scn=$2 within=$3 transport=$4 acl=$5 check=$6
+	local name=$1 scn=$2 within=$3 transport=$4 acl=$5 check=$6 router=${7:-} main=${8:-}
 	python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 d["within_ms"] = int(sys.argv[2])
 print(json.dumps(d))' "$scn" "$within" >"$work/$name.scenario.json"
-	if ! configure "$transport" "$acl"; then
+	if ! configure "$transport" "$acl" "$router" "$main"; then
 		not_ok "misbehaving Exim $name: $(head -n 2 "$work/check.out" | tr '\n' ' ')"
 		return
 	fi
@@ -326,5 +333,15 @@ misbehave apex-fallback "$top/scenarios/relay/no-apex-fallback.json" 4000 \
 # to mail relayed for another host.
 misbehave fixups "$top/scenarios/relay/relay-no-fixups.json" 20000 \
     '' '  warn   control = submission' rfc5321.6.4.relay-no-fixups
+# A +suffix taken off the local-part by the router (meant for local
+# mailboxes), which the smtp transport then leaves off (its default
+# rcpt_include_affixes = false).
+misbehave strip-suffix "$top/scenarios/relay/localpart-preserved.json" 20000 \
+    '' '' rfc5321.2.4.localpart-preserved \
+    '  local_part_suffix = +*
+  local_part_suffix_optional'
+# A temporary DNS failure taken for a domain that does not exist.
+misbehave again-nonexist "$top/scenarios/relay/dns-servfail-retry.json" 8000 \
+    '' '' rfc5321.5.1.dns-errors '' 'dns_again_means_nonexist = *'
 configure "" "" || not_ok "relay-exim: could not restore $conf"
 finish

@@ -23,7 +23,11 @@
 # address as smtp_fallback_relay the no-apex row FAILs; with
 # always_add_missing_headers the relay-no-fixups row FAILs; with
 # smtp_discard_ehlo_keywords = dsn the DSN-parameter row FAILs; with
-# soft_bounce (a 5yz kept as a 4yz, no notice) the bounce row FAILs.
+# soft_bounce (a 5yz kept as a 4yz, no notice) the bounce row FAILs;
+# with a recipient_canonical_maps that strips +tags the local-part row
+# FAILs; with ignore_mx_lookup_error (a SERVFAIL on the MX read as no
+# MX) and with the fallback host as smtp_fallback_relay (an NXDOMAIN
+# domain relayed there) the DNS-error rows FAIL.
 # A run interrupted by SIGINT leaves nothing behind either. Two
 # scenarios in one `run --netns`, the harness's own client submitting
 # (--submit-smtp), PASS in one report. After every run no namespace,
@@ -314,4 +318,16 @@ misbehave dsn-dropped "$top/scenarios/relay/dsn-params-relayed.json" 20000 \
 # A 5yz taken as a 4yz: retried, no notice.
 misbehave soft-bounce "$top/scenarios/relay/bounce-on-5xx.json" 4000 \
     'soft_bounce = yes' rfc5321.6.1.bounce-envelope
+# The +tag cut off every recipient on the way through (a canonical map
+# written for local delivery, applied to relayed mail too).
+printf '%s\n' '/^([^+@]*)\+[^@]*@(.*)$/ ${1}@${2}' >"$work/strip-tag.regexp"
+misbehave strip-tag "$top/scenarios/relay/localpart-preserved.json" 20000 \
+    "recipient_canonical_maps = regexp:$work/strip-tag.regexp" rfc5321.2.4.localpart-preserved
+# A failed MX lookup taken for no MX: the domain's A record used at once.
+misbehave mx-error-ignored "$top/scenarios/relay/dns-servfail-retry.json" 8000 \
+    'ignore_mx_lookup_error = yes' rfc5321.5.1.dns-errors
+# A domain that does not exist sent to a fallback relay instead of
+# being reported.
+misbehave nxdomain-fallback "$top/scenarios/relay/dns-nxdomain.json" 8000 \
+    'smtp_fallback_relay = [127.0.0.5]:25' rfc5321.5.1.dns-errors
 finish

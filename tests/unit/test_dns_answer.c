@@ -265,6 +265,76 @@ START_TEST(test_dns_answer_behaviours)
 }
 END_TEST
 
+/* A behaviour with for_queries or for_ms stops after its first queries,
+ * or some time after the first one; the name is then answered from its
+ * records. The memo counts per behaviour, not per name. */
+START_TEST(test_dns_answer_behaviour_runs_out)
+{
+	static const char text[] =
+	    "{\"zone\": \"x.test\", \"records\": [\n"
+	    "  {\"name\": \"q.x.test\", \"type\": \"MX\", \"preference\": 10, \"exchange\": \"mx.x.test\"},\n"
+	    "  {\"name\": \"t.x.test\", \"type\": \"MX\", \"preference\": 10, \"exchange\": \"mx.x.test\"},\n"
+	    "  {\"name\": \"mx.x.test\", \"type\": \"A\", \"address\": \"127.0.0.2\"}],\n"
+	    " \"behaviours\": [\n"
+	    "  {\"name\": \"q.x.test\", \"rcode\": \"SERVFAIL\", \"for_queries\": 2},\n"
+	    "  {\"name\": \"t.x.test\", \"type\": \"MX\", \"rcode\": \"SERVFAIL\", \"for_ms\": 1000}]}";
+	static const struct {
+		const char *name;
+		uint64_t ms;
+		int rcode;
+	} seq[] = {
+		{ "q.x.test", 5000, DNS_RCODE_SERVFAIL },
+		{ "Q.x.test", 9000, DNS_RCODE_SERVFAIL },
+		{ "q.x.test", 9001, DNS_RCODE_NOERROR },
+		{ "q.x.test", 9002, DNS_RCODE_NOERROR },
+		{ "t.x.test", 20000, DNS_RCODE_SERVFAIL },
+		{ "t.x.test", 20999, DNS_RCODE_SERVFAIL },
+		{ "t.x.test", 21000, DNS_RCODE_NOERROR },
+		{ "t.x.test", 19000, DNS_RCODE_SERVFAIL },	/* a clock set back: still failing */
+	};
+	dns_zone *z = NULL;
+	dns_answer_memo memo;
+	char err[512] = "";
+
+	if (dns_zone_load_buffer("z.json", text, sizeof(text) - 1, &z, err, sizeof(err)) != 0)
+		ck_abort_msg("%s", err);
+	ck_assert_uint_eq(z->beh[0].for_queries, 2);
+	ck_assert_uint_eq(z->beh[1].for_ms, 1000);
+	dns_answer_memo_init(&memo, z);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		dns_msg q;
+		dns_answer a;
+
+		query(&q, seq[i].name, DNS_TYPE_MX, 0);
+		dns_answer_build_at(z, &memo, seq[i].ms, &q, 1, &a);
+		ck_assert_msg((a.msg.flags & 0xf) == seq[i].rcode, "query %zu: rcode %d", i,
+		    a.msg.flags & 0xf);
+		if (seq[i].rcode == DNS_RCODE_NOERROR) {
+			ck_assert_uint_eq(a.msg.nrr[DNS_SEC_ANSWER], 1);
+			ck_assert_uint_eq(a.msg.nrr[DNS_SEC_ADDITIONAL], 1);
+		}
+		dns_answer_free(&a);
+		dns_msg_free(&q);
+	}
+	ck_assert_uint_eq(memo.hits[0], 4);
+	ck_assert_uint_eq(memo.hits[1], 4);
+
+	/* Without a memo every query is the first: the behaviour applies. */
+	for (int i = 0; i < 3; i++) {
+		dns_msg q;
+		dns_answer a;
+
+		query(&q, "q.x.test", DNS_TYPE_MX, 0);
+		dns_answer_build(z, &q, 1, &a);
+		ck_assert_int_eq(a.msg.flags & 0xf, DNS_RCODE_SERVFAIL);
+		dns_answer_free(&a);
+		dns_msg_free(&q);
+	}
+	dns_answer_memo_free(&memo);
+	dns_zone_free(z);
+}
+END_TEST
+
 START_TEST(test_dns_answer_tc_over_udp)
 {
 	dns_answer a;
@@ -457,6 +527,7 @@ main(void)
 	tcase_add_test(tc, test_dns_answer_cname_loop);
 	tcase_add_test(tc, test_dns_answer_null_mx);
 	tcase_add_test(tc, test_dns_answer_behaviours);
+	tcase_add_test(tc, test_dns_answer_behaviour_runs_out);
 	tcase_add_test(tc, test_dns_answer_tc_over_udp);
 	tcase_add_test(tc, test_dns_answer_tc_by_size);
 	tcase_add_test(tc, test_dns_answer_record_limit);

@@ -138,6 +138,15 @@ START_TEST(test_dns_zone_errors)
 		  "\"SERVFAIL\", \"REFUSED\", got \"FORMERR\"" },
 		{ HEAD "  ], \"behaviours\": [{\"name\": \"a.example.test\", \"drop\": 1}]}",
 		  "z.json:3:56: $.behaviours[0].drop: expected true or false, got 1" },
+		{ HEAD "  ], \"behaviours\": [{\"name\": \"a.example.test\", \"rcode\": \"SERVFAIL\", "
+		  "\"for_queries\": 0}]}",
+		  "z.json:3:84: $.behaviours[0].for_queries: expected an integer 1-1000000, got 0" },
+		{ HEAD "  ], \"behaviours\": [{\"name\": \"a.example.test\", \"rcode\": \"SERVFAIL\", "
+		  "\"for_ms\": \"1s\"}]}",
+		  "z.json:3:79: $.behaviours[0].for_ms: expected an integer 1-86400000, got \"1s\"" },
+		{ HEAD "  ], \"behaviours\": [{\"name\": \"a.example.test\", \"for_ms\": 500}]}",
+		  "z.json:3:21: $.behaviours[0]: expected at least one of \"rcode\", \"truncate_udp\", "
+		  "\"delay_ms\", \"drop\", got none" },
 		{ HEAD "  ], \"behaviours\": [{\"name\": \"a.example.test\", \"delay_ms\": 60001}]}",
 		  "z.json:3:60: $.behaviours[0].delay_ms: expected an integer 0-60000, got 60001" },
 		{ HEAD "  ], \"behaviours\": [{\"name\": \"a.example.test\", \"type\": \"OPT\", "

@@ -144,6 +144,7 @@ expect(const rpt_scenario *sc, const char *id, size_t nth, rpt_verdict v, size_t
 #define ID_ONE_REPLY	"rfc5321.4.2.one-reply-per-command"
 #define ID_ORDER	"rfc2920.3.2.reply-order"
 #define ID_QUIT		"rfc5321.4.1.1.10.quit-221-close"
+#define ID_HOPS		"rfc5321.6.3.loop-detection"
 
 /* ---- cases ------------------------------------------------------- */
 
@@ -706,6 +707,86 @@ START_TEST(test_passive_quit)
 }
 END_TEST
 
+/* A session that sends a message with n Received fields and gets reply
+ * after its final dot; the segment of that reply in *seg. */
+static cap_transcript *
+tx_hops(size_t n, const char *reply, long *seg)
+{
+	cap_transcript *t = tx_new();
+	char *msg = NULL;
+
+	tx_s(t, "220 mx.test ESMTP\r\n");
+	tx_c(t, "EHLO h.test\r\n");
+	tx_s(t, "250 mx.test\r\n");
+	tx_c(t, "MAIL FROM:<a@h.test>\r\n");
+	tx_s(t, "250 2.1.0 ok\r\n");
+	tx_c(t, "RCPT TO:<b@mx.test>\r\n");
+	tx_s(t, "250 2.1.5 ok\r\n");
+	tx_c(t, "DATA\r\n");
+	tx_s(t, "354 go ahead\r\n");
+	for (size_t i = 0; i < n; i++) {
+		char *m = xasprintf("%sReceived: from hop%zu.h.test by hop%zu.h.test; Tue, 1 Dec 2026 "
+		    "00:00:00 +0000\r\n", msg ? msg : "", i, i + 1);
+
+		xfree(msg);
+		msg = m;
+	}
+	{
+		/* A body line that looks like a field is not one. */
+		char *m = xasprintf("%sSubject: hops\r\n\r\nReceived: in the body\r\n.\r\n",
+		    msg ? msg : "");
+
+		xfree(msg);
+		msg = m;
+	}
+	tx_c(t, msg);
+	xfree(msg);
+	*seg = tx_s(t, reply);
+	tx_c(t, "QUIT\r\n");
+	tx_s(t, "221 bye\r\n");
+	tx_ev(t, CAP_FIN, CAP_S2C);
+	return t;
+}
+
+START_TEST(test_passive_hops)
+{
+	rpt_scenario *sc;
+	const rpt_finding *f;
+	long seg;
+
+	/* 99 Received fields accepted: PASS. */
+	sc = run(tx_hops(99, "250 2.0.0 queued\r\n", &seg));
+	ck_assert_uint_eq(count_id(sc, ID_HOPS), 0);
+	ck_assert_int_eq(exercised(sc, ID_HOPS), RPT_PASS);
+	rpt_scenario_free(sc);
+
+	/* Refused, as by a limit of 50 or 30: WARN (a SHOULD), with the
+	 * reply as evidence, never a FAIL. */
+	sc = run(tx_hops(99, "554 5.4.0 Error: too many hops\r\n", &seg));
+	ck_assert_uint_eq(count_id(sc, ID_HOPS), 1);
+	ck_assert_uint_eq(count_verdict(sc, RPT_FAIL), 0);
+	f = expect(sc, ID_HOPS, 0, RPT_WARN, (size_t)seg, 0);
+	ck_assert_str_eq(f->message, "expected a message with 99 Received fields to be accepted, "
+	    "got \"554 5.4.0 Error: too many hops\": a limit on Received fields SHOULD be at "
+	    "least 100 (RFC 5321 §6.3), and this one looks lower");
+	ck_assert_int_eq(exercised(sc, ID_HOPS), RPT_WARN);
+	rpt_scenario_free(sc);
+	sc = run(tx_hops(31, "450 4.4.6 too many Received headers\r\n", &seg));
+	expect(sc, ID_HOPS, 0, RPT_WARN, (size_t)seg, 0);
+	rpt_scenario_free(sc);
+
+	/* Ordinary mail is no probe, and at 100 or more a refusal is the
+	 * server's right: not judged either way. */
+	sc = run(tx_hops(3, "554 5.7.1 refused\r\n", &seg));
+	ck_assert_int_eq(exercised(sc, ID_HOPS), -1);
+	rpt_scenario_free(sc);
+	sc = run(tx_hops(100, "554 5.4.0 Error: too many hops\r\n", &seg));
+	ck_assert_int_eq(exercised(sc, ID_HOPS), -1);
+	ck_assert_uint_eq(count_id(sc, ID_HOPS), 0);
+	rpt_scenario_free(sc);
+}
+END_TEST
+
 START_TEST(test_passive_emit_and_pass)
 {
 	rpt_scenario *sc = rpt_scenario_new("x", NULL, NULL);
@@ -759,6 +840,7 @@ passive_suite(void)
 	tcase_add_test(tc, test_passive_parser_limit_and_truncation);
 	tcase_add_test(tc, test_passive_reply_order);
 	tcase_add_test(tc, test_passive_quit);
+	tcase_add_test(tc, test_passive_hops);
 	tcase_add_test(tc, test_passive_emit_and_pass);
 	suite_add_tcase(s, tc);
 	/* Its own case, so that the others can run without fork. */

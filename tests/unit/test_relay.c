@@ -111,8 +111,19 @@ START_TEST(test_relay_errors)
 	    "[{\"check\": \"rfc5321.5.1.mx-first\"}]")),
 	    "r.json:6:12: $.expect[0]: expected a predicate (\"dns\", \"order\", \"deliveries\", "
 	    "\"connections\", \"retry\", \"same_content\", \"received\", \"bounce\", "
-	    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\", \"dsn_params\" or "
-	    "\"rcpts\"), got none");
+	    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\", \"dsn_params\", "
+	    "\"rcpts\" or \"localparts\"), got none");
+	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, MESSAGE, SUBMISSION,
+	    "[{\"check\": \"rfc5321.5.1.dns-errors\", \"dns\": {\"name\": \"example.test\", "
+	    "\"type\": \"MX\", \"rcode\": \"FORMERR\"}}]")),
+	    "r.json:6:103: $.expect[0].dns.rcode: expected one of \"NOERROR\", \"NXDOMAIN\", "
+	    "\"SERVFAIL\", \"REFUSED\", got \"FORMERR\"");
+	/* A quoted local-part is a mailbox; a space outside quotes is not. */
+	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, MESSAGE,
+	    "{\"from\": \"a@hb.test\", \"to\": [\"\\\"Quoted Part\\\"@example.test\", \"Bad Part@example.test\"]}",
+	    EXPECT)),
+	    "r.json:5:76: $.submission.to[1]: expected a mailbox local@domain, got "
+	    "\"Bad Part@example.test\"");
 	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, MESSAGE,
 	    "{\"from\": \"nobody\", \"to\": [\"b@example.test\"]}", EXPECT)),
 	    "r.json:5:24: $.submission.from: expected a mailbox local@domain, or \"\" for <>, "

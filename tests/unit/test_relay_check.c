@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "harness/check/relay_check.h"
+#include "harness/util/vbuf.h"
 #include "harness/util/xalloc.h"
 
 /* Hosts: mx1 127.0.0.2, mx2 127.0.0.3, apex 127.0.0.5, bounce 127.0.0.9. */
@@ -70,6 +71,7 @@ query(chk_relay_obs *obs, long ms, const char *name, int type)
 	q->ms = obs->submitted_us / 1000 + (uint64_t)ms;
 	q->qname = xstrdup(name);
 	q->qtype = type;
+	q->rcode = 0;
 	q->line = xasprintf("2026-12-01T00:00:00.000Z udp 127.0.0.1:1 id=1 %s %d -> NOERROR", name, type);
 }
 
@@ -423,6 +425,113 @@ START_TEST(test_relay_check_rcpts)
 }
 END_TEST
 
+/* The row's submission: two recipients at example.test, one with a
+ * quoted local-part. */
+static rly_scenario *
+load_localparts(void)
+{
+	const char *text = "{\"id\": \"relay.t\", \"role\": \"relay\", \"within_ms\": 5000,\n"
+	    "\"zone\": {\"zone\": \"test\", \"records\": []},\n"
+	    "\"hosts\": [{\"name\": \"mx1\", \"listen\": \"127.0.0.2:25\"}],\n"
+	    "\"message\": {\"lines\": [\"Subject: t\", \"\", \"body\"]},\n"
+	    "\"submission\": {\"from\": \"a@hb.test\", \"to\": [\"Mixed.Case+Tag@example.test\", "
+	    "\"\\\"Quoted Part\\\"@example.test\"]},\n"
+	    "\"expect\": [{\"check\": \"rfc5321.2.4.localpart-preserved\", \"localparts\": \"mx1\"}]}\n";
+	char err[1024] = "";
+	rly_scenario *s = NULL;
+
+	ck_assert_msg(rly_load_buffer("t.json", text, strlen(text), &s, err, sizeof(err)) == 0,
+	    "%s", err);
+	return s;
+}
+
+/* Relays rcpts[0..n) to mx1 in one transaction; the verdict and why. */
+static rpt_verdict
+localparts(rly_scenario *s, const char *const *rcpts, size_t n, char *why, size_t len)
+{
+	const char *notify[4] = { NULL, NULL, NULL, NULL };
+	chk_relay_obs obs;
+	vbuf c2s = VBUF_INIT;
+	rpt_verdict v;
+
+	obs_init(&obs);
+	vbuf_printf(&c2s, "EHLO relay.test\r\nMAIL FROM:<a@hb.test>\r\n");
+	for (size_t i = 0; i < n; i++)
+		vbuf_printf(&c2s, "RCPT TO:<%s>\r\n", rcpts[i]);
+	chk_relay_conn_add_msg(conn(&obs, 0, 10, vbuf_str(&c2s)), "a@hb.test", NULL, rcpts, notify,
+	    n, GOOD, strlen(GOOD));
+	v = judge(s, &obs, why, len);
+	chk_relay_obs_free(&obs);
+	vbuf_free(&c2s);
+	return v;
+}
+
+START_TEST(test_relay_check_localparts)
+{
+	rly_scenario *s = load_localparts();
+	char why[1024];
+	const char *same[] = { "Mixed.Case+Tag@example.test", "\"Quoted Part\"@example.test" };
+	/* Other quoting of the same local-parts, the domain's case changed,
+	 * the order swapped: all the same mailboxes (RFC 5321 §4.1.2). */
+	const char *equiv[] = { "\"Quoted\\ Part\"@EXAMPLE.test", "\"Mixed.Case+Tag\"@example.test" };
+	const char *folded[] = { "mixed.case+tag@example.test", "\"Quoted Part\"@example.test" };
+	const char *tag[] = { "\"Quoted Part\"@example.test", "Mixed.Case@example.test" };
+	const char *dots[] = { "MixedCase+Tag@example.test", "\"Quoted Part\"@example.test" };
+	const char *quoting[] = { "Mixed.Case+Tag@example.test", "Quoted.Part@example.test" };
+	const char *spaced[] = { "Mixed.Case+Tag@example.test", "\"Quoted  Part\"@example.test" };
+	const char *missing[] = { "Mixed.Case+Tag@example.test" };
+
+	ck_assert_int_eq(localparts(s, same, 2, why, sizeof(why)), RPT_PASS);
+	ck_assert_int_eq(localparts(s, equiv, 2, why, sizeof(why)), RPT_PASS);
+	ck_assert_int_eq(localparts(s, folded, 2, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] localparts: expected RCPT TO:<Mixed.Case+Tag@example.test> "
+	    "with its local-part as submitted, got RCPT TO:<mixed.case+tag@example.test>: the "
+	    "local-part's letter case changed");
+	ck_assert_int_eq(localparts(s, tag, 2, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] localparts: expected RCPT TO:<Mixed.Case+Tag@example.test> "
+	    "with its local-part as submitted, got RCPT TO:<Mixed.Case@example.test>: the +tag "
+	    "stripped");
+	ck_assert_int_eq(localparts(s, dots, 2, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] localparts: expected RCPT TO:<Mixed.Case+Tag@example.test> "
+	    "with its local-part as submitted, got RCPT TO:<MixedCase+Tag@example.test>: dots "
+	    "removed or added");
+	ck_assert_int_eq(localparts(s, quoting, 2, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] localparts: expected RCPT TO:<\"Quoted Part\"@example.test> "
+	    "with its local-part as submitted, got RCPT TO:<Quoted.Part@example.test>: the quoting "
+	    "changed what the local-part says");
+	ck_assert_int_eq(localparts(s, spaced, 2, why, sizeof(why)), RPT_FAIL);
+	ck_assert_int_eq(localparts(s, missing, 1, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] localparts: expected RCPT TO:<\"Quoted Part\"@example.test> "
+	    "at mx1, got no RCPT for it in 1 message");
+	rly_free(s);
+}
+END_TEST
+
+/* A dns row with an rcode: the name must have been answered so. */
+START_TEST(test_relay_check_dns_rcode)
+{
+	rly_scenario *s = load("{\"check\": \"rfc5321.5.1.dns-errors\", \"dns\": {\"name\": "
+	    "\"example.test\", \"type\": \"MX\", \"rcode\": \"SERVFAIL\"}}");
+	chk_relay_obs obs;
+	char why[1024];
+
+	obs_init(&obs);
+	query(&obs, 5, "example.test", 15);
+	obs.queries[0].rcode = 2;
+	query(&obs, 2500, "example.test", 15);
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
+	chk_relay_obs_free(&obs);
+
+	obs_init(&obs);
+	query(&obs, 2500, "example.test", 15);
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] dns: expected a query for example.test MX answered "
+	    "SERVFAIL, got only NOERROR (the first at t=2500 ms)");
+	chk_relay_obs_free(&obs);
+	rly_free(s);
+}
+END_TEST
+
 START_TEST(test_relay_check_timeline)
 {
 	rly_scenario *s = load("{\"check\": \"rfc5321.5.1.mx-first\", \"connections\": {\"mx1\": 1}}");
@@ -463,6 +572,8 @@ main(void)
 	tcase_add_test(tc, test_relay_check_bare_line_ends);
 	tcase_add_test(tc, test_relay_check_dsn_params);
 	tcase_add_test(tc, test_relay_check_rcpts);
+	tcase_add_test(tc, test_relay_check_localparts);
+	tcase_add_test(tc, test_relay_check_dns_rcode);
 	tcase_add_test(tc, test_relay_check_timeline);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
