@@ -278,18 +278,6 @@ dlv_emit_at(rpt_scenario *sc, const char *id, rpt_verdict v, const dlg *d, const
 }
 
 static int
-has_bare_cr_lf(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '\r' && (i + 1 >= len || p[i + 1] != '\n'))
-			return 1;
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			return 1;
-	}
-	return 0;
-}
-
-static int
 has_8bit(const char *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -530,7 +518,7 @@ judge_copy(const dlg *d, const char *key, const dlv_txns *tx, const dlv_txn *x,
 				return;
 			}
 	}
-	if (has_bare_cr_lf(wire, x->content_len)) {
+	if (mbx_bare_eol(wire, x->content_len, 0) >= 0) {
 		dlv_emit_at(sc, DLV_UNCHANGED, RPT_INFO, d, x, cp, 0, "content not compared line "
 		    "for line: it holds a bare CR or LF, which a server may refuse or normalise "
 		    "(smuggle.bare-newline-policy)");
