@@ -121,7 +121,8 @@ def_orderly(const dlg *d, rpt_scenario *sc)
 		    "not close the session", n, ok, perm, temp, none);
 }
 
-/* Content holding a bare CR or LF: refused, deferred, or accepted. */
+/* Content holding a bare CR or LF: refused (for now or for good: either
+ * way it is not stored), or accepted. */
 static void
 def_bare(const dlg *d, int oracle, rpt_scenario *sc)
 {
@@ -130,7 +131,6 @@ def_bare(const dlg *d, int oracle, rpt_scenario *sc)
 	for (size_t i = 0; i < d->nex; i++) {
 		const dlg_exchange *e = &d->ex[i];
 		rpt_evidence ev;
-		int cls;
 
 		if (e->kind != DLG_CONTENT ||
 		    mbx_bare_eol(c2s->data + e->c2s_off, e->c2s_len, 0) < 0)
@@ -139,27 +139,21 @@ def_bare(const dlg *d, int oracle, rpt_scenario *sc)
 			/* Closed before a reply: the close is the refusal (its
 			 * manner is judged by rfc5321.3.8.close-only-when-allowed);
 			 * cut by the harness: nothing seen. */
-			if (d->server_fin >= 0 || d->server_rst >= 0)
+			if (dlg_server_close(d) >= 0)
 				chk_pass(sc, DEF_BARE);
 			continue;
 		}
-		cls = e->reply->code / 100;
-		if (cls == 5 || e->reply->code == 421) {
+		if (e->reply->code / 100 != 2) {
 			chk_pass(sc, DEF_BARE);
 			continue;
 		}
-		if (cls == 2 && oracle)
+		if (oracle)
 			continue;	/* the delivery oracle judges the copy */
 		memset(&ev, 0, sizeof(ev));
 		rpt_evidence_at(&ev, d->t, CAP_S2C, e->s2c_off, e->reply->raw_len);
-		if (cls == 2)
-			chk_emit(sc, DEF_BARE, RPT_INFO, 0, &ev, "the server accepted content holding "
-			    "a bare LF and a bare CR with %d; the delivered copy was not inspected "
-			    "(run --oracle to see whether they were stored raw)", e->reply->code);
-		else
-			chk_emit(sc, DEF_BARE, RPT_INFO, 0, &ev, "the server deferred content holding "
-			    "a bare LF and a bare CR with %d: its policy for them was not seen",
-			    e->reply->code);
+		chk_emit(sc, DEF_BARE, RPT_INFO, 0, &ev, "the server accepted content holding a "
+		    "bare LF and a bare CR with %d; the delivered copy was not inspected (run "
+		    "--oracle to see whether they were stored raw)", e->reply->code);
 		rpt_evidence_clear(&ev);
 	}
 }

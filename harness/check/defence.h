@@ -14,9 +14,9 @@
  *       INFO saying what the server did (accepted all, refused all, ...).
  *
  *   smuggle.bare-newline-policy (advisory)  content with a bare LF and a
- *       bare CR went out. A 5yz or 421 refusal, or a close, passes; a 4yz
- *       is an INFO (nothing seen); a 2yz is an INFO without the delivery
- *       oracle (the copy was not inspected), and nothing here with it:
+ *       bare CR went out. A refusal (4yz, 5yz, a close) passes: nothing
+ *       was stored; a 2yz is an INFO without the delivery oracle (the copy
+ *       was not inspected), and nothing here with it:
  *       harness/check/delivery.c judges the copy.
  *
  * chk_defence_refusals is the shared rule for the close itself, so that
