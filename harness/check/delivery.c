@@ -23,11 +23,12 @@
 #define DLV_RECEIVED	"rfc5321.4.4.received-field"
 #define DLV_BCC		"rfc5321.7.2.no-bcc-disclosure"
 #define DLV_END_OF_DATA	"rfc5321.4.1.1.4.crlf-dot-crlf-only"
+#define DLV_BARE	"smuggle.bare-newline-policy"
 #define DLV_RCPTS_MAX	16	/* accepted recipients compared against copies' fields */
 
 const char *const chk_delivery_ids[] = {
 	DLV_TAKES, DLV_AFTER_ERROR, DLV_ABORT, DLV_UNCHANGED, DLV_UNSTUFF, DLV_8BIT,
-	DLV_RETURN_PATH, DLV_RECEIVED, DLV_BCC, DLV_END_OF_DATA, NULL
+	DLV_RETURN_PATH, DLV_RECEIVED, DLV_BCC, DLV_END_OF_DATA, DLV_BARE, NULL
 };
 
 typedef enum dlv_outcome {
@@ -278,18 +279,6 @@ dlv_emit_at(rpt_scenario *sc, const char *id, rpt_verdict v, const dlg *d, const
 }
 
 static int
-has_bare_cr_lf(const char *p, size_t len)
-{
-	for (size_t i = 0; i < len; i++) {
-		if (p[i] == '\r' && (i + 1 >= len || p[i + 1] != '\n'))
-			return 1;
-		if (p[i] == '\n' && (i == 0 || p[i - 1] != '\r'))
-			return 1;
-	}
-	return 0;
-}
-
-static int
 has_8bit(const char *p, size_t len)
 {
 	for (size_t i = 0; i < len; i++)
@@ -505,10 +494,88 @@ judge_bcc(const dlg *d, const dlv_txn *x, const dlv_copy *cp, const char *sent, 
 	}
 }
 
+/*
+ * smuggle.bare-newline-policy: what became of each bare CR and LF of the
+ * sent content in a copy. The text before one (back to the previous line
+ * end, at least DLV_BARE_CONTEXT octets of it) is looked for in the copy,
+ * and what follows it there says: CRLF, or LF in a copy that stores its
+ * line ends as LF, is a line end (normalised); the text after the octet,
+ * at once or after one other octet, is the octet removed or replaced (Exim
+ * puts a space for a bare LF); a CR not followed by LF, or a LF in a copy
+ * whose line ends are CRLF, is the octet stored raw (WARN). A Maildir or mbox stores
+ * every line end as LF, so there a bare LF kept raw and one made a line
+ * end look alike: both are a line of that mailbox.
+ */
+#define DLV_BARE_CONTEXT	8	/* octets of text before a bare octet, at least */
+#define DLV_BARE_MAX		16	/* bare octets judged per copy */
+
+static void
+judge_bare(const dlg *d, const dlv_txn *x, const dlv_copy *cp, const char *wire, size_t len,
+    rpt_scenario *sc)
+{
+	long first_nl = mbx_find(cp->data, cp->len, 0, "\n", 1);
+	int crlf_store = first_nl > 0 && cp->data[first_nl - 1] == '\r';
+	size_t fixed = 0, raw = 0, lost = 0, other = 0;
+	size_t raw_off = 0;
+	long at = -1;
+	size_t nbare = 0;
+	char msg[512];
+
+	while (nbare < DLV_BARE_MAX && (at = mbx_bare_eol(wire, len, (size_t)(at + 1))) >= 0) {
+		size_t b = (size_t)at;
+		size_t s = b;
+		size_t e = b + 1;
+		size_t after;
+		long found;
+		const char *p;
+		size_t left;
+
+		nbare++;
+		while (s > 0 && wire[s - 1] != '\r' && wire[s - 1] != '\n')
+			s--;
+		while (e < len && wire[e] != '\r' && wire[e] != '\n')
+			e++;
+		if (b - s < DLV_BARE_CONTEXT ||
+		    (found = mbx_find(cp->data, cp->len, 0, wire + s, b - s)) < 0) {
+			lost++;
+			continue;
+		}
+		after = (size_t)found + (b - s);
+		p = cp->data + after;
+		left = cp->len - after;
+		if (left >= 2 && p[0] == '\r' && p[1] == '\n')
+			fixed++;
+		else if (left >= 1 && p[0] == '\n' && !crlf_store)
+			fixed++;
+		else if (left >= 1 && (p[0] == '\r' || p[0] == '\n')) {
+			if (raw++ == 0)
+				raw_off = after;
+		} else if (e > b + 1 && left >= e - b - 1 && memcmp(p, wire + b + 1, e - b - 1) == 0)
+			fixed++;	/* the octet removed */
+		else if (e > b + 1 && left >= e - b && memcmp(p + 1, wire + b + 1, e - b - 1) == 0)
+			fixed++;	/* replaced by another octet */
+		else
+			other++;
+	}
+	if (raw > 0) {
+		snprintf(msg, sizeof(msg), "expected the bare CR and LF of the content refused, or "
+		    "normalised to CRLF, got %zu of %zu stored raw in the delivered copy (RFC 5321 "
+		    "§2.3.8; a raw one passed on is what SMTP smuggling needs)", raw, nbare);
+		dlv_emit_at(sc, DLV_BARE, RPT_WARN, d, x, cp, raw_off, msg);
+	} else if (lost > 0 || other > 0) {
+		snprintf(msg, sizeof(msg), "expected each bare CR and LF of the content to be made "
+		    "a line end, removed or refused, got %zu of %zu so, %zu altered otherwise, and "
+		    "%zu whose line was not found in the delivered copy", fixed, nbare, other, lost);
+		dlv_emit_at(sc, DLV_BARE, RPT_INFO, d, x, cp, 0, msg);
+	} else {
+		chk_pass(sc, DLV_BARE);
+	}
+}
+
 /* The content of an accepted transaction against one copy. */
 static void
-judge_copy(const dlg *d, const char *key, const dlv_txns *tx, const dlv_txn *x,
-    const dlv_copy *cp, int eightbit, rpt_scenario *sc)
+judge_copy(const dlg *d, const char *key, const char *check, const dlv_txns *tx,
+    const dlv_txn *x, const dlv_copy *cp, int eightbit, rpt_scenario *sc)
 {
 	const char *wire = d->t->stream[CAP_C2S].data + x->content_off;
 	vbuf sent = VBUF_INIT;
@@ -530,7 +597,9 @@ judge_copy(const dlg *d, const char *key, const dlv_txns *tx, const dlv_txn *x,
 				return;
 			}
 	}
-	if (has_bare_cr_lf(wire, x->content_len)) {
+	if (mbx_bare_eol(wire, x->content_len, 0) >= 0) {
+		if (check != NULL && strcmp(check, DLV_BARE) == 0)
+			judge_bare(d, x, cp, wire, x->content_len, sc);
 		dlv_emit_at(sc, DLV_UNCHANGED, RPT_INFO, d, x, cp, 0, "content not compared line "
 		    "for line: it holds a bare CR or LF, which a server may refuse or normalise "
 		    "(smuggle.bare-newline-policy)");
@@ -660,7 +729,7 @@ chk_delivery(const dlg *d, const dlv_oracle *o, const dlv_copy *copies, size_t n
 			    has_8bit(d->t->stream[CAP_C2S].data + x->content_off, x->content_len);
 			for (size_t c = 0; c < ncopies; c++)
 				if (owner[c] == x->n)
-					judge_copy(d, key, &tx, x, &copies[c], eightbit, sc);
+					judge_copy(d, key, check, &tx, x, &copies[c], eightbit, sc);
 			break;
 		case DLV_REFUSED:
 			if (found > 0) {

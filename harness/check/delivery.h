@@ -29,7 +29,9 @@
  *   none, after a complete content  nothing judged (RFC 5321 §6.1: the
  *         client cannot know; a duplicate is allowed).
  * Content holding a bare CR or LF is not compared line for line: a server
- * may refuse or normalise it (smuggle.bare-newline-policy).
+ * may refuse or normalise it. In the scenario whose check is
+ * smuggle.bare-newline-policy each bare octet is looked for in the copy
+ * instead: made a line end or removed passes, kept raw is a WARN.
  */
 #ifndef HARNESS_CHECK_DELIVERY_H
 #define HARNESS_CHECK_DELIVERY_H

@@ -646,6 +646,28 @@ dlg_free(dlg *d)
 	xfree(d);
 }
 
+static long
+dlg_first(long a, long b)
+{
+	if (a < 0)
+		return b;
+	if (b < 0)
+		return a;
+	return a < b ? a : b;
+}
+
+long
+dlg_server_close(const dlg *d)
+{
+	return dlg_first(d->server_fin, d->server_rst);
+}
+
+long
+dlg_client_close(const dlg *d)
+{
+	return dlg_first(d->client_fin, d->client_rst);
+}
+
 int
 dlg_unanswered(const dlg *d, size_t i)
 {

@@ -105,6 +105,10 @@ typedef struct dlg {
 
 dlg *dlg_build(const cap_transcript *t);
 void dlg_free(dlg *d);
+/* The segment of the server's first FIN or RST, and of the client's;
+ * -1 if none. */
+long dlg_server_close(const dlg *d);
+long dlg_client_close(const dlg *d);
 /* 1 if exchange i is still owed a reply when the transcript ends. */
 int dlg_unanswered(const dlg *d, size_t i);
 

@@ -134,6 +134,18 @@ mbx_mbox_split(const char *buf, size_t len, mbx_msg *out, size_t max)
 	return n;
 }
 
+long
+mbx_bare_eol(const char *buf, size_t len, size_t from)
+{
+	for (size_t i = from; i < len; i++) {
+		if (buf[i] == '\r' && (i + 1 >= len || buf[i + 1] != '\n'))
+			return (long)i;
+		if (buf[i] == '\n' && (i == 0 || buf[i - 1] != '\r'))
+			return (long)i;
+	}
+	return -1;
+}
+
 int
 mbx_next_token(const char *buf, size_t len, const char *key, size_t *pos, unsigned long *n,
     size_t *at)

@@ -45,6 +45,10 @@ long mbx_find(const char *buf, size_t len, size_t from, const char *needle, size
 int mbx_next_token(const char *buf, size_t len, const char *key, size_t *pos,
     unsigned long *n, size_t *at);
 
+/* The offset of the first CR not followed by LF, or LF not preceded by
+ * CR, in buf[from, len) (a CRLF split by from counts as one), or -1. */
+long mbx_bare_eol(const char *buf, size_t len, size_t from);
+
 typedef enum mbx_match_status {
 	MBX_SAME = 0,		/* every sent line is there, in order */
 	MBX_NOT_FOUND,		/* the sent first line is not in the copy */

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "harness/check/catalog.h"
+#include "harness/check/defence.h"
 #include "harness/smtp/codes.h"
 #include "harness/util/harness_limits.h"
 #include "harness/util/xalloc.h"
@@ -130,16 +131,6 @@ typedef struct pv {
 	long client_close;
 } pv;
 
-static long
-pv_first(long a, long b)
-{
-	if (a < 0)
-		return b;
-	if (b < 0)
-		return a;
-	return a < b ? a : b;
-}
-
 static int
 pv_reply_cmp(const void *a, const void *b)
 {
@@ -168,8 +159,8 @@ pv_init(pv *p, const cap_transcript *t, const dlg *d, rpt_scenario *sc)
 		p->all[p->nall++].off = d->extra[i].s2c_off;
 	}
 	qsort(p->all, p->nall, sizeof(*p->all), pv_reply_cmp);
-	p->server_close = pv_first(d->server_fin, d->server_rst);
-	p->client_close = pv_first(d->client_fin, d->client_rst);
+	p->server_close = dlg_server_close(d);
+	p->client_close = dlg_client_close(d);
 }
 
 /* A finding with evidence at bytes [off, off + len) of direction dir. */
@@ -807,11 +798,14 @@ pv_check_one_reply(pv *p)
 		failed = 1;
 	}
 	/* The server closed first, with replies owed: judged only when the
-	 * whole reply stream before the close was read. */
+	 * whole reply stream before the close was read. Not after a 421
+	 * (§3.8), nor right after a run of refused RCPTs (the defence of
+	 * §7.8, judged by defence.c). */
 	if (p->server_close >= 0 && (p->client_close < 0 || p->server_close < p->client_close) &&
 	    !d->reply_error && !d->cut && !t->truncated[CAP_S2C] &&
 	    (d->tls_start < 0 || d->tls_start > p->server_close) &&
-	    (p->nall == 0 || p->all[p->nall - 1].r->code != 421)) {
+	    (p->nall == 0 || p->all[p->nall - 1].r->code != 421) &&
+	    chk_defence_refusals(d, p->server_close) < HARNESS_DEFENCE_REFUSALS_MIN) {
 		size_t sc = (size_t)p->server_close;
 
 		for (size_t i = 0; i < d->nex; i++) {

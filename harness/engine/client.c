@@ -19,6 +19,7 @@
 #include "captures/pcap_write.h"
 #include "harness/engine/etls.h"
 #include "harness/check/catalog.h"
+#include "harness/check/defence.h"
 #include "harness/check/dialog.h"
 #include "harness/check/passive.h"
 #include "harness/smtp/command.h"
@@ -110,6 +111,7 @@ struct eng_client {
 	int connected;
 	int peer_closed;	/* FIN or RST from the server */
 	int said_421;		/* a 421 came: the server may close (§3.8) */
+	size_t refused_rcpts;	/* 5yz replies to RCPT in a row, the latest last */
 	int peer_reset;
 	long peer_close_seg;
 	int reset_sent;
@@ -884,6 +886,10 @@ ecl_expect(eng_client *c, const scn_step *st, const ecl_op *op)
 	}
 	if (op->verb == SMTP_VERB_QUIT && er.r->code == 221)
 		c->got_221 = 1;
+	if (op->verb == SMTP_VERB_RCPT && er.r->code / 100 == 5)
+		c->refused_rcpts++;
+	else
+		c->refused_rcpts = 0;
 	c->last_code = er.r->code;
 	c->after_354 = er.r->code == 354;
 	c->last_reply_end = er.off + er.r->raw_len;
@@ -1180,6 +1186,17 @@ ecl_advance(eng_client *c)
 					ecl_finding(c, ECL_CLOSE_ALLOWED, RPT_INFO, &ev,
 					    "the server closed after its 421, as RFC 5321 §3.8 "
 					    "allows; the steps left were not run");
+					ecl_finish(c);
+					return;
+				}
+				/* So is a close after a run of refused RCPTs: the
+				 * defence of §7.8 (rfc5321.7.8.orderly-defence), not
+				 * a silent close. */
+				if (!c->rp_failed && c->refused_rcpts >= HARNESS_DEFENCE_REFUSALS_MIN) {
+					ecl_finding(c, ECL_CLOSE_ALLOWED, RPT_INFO, &ev,
+					    "the server closed after %zu RCPTs in a row were refused "
+					    "with 5yz, a defensive close RFC 5321 §7.8 allows; the steps "
+					    "left were not run", c->refused_rcpts);
 					ecl_finish(c);
 					return;
 				}
@@ -1550,6 +1567,7 @@ ecl_closed_cb(uv_handle_t *h)
 	if (c->connected && res->verdict != RPT_SKIP) {
 		d = dlg_build(c->t);
 		chk_passive_server(c->t, d, res);
+		chk_defence(d, c->s->check, c->cfg->oracle != NULL, res);
 	}
 	ecl_capture(c);
 	res->duration_ms = (cap_now_us() - res->started_us) / 1000;

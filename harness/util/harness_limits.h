@@ -151,6 +151,12 @@
 #define HARNESS_HOPS_SHOULD_ACCEPT	100
 #define HARNESS_HOPS_PROBE_MIN		20
 
+/* RFC 5321 §7.8: a server may close a session that sends many invalid
+ * RCPTs "after generating an appropriate number of 5yz replies". A close
+ * right after at least this many refused RCPTs in a row is taken for that
+ * defence, not for a silent close (§3.8). */
+#define HARNESS_DEFENCE_REFUSALS_MIN	5
+
 /* Default deadlines, in milliseconds; scenarios and the CLI may change them. */
 #define HARNESS_CONNECT_TIMEOUT_MS	10000
 #define HARNESS_STEP_TIMEOUT_MS		30000

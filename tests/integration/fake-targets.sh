@@ -20,6 +20,12 @@
 #   limits.too-many-recipients-452   452 past the 1000th RCPT: PASS without
 #                                    a finding; 552: WARN under the row
 #                                    (RFC 5321 §4.5.3.1.10)
+#   limits.orderly-defence           every RCPT 550 and a 421 at the 20th,
+#                                    then the close: INFO for the close,
+#                                    INFO under §7.8; six 550s, then a
+#                                    close without 421: the same (a close
+#                                    §7.8 allows); two 550s, then a close:
+#                                    the silent close FAILs (§3.8)
 #
 # The stand-in's own run must end normally too, with its summary line,
 # not abort.
@@ -106,5 +112,9 @@ case_ tls-required-noop-530 starttls/required-530.json PASS "rfc3207.4.required-
 rcpt=limits/too-many-recipients-452.json
 case_ rcpt-limit-452 "$rcpt" PASS
 case_ rcpt-limit-552 "$rcpt" PASS "rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN rfc5321.4.5.3.1.10.too-many-452:WARN"
+defence=limits/orderly-defence.json
+case_ defence-421 "$defence" PASS "rfc5321.3.8.close-only-when-allowed:INFO rfc5321.7.8.orderly-defence:INFO"
+case_ defence-close "$defence" PASS "rfc5321.3.8.close-only-when-allowed:INFO rfc5321.7.8.orderly-defence:INFO"
+case_ defence-silent "$defence" FAIL "rfc5321.3.8.close-only-when-allowed:FAIL rfc5321.4.2.one-reply-per-command:FAIL"
 
 harness_summary

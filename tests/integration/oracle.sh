@@ -2,7 +2,8 @@
 # oracle.sh - the delivery oracle against targets that really deliver.
 #
 # Runs scenarios/oracle (plus a few shipped ones: a plain transaction,
-# dot-stuffing, 8-bit content, one smuggling probe) with `run --oracle`
+# dot-stuffing, 8-bit content, one smuggling probe, the bare CR and LF
+# policy) with `run --oracle`
 # against four targets on loopback, each delivering where the oracle
 # looks, and asserts per target the verdict of each delivery check:
 #
@@ -25,6 +26,12 @@
 #             smtpd_forbid_bare_newline = no takes LF.CRLF for the end of
 #             data (CVE-2023-51764) and delivers the smuggled message,
 #             which the oracle must find and FAIL as smuggle.lf-dot-crlf
+#
+# smuggling.bare-newline-policy (a bare LF and a bare CR in the content)
+# passes everywhere, each its own way: serve refuses it with 550; aiosmtpd
+# stores both as line ends; Postfix 3.7 makes the LF a line end and the CR
+# a space, in the Maildir and the mbox alike. (The WARN, an octet kept
+# raw, is OpenSMTPD's CR and smtp-server's CR and LF: docs/known-results.md.)
 #
 # Ports: HARNESS_ORACLE_PORT_BASE (default 2650) and the three after it.
 # Environment: HARNESS_BIN (default build/smtp-harness), HARNESS_IT_KEEP=1
@@ -78,6 +85,8 @@ scenarios=("$top/scenarios/oracle" "$top/scenarios/conformance/transaction/basic
 	"$top/scenarios/conformance/data/dot-stuffing.json"
 	"$top/scenarios/conformance/8bitmime/content.json")
 smuggle=$top/scenarios/conformance/smuggling/lf-dot-crlf.json
+# A bare LF and a bare CR in the content: refused, or what the copy holds.
+bare=$top/scenarios/conformance/smuggling/bare-newline-policy.json
 # Three distinct recipients for oracle.three-recipients (both servers take
 # any local part at localhost, into the one mailbox the oracle reads).
 others=(--var rcpt2=second@localhost --var rcpt3=third@localhost)
@@ -154,7 +163,7 @@ pids+=($!)
     >"$work/lossy.log" 2>&1 &
 pids+=($!)
 if wait_port 127.0.0.1 "$p_serve" 10 && wait_port 127.0.0.1 "$p_lossy" 10; then
-	run serve "$p_serve" "dir:$work/spool" "${others[@]}" "${scenarios[@]}" "$smuggle"
+	run serve "$p_serve" "dir:$work/spool" "${others[@]}" "${scenarios[@]}" "$smuggle" "$bare"
 	run lossy "$p_lossy" "dir:$work/lost" "$top/scenarios/conformance/transaction/basic.json" \
 	    "$top/scenarios/oracle/refused-after-dot.json"
 	# Without an oracle: what only the copies can tell SKIPs, never FAILs.
@@ -188,7 +197,8 @@ mkdir -p "$work/aiosmtpd"
     "$work/aiosmtpd/Maildir" >"$work/aiosmtpd.log" 2>&1 &
 pids+=($!)
 if wait_port 127.0.0.1 "$p_aio" 15; then
-	run aiosmtpd "$p_aio" "maildir:$work/aiosmtpd/Maildir" "${others[@]}" "${scenarios[@]}" "$smuggle"
+	run aiosmtpd "$p_aio" "maildir:$work/aiosmtpd/Maildir" "${others[@]}" "${scenarios[@]}" "$smuggle" \
+	    "$bare"
 else
 	notok "aiosmtpd: did not listen on $p_aio: $(tail -n 2 "$work/aiosmtpd.log" | tr '\n' ' ')"
 fi
@@ -255,9 +265,9 @@ EOF
 fi
 if [ "$pf_ready" = 1 ]; then
 	run postfix "$p_pf" "maildir:$work/postfix/mail/md" --var rcpt=md@oracle.test \
-	    --var rcpt2=md2@oracle.test --var rcpt3=md3@oracle.test "${scenarios[@]}"
+	    --var rcpt2=md2@oracle.test --var rcpt3=md3@oracle.test "${scenarios[@]}" "$bare"
 	run postfix-mbox "$p_pf" "mbox:$work/postfix/mail/mbox" --var rcpt=mb@oracle.test \
-	    "$top/scenarios/conformance/transaction/basic.json" "$smuggle"
+	    "$top/scenarios/conformance/transaction/basic.json" "$smuggle" "$bare"
 fi
 
 # ---- verdicts ---------------------------------------------------------------
@@ -277,7 +287,8 @@ oracle.three-recipients rfc5321.7.2.no-bcc-disclosure PASS"
 if [ -e "$work/serve.status" ]; then
 	expect serve 0 "$common
 $trace_ok
-smuggling.lf-dot-crlf smuggle.lf-dot-crlf PASS"
+smuggling.lf-dot-crlf smuggle.lf-dot-crlf PASS
+smuggling.bare-newline-policy smuggle.bare-newline-policy PASS"
 	expect lossy 1 "transaction.basic rfc5321.4.2.5.2yz-takes-responsibility FAIL
 oracle.refused-after-dot rfc5321.4.2.5.2yz-takes-responsibility FAIL"
 	if grep -q "fault: message from <.*> lost" "$work/lossy.log"; then
@@ -292,14 +303,20 @@ transaction.basic rfc5321.4.4.return-path FAIL
 transaction.basic rfc5321.4.4.received-field FAIL
 oracle.null-sender rfc5321.4.4.return-path FAIL
 oracle.three-recipients rfc5321.7.2.no-bcc-disclosure WARN
-smuggling.lf-dot-crlf smuggle.lf-dot-crlf PASS"
+smuggling.lf-dot-crlf smuggle.lf-dot-crlf PASS
+smuggling.bare-newline-policy smuggle.bare-newline-policy PASS
+smuggling.bare-newline-policy rfc5321.4.2.5.2yz-takes-responsibility PASS"
 fi
 if [ -e "$work/postfix.status" ]; then
 	expect postfix 0 "$common
-$trace_ok"
+$trace_ok
+smuggling.bare-newline-policy smuggle.bare-newline-policy PASS
+smuggling.bare-newline-policy rfc5321.4.2.5.2yz-takes-responsibility PASS"
 	expect postfix-mbox 1 "transaction.basic rfc5321.4.5.2.content-unchanged PASS
 transaction.basic rfc5321.4.4.return-path PASS
-smuggling.lf-dot-crlf smuggle.lf-dot-crlf FAIL"
+smuggling.lf-dot-crlf smuggle.lf-dot-crlf FAIL
+smuggling.bare-newline-policy smuggle.bare-newline-policy PASS
+smuggling.bare-newline-policy rfc5321.4.2.5.2yz-takes-responsibility PASS"
 fi
 
 echo "$passed passed, $failed failed"

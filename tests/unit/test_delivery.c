@@ -370,6 +370,78 @@ START_TEST(test_delivery_trace_fields_and_disclosure)
 }
 END_TEST
 
+/* smuggle.bare-newline-policy: a bare LF and a bare CR, then what each
+ * kind of store makes of them. */
+START_TEST(test_delivery_bare_newline_copies)
+{
+	static const char sent[] = "Message-ID: <" KEY "1@x>\r\nSubject: bare\r\n\r\n"
+	    "bare-lf-before\nbare-lf-after\r\nbare-cr-before\rbare-cr-after\r\nend\r\n.\r\n";
+	static const struct {
+		const char *copy;
+		int verdict;
+	} cases[] = {
+		/* A Maildir: LF line ends, both made lines. */
+		{ "Return-Path: <s@h.test>\nMessage-ID: <" KEY "1@x>\nSubject: bare\n\n"
+		  "bare-lf-before\nbare-lf-after\nbare-cr-before\nbare-cr-after\nend\n", RPT_PASS },
+		/* Stored as sent, normalised to CRLF. */
+		{ "Message-ID: <" KEY "1@x>\r\nSubject: bare\r\n\r\nbare-lf-before\r\n"
+		  "bare-lf-after\r\nbare-cr-before\r\nbare-cr-after\r\nend\r\n", RPT_PASS },
+		/* The bare octets removed, or replaced by a space (Exim's LF). */
+		{ "Message-ID: <" KEY "1@x>\nSubject: bare\n\n"
+		  "bare-lf-beforebare-lf-after\nbare-cr-beforebare-cr-after\nend\n", RPT_PASS },
+		{ "Message-ID: <" KEY "1@x>\nSubject: bare\n\n"
+		  "bare-lf-before bare-lf-after\nbare-cr-before\nbare-cr-after\nend\n", RPT_PASS },
+		/* Altered some other way: nothing to tell. */
+		{ "Message-ID: <" KEY "1@x>\nSubject: bare\n\n"
+		  "bare-lf-before<LF>bare-lf-after\nbare-cr-before\nbare-cr-after\nend\n", RPT_INFO },
+		/* A Maildir keeping the CR raw (Postfix, say). */
+		{ "Message-ID: <" KEY "1@x>\nSubject: bare\n\n"
+		  "bare-lf-before\nbare-lf-after\nbare-cr-before\rbare-cr-after\nend\n", RPT_WARN },
+		/* CRLF store keeping the LF raw. */
+		{ "Message-ID: <" KEY "1@x>\r\nSubject: bare\r\n\r\nbare-lf-before\n"
+		  "bare-lf-after\r\nbare-cr-before\r\nbare-cr-after\r\nend\r\n", RPT_WARN },
+		/* The lines are not there at all: nothing to tell. */
+		{ "Message-ID: <" KEY "1@x>\nSubject: bare\n\nsomething else\n", RPT_INFO },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cap_transcript *t = session(1);
+		const char *copies[] = { cases[i].copy };
+		rpt_scenario *sc;
+		const rpt_finding *f;
+
+		tx(t, CAP_C2S, sent);
+		tx(t, CAP_S2C, "250 queued\r\n");
+		sc = judge(t, copies, 1, "smuggle.bare-newline-policy");
+		ck_assert_msg(verdict_of(sc, "smuggle.bare-newline-policy") == cases[i].verdict,
+		    "case %zu: verdict %d", i, verdict_of(sc, "smuggle.bare-newline-policy"));
+		ck_assert_int_eq(sc->verdict, RPT_PASS);
+		f = finding(sc, "smuggle.bare-newline-policy");
+		if (cases[i].verdict == RPT_WARN) {
+			/* Points at the reply and at the raw octet in the copy. */
+			ck_assert_ptr_nonnull(f);
+			ck_assert(f->evidence.present);
+			ck_assert_ptr_nonnull(f->delivered_file);
+			ck_assert(strchr("\r\n", cases[i].copy[f->delivered_off]) != NULL);
+		}
+		rpt_scenario_free(sc);
+	}
+	/* Another scenario's check: the copy is only not compared. */
+	{
+		cap_transcript *t = session(1);
+		const char *copies[] = { cases[5].copy };
+		rpt_scenario *sc;
+
+		tx(t, CAP_C2S, sent);
+		tx(t, CAP_S2C, "250 queued\r\n");
+		sc = judge(t, copies, 1, NULL);
+		ck_assert_int_eq(verdict_of(sc, "smuggle.bare-newline-policy"), -1);
+		ck_assert_int_eq(verdict_of(sc, "rfc5321.4.5.2.content-unchanged"), RPT_INFO);
+		rpt_scenario_free(sc);
+	}
+}
+END_TEST
+
 static Suite *
 delivery_suite(void)
 {
@@ -386,6 +458,7 @@ delivery_suite(void)
 	tcase_add_test(tc, test_delivery_text_of_another_transaction);
 	tcase_add_test(tc, test_delivery_trace_fields_and_disclosure);
 	tcase_add_test(tc, test_delivery_eight_bit_content);
+	tcase_add_test(tc, test_delivery_bare_newline_copies);
 	suite_add_tcase(s, tc);
 	return s;
 }

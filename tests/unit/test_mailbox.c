@@ -163,6 +163,22 @@ START_TEST(test_mailbox_fields)
 }
 END_TEST
 
+START_TEST(test_mailbox_bare_eol)
+{
+	static const char s[] = "a\r\nb\nc\rd\r\n";
+
+	ck_assert_int_eq(mbx_bare_eol("a\r\nb\r\n", 6, 0), -1);
+	ck_assert_int_eq(mbx_bare_eol(s, sizeof(s) - 1, 0), 4);
+	ck_assert_int_eq(mbx_bare_eol(s, sizeof(s) - 1, 5), 6);
+	ck_assert_int_eq(mbx_bare_eol(s, sizeof(s) - 1, 7), -1);
+	/* A CRLF split by the start is still one line end. */
+	ck_assert_int_eq(mbx_bare_eol(s, sizeof(s) - 1, 2), 4);
+	/* At either end of the buffer. */
+	ck_assert_int_eq(mbx_bare_eol("\nx", 2, 0), 0);
+	ck_assert_int_eq(mbx_bare_eol("x\r", 2, 0), 1);
+}
+END_TEST
+
 static Suite *
 mailbox_suite(void)
 {
@@ -177,6 +193,7 @@ mailbox_suite(void)
 	tcase_add_test(tc, test_mailbox_mbox_split);
 	tcase_add_test(tc, test_mailbox_tokens);
 	tcase_add_test(tc, test_mailbox_fields);
+	tcase_add_test(tc, test_mailbox_bare_eol);
 	suite_add_tcase(s, tc);
 	return s;
 }
