@@ -1400,7 +1400,7 @@ rc_no_dsn_params(const rly_scenario *s, const chk_relay_obs *obs, const rly_expe
 }
 
 /* RFC 3461 §4.3, §4.4: in the failed DSN, the returned part is what RET
- * asked for (text/rfc822-headers for HDRS, RFC 3462 §2) and the ENVID
+ * asked for (text/rfc822-headers for HDRS, RFC 6522) and the ENVID
  * comes back as Original-Envelope-Id (RFC 3464 §2.2.1). */
 static void
 rc_dsn_return(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e,

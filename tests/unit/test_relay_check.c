@@ -557,6 +557,14 @@ notice_msg(chk_relay_obs *obs, const char *content)
 	    "", NULL, rcpts, notify, 1, content, strlen(content));
 }
 
+/* notice_msg, freeing content. */
+static void
+notice_take(chk_relay_obs *obs, char *content)
+{
+	notice_msg(obs, content);
+	xfree(content);
+}
+
 #define FAILED(mb) "Final-Recipient: rfc822; " mb "\r\nAction: failed\r\nStatus: 5.0.0\r\n"
 #define RELAYED(mb) "Final-Recipient: rfc822;" mb "\r\nAction: relayed\r\nStatus: 2.0.0\r\n"
 
@@ -566,31 +574,24 @@ START_TEST(test_relay_check_notices)
 	    "\"bounce\", \"actions\": {\"f1@example.test\": \"failed\", \"f2@example.test\": "
 	    "\"failed\", \"f3@example.test\": null}}");
 	chk_relay_obs obs;
-	char why[1024], *n;
+	char why[1024];
 
 	/* One notice for the first two: PASS; the same in two notices too. */
 	obs_init(&obs);
-	n = notice(NULL, FAILED("f1@example.test") "\r\n" FAILED("<F2@example.test>"), NULL);
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test") "\r\n"
+	    FAILED("<F2@example.test>"), NULL));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
 	chk_relay_obs_free(&obs);
 	obs_init(&obs);
-	n = notice(NULL, FAILED("f1@example.test"), NULL);
-	notice_msg(&obs, n);
-	xfree(n);
-	n = notice(NULL, FAILED("f2@example.test"), "text/rfc822-headers");
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test"), NULL));
+	notice_take(&obs, notice(NULL, FAILED("f2@example.test"), "text/rfc822-headers"));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
 	chk_relay_obs_free(&obs);
 
 	/* The NOTIFY=NEVER recipient bounced too: FAIL at its field. */
 	obs_init(&obs);
-	n = notice(NULL, FAILED("f1@example.test") "\r\n" FAILED("f2@example.test") "\r\n"
-	    FAILED("f3@example.test"), NULL);
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test") "\r\n" FAILED("f2@example.test") "\r\n"
+	    FAILED("f3@example.test"), NULL));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
 	ck_assert_str_eq(why, "expect[0] notices: expected no DSN naming <f3@example.test>, got one "
 	    "with Action: failed");
@@ -598,17 +599,14 @@ START_TEST(test_relay_check_notices)
 
 	/* One missing, or named with another Action: FAIL. */
 	obs_init(&obs);
-	n = notice(NULL, FAILED("f1@example.test") "\r\n" RELAYED("f2@example.test"), NULL);
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test") "\r\n"
+	    RELAYED("f2@example.test"), NULL));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
 	ck_assert_str_eq(why, "expect[0] notices: expected a DSN naming <f2@example.test> with "
 	    "Action: failed, got Action: relayed");
 	chk_relay_obs_free(&obs);
 	obs_init(&obs);
-	n = notice(NULL, FAILED("f1@example.test"), NULL);
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test"), NULL));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
 	ck_assert_str_eq(why, "expect[0] notices: expected a DSN naming <f2@example.test> with "
 	    "Action: failed at bounce, got none naming it within 5000 ms");
@@ -670,36 +668,29 @@ START_TEST(test_relay_check_dsn_return)
 	rly_scenario *s = load("{\"check\": \"rfc3461.4.ret-envid-honoured\", \"dsn_return\": "
 	    "\"bounce\", \"returned\": \"text/rfc822-headers\", \"original_envid\": \"test123\"}");
 	chk_relay_obs obs;
-	char why[1024], *n;
+	char why[1024];
 
 	obs_init(&obs);
-	n = notice("test123", FAILED("b@example.test"), "text/rfc822-headers; charset=us-ascii");
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice("test123", FAILED("b@example.test"),
+	    "text/rfc822-headers; charset=us-ascii"));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
 	chk_relay_obs_free(&obs);
 
 	/* The whole message returned, or no ENVID, or no DSN: WARN (a SHOULD). */
 	obs_init(&obs);
-	n = notice("test123", FAILED("b@example.test"), "message/rfc822");
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice("test123", FAILED("b@example.test"), "message/rfc822"));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
 	ck_assert_str_eq(why, "expect[0] dsn_return: expected the returned part as "
 	    "text/rfc822-headers, got message/rfc822");
 	chk_relay_obs_free(&obs);
 	obs_init(&obs);
-	n = notice(NULL, FAILED("b@example.test"), "text/rfc822-headers");
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice(NULL, FAILED("b@example.test"), "text/rfc822-headers"));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
 	ck_assert_str_eq(why, "expect[0] dsn_return: expected Original-Envelope-Id: test123 in the "
 	    "DSN, got none");
 	chk_relay_obs_free(&obs);
 	obs_init(&obs);
-	n = notice("test123", FAILED("b@example.test"), NULL);
-	notice_msg(&obs, n);
-	xfree(n);
+	notice_take(&obs, notice("test123", FAILED("b@example.test"), NULL));
 	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
 	ck_assert_str_eq(why, "expect[0] dsn_return: expected the returned part as "
 	    "text/rfc822-headers, got no returned part");
