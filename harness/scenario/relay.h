@@ -5,7 +5,8 @@
  * A relay scenario is one experiment with an MTA that relays: the zone
  * the fake DNS answers from, the hosts the harness plays (each an
  * address in 127/8 with a behaviour: accept, a 4yz greeting, a 4yz/5yz
- * or a drop at MAIL, RCPT or the final dot, or no listener at all), the
+ * or a drop at MAIL, RCPT (for every recipient or per mailbox) or the
+ * final dot, DSN offered or not, or no listener at all), the
  * message and envelope to submit, how long to watch, and the rows of
  * `expect`, each a predicate over what the hosts saw and what the fake
  * DNS was asked, naming the catalog id it judges.
