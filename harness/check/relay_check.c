@@ -1052,6 +1052,423 @@ rc_localparts(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect 
 	rc_pass(sc, e);
 }
 
+/* ---- DSNs: RFC 3464 reports, their recipients and returned part ------------- */
+
+/* A body part of a multipart: its header, its body, its end (the CRLF
+ * before the next delimiter), as offsets in the message. */
+typedef struct rc_part {
+	size_t hdr, body, end;
+} rc_part;
+
+#define RC_PARTS_MAX 8
+
+/* The parts of c's top-level multipart (RFC 2046 §5.1.1), at most max;
+ * 0 when c is not a multipart with a boundary. */
+static size_t
+rc_parts(const char *c, size_t len, rc_part *parts, size_t max)
+{
+	size_t ct = rc_header_find(c, len, "Content-Type"), hend = rc_header_end(c, len);
+	size_t fend, blen = 0, n = 0, i;
+	const char *b, *bstart;
+	int open = 0;
+
+	if (ct == SIZE_MAX || hend >= len)
+		return 0;
+	fend = ct + rc_field_len(c + ct, len - ct);
+	if ((b = rc_find_ci(c + ct, fend - ct, "boundary=")) == NULL)
+		return 0;
+	b += 9;
+	if (*b == '"') {
+		bstart = ++b;
+		while (b < c + fend && *b != '"')
+			b++;
+	} else {
+		bstart = b;
+		while (b < c + fend && *b != ';' && *b != ' ' && *b != '\t' && *b != '\r' &&
+		    *b != '\n')
+			b++;
+	}
+	blen = (size_t)(b - bstart);
+	if (blen == 0)
+		return 0;
+	for (i = hend + 2; i < len;) {
+		const char *nl = memchr(c + i, '\n', len - i);
+		size_t next = nl ? (size_t)(nl - c) + 1 : len;
+
+		if (next - i >= blen + 2 && c[i] == '-' && c[i + 1] == '-' &&
+		    memcmp(c + i + 2, bstart, blen) == 0) {
+			int last = next - i >= blen + 4 && c[i + blen + 2] == '-' &&
+			    c[i + blen + 3] == '-';
+
+			if (open) {
+				parts[n - 1].end = i >= 2 ? i - 2 : i;
+				open = 0;
+			}
+			if (last)
+				break;
+			if (n < max) {
+				const char *blank = rc_memmem(c + next, len - next, "\r\n\r\n", 4);
+
+				parts[n].hdr = next;
+				if (next + 1 < len && c[next] == '\r' && c[next + 1] == '\n')
+					parts[n].body = next + 2;
+				else
+					parts[n].body = blank ? (size_t)(blank - c) + 4 : len;
+				parts[n].end = len;
+				n++;
+				open = 1;
+			}
+		}
+		i = next;
+	}
+	return n;
+}
+
+/* 1 when part p's Content-Type is type (its parameters aside). */
+static int
+rc_part_is(const char *c, const rc_part *p, const char *type, char *got, size_t gotlen)
+{
+	size_t ct = rc_header_find(c + p->hdr, p->end - p->hdr, "Content-Type");
+	char val[128];
+	size_t k;
+
+	if (p->body <= p->hdr || ct == SIZE_MAX) {
+		snprintf(got, gotlen, "%s", "text/plain");	/* RFC 2045 §5.2 */
+		return strcasecmp(type, "text/plain") == 0;
+	}
+	rc_value(c + p->hdr + ct, c + p->end, val, sizeof(val));
+	for (k = 0; val[k] != '\0' && val[k] != ';' && val[k] != ' '; k++)
+		;
+	val[k] = '\0';
+	snprintf(got, gotlen, "%s", val);
+	return strcasecmp(val, type) == 0;
+}
+
+/* The message/delivery-status part of a report, or NULL; the parts of
+ * the message in parts[*n]. */
+static const rc_part *
+rc_status_part(const chk_relay_msg *m, rc_part *parts, size_t *n)
+{
+	char got[128];
+
+	*n = rc_parts(m->content, m->len, parts, RC_PARTS_MAX);
+	for (size_t i = 0; i < *n; i++)
+		if (rc_part_is(m->content, &parts[i], "message/delivery-status", got, sizeof(got)))
+			return &parts[i];
+	return NULL;
+}
+
+/* The next block of fields in [*pos, end) (RFC 3464 §2.1: the
+ * per-message fields, then a block per recipient, blank lines between);
+ * 0 when none is left. */
+static int
+rc_block(const char *c, size_t *pos, size_t end, size_t *bstart, size_t *bend)
+{
+	size_t i = *pos;
+
+	while (i + 1 < end && c[i] == '\r' && c[i + 1] == '\n')
+		i += 2;
+	if (i >= end)
+		return 0;
+	*bstart = i;
+	{
+		const char *blank = rc_memmem(c + i, end - i, "\r\n\r\n", 4);
+
+		*bend = blank ? (size_t)(blank - c) + 2 : end;
+	}
+	*pos = *bend;
+	return 1;
+}
+
+/* The address of a recipient field ("rfc822; b@example.test"), without
+ * its type and brackets, into out. */
+static void
+rc_dsn_addr(const char *v, const char *end, char *out, size_t n)
+{
+	char val[320];
+	char *a, *z;
+
+	rc_value(v, end, val, sizeof(val));
+	a = strchr(val, ';');
+	a = a ? a + 1 : val;
+	while (*a == ' ' || *a == '\t' || *a == '<')
+		a++;
+	z = a + strlen(a);
+	while (z > a && (z[-1] == ' ' || z[-1] == '\t' || z[-1] == '>'))
+		*--z = '\0';
+	snprintf(out, n, "%s", a);
+}
+
+/* A recipient block naming mb: in Final-Recipient or Original-Recipient
+ * (RFC 3464 §2.3.1, §2.3.2); its Action into action, the offset of the
+ * field that named it into *at. */
+static int
+rc_block_names(const char *c, size_t bs, size_t be, const char *mb, char *action, size_t alen,
+    size_t *at)
+{
+	static const char *const fields[] = { "Final-Recipient", "Original-Recipient", NULL };
+	int named = 0;
+
+	for (size_t f = 0; fields[f] != NULL && !named; f++) {
+		const char *v = rc_line_field(c + bs, be - bs, fields[f]);
+		char addr[320];
+
+		if (v == NULL)
+			continue;
+		rc_dsn_addr(v, c + be, addr, sizeof(addr));
+		if (strcasecmp(addr, mb) == 0) {
+			named = 1;
+			*at = (size_t)(v - c) - strlen(fields[f]) - 1;
+		}
+	}
+	if (named) {
+		const char *v = rc_line_field(c + bs, be - bs, "Action");
+
+		action[0] = '\0';
+		if (v != NULL)
+			rc_value(v, c + be, action, alen);
+	}
+	return named;
+}
+
+/* RFC 3461 §5.2.2, §5.2.6, RFC 5321 §4.1.1.4: across every DSN host
+ * got, each recipient of the row is named with the Action stated, or
+ * (null) by none. A notice not in RFC 3464 form names no recipient the
+ * harness can read: a WARN (RFC 5321 §6.1 makes the form a SHOULD). */
+static void
+rc_notices(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e,
+    rpt_scenario *sc)
+{
+	size_t nnotices = 0, nreports = 0, lconn = 0;
+	const chk_relay_msg *last = NULL;
+	rpt_evidence ev;
+
+	for (size_t i = 0; i < obs->nconns; i++)
+		for (size_t k = 0; obs->conns[i].host == e->host && k < obs->conns[i].nmsgs; k++) {
+			const chk_relay_msg *m = &obs->conns[i].msgs[k];
+			rc_part parts[RC_PARTS_MAX];
+			size_t np;
+
+			if (m->mail_from[0] != '\0')
+				continue;
+			nnotices++;
+			last = m;
+			lconn = i;
+			if (rc_status_part(m, parts, &np) != NULL)
+				nreports++;
+		}
+	if (nnotices > 0 && nreports == 0) {
+		rc_ev_c2s(&ev, obs, lconn, rc_content_off(obs, lconn, last));
+		rc_fail(sc, e, RPT_WARN, &ev, "expected the notices at %s in RFC 3464 form, got %zu "
+		    "notice%s without a message/delivery-status part: recipients not judged",
+		    s->hosts[e->host].name, nnotices, nnotices == 1 ? "" : "s");
+		rpt_evidence_clear(&ev);
+		return;
+	}
+	for (size_t a = 0; a < e->nactions; a++) {
+		const rly_action *want = &e->actions[a];
+		char other[64] = "";
+		size_t oconn = 0, ooff = 0;
+		int found = 0;
+
+		for (size_t i = 0; i < obs->nconns && !found; i++)
+			for (size_t k = 0; obs->conns[i].host == e->host && k < obs->conns[i].nmsgs &&
+			    !found; k++) {
+				const chk_relay_msg *m = &obs->conns[i].msgs[k];
+				rc_part parts[RC_PARTS_MAX];
+				const rc_part *ds;
+				size_t np, pos, bs, be, at;
+				char action[64];
+
+				if (m->mail_from[0] != '\0' || (ds = rc_status_part(m, parts, &np)) == NULL)
+					continue;
+				pos = ds->body;
+				if (!rc_block(m->content, &pos, ds->end, &bs, &be))
+					continue;	/* the per-message fields */
+				while (!found && rc_block(m->content, &pos, ds->end, &bs, &be)) {
+					if (!rc_block_names(m->content, bs, be, want->mailbox, action,
+					    sizeof(action), &at))
+						continue;
+					if (want->action != NULL && strcasecmp(action, want->action) == 0) {
+						found = 1;
+					} else if (other[0] == '\0') {
+						snprintf(other, sizeof(other), "%s", action[0] ? action :
+						    "(none)");
+						oconn = i;
+						ooff = rc_content_off(obs, i, m) + at;
+					}
+				}
+			}
+		if (want->action != NULL && found)
+			continue;
+		if (want->action == NULL && other[0] == '\0')
+			continue;
+		if (other[0] != '\0') {
+			rc_ev_c2s(&ev, obs, oconn, ooff);
+			if (want->action == NULL)
+				rc_fail(sc, e, e->verdict, &ev, "expected no DSN naming <%s>, got one with "
+				    "Action: %s", want->mailbox, other);
+			else
+				rc_fail(sc, e, e->verdict, &ev, "expected a DSN naming <%s> with Action: "
+				    "%s, got Action: %s", want->mailbox, want->action, other);
+			rpt_evidence_clear(&ev);
+		} else {
+			rc_fail(sc, e, e->verdict, NULL, "expected a DSN naming <%s> with Action: %s "
+			    "at %s, got %s within %u ms", want->mailbox, want->action,
+			    s->hosts[e->host].name, nreports == 0 ? "no DSN" : "none naming it",
+			    s->within_ms);
+		}
+		return;
+	}
+	rc_pass(sc, e);
+}
+
+/* RFC 3461 §5.2.2: to a hop that does not offer DSN, no MAIL or RCPT
+ * carries RET, ENVID, NOTIFY or ORCPT. The client's stream is read
+ * command by command, the message's content (DATA up to the dot, BDAT
+ * chunks) skipped. */
+static void
+rc_no_dsn_params(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e,
+    rpt_scenario *sc)
+{
+	static const char *const names[] = { "RET", "ENVID", "NOTIFY", "ORCPT", NULL };
+	int any = 0;
+
+	for (size_t i = 0; i < obs->nconns; i++) {
+		const cap_transcript *t = obs->conns[i].t;
+		const char *d;
+		size_t len, pos = 0;
+		int in_data = 0;
+
+		if (obs->conns[i].host != e->host || t == NULL)
+			continue;
+		any = 1;
+		d = t->stream[CAP_C2S].data;
+		len = t->stream[CAP_C2S].len;
+		while (pos < len) {
+			const char *nl = memchr(d + pos, '\n', len - pos);
+			size_t next = nl ? (size_t)(nl - d) + 1 : len, ll = next - pos;
+			const char *gt;
+
+			if (in_data) {
+				if (ll >= 2 && d[pos] == '.' && (d[pos + 1] == '\r' || d[pos + 1] == '\n'))
+					in_data = 0;
+				pos = next;
+				continue;
+			}
+			if (ll >= 4 && strncasecmp(d + pos, "DATA", 4) == 0 && (ll == 4 ||
+			    d[pos + 4] == '\r' || d[pos + 4] == '\n')) {
+				in_data = 1;
+			} else if (ll > 5 && strncasecmp(d + pos, "BDAT ", 5) == 0) {
+				unsigned long long n = strtoull(d + pos + 5, NULL, 10);
+
+				next = n > len - next ? len : next + (size_t)n;
+			} else if (((ll > 10 && strncasecmp(d + pos, "MAIL FROM:", 10) == 0) ||
+			    (ll > 8 && strncasecmp(d + pos, "RCPT TO:", 8) == 0)) &&
+			    (gt = memchr(d + pos, '>', ll)) != NULL) {
+				for (const char *q = gt + 1; q < d + next; q++) {
+					if (q[-1] != ' ')
+						continue;
+					for (size_t k = 0; names[k] != NULL; k++) {
+						size_t kl = strlen(names[k]);
+						char cmd[160];
+						rpt_evidence ev;
+
+						if ((size_t)(d + next - q) <= kl ||
+						    strncasecmp(q, names[k], kl) != 0 || q[kl] != '=')
+							continue;
+						rc_value(d + pos, d + next, cmd, sizeof(cmd));
+						rc_ev_c2s(&ev, obs, i, (size_t)(q - d));
+						rc_fail(sc, e, e->verdict, &ev, "expected no DSN parameters "
+						    "to %s, which does not offer DSN (RFC 3461 §5.2.2), got "
+						    "%s= in %s", s->hosts[e->host].name, names[k], cmd);
+						rpt_evidence_clear(&ev);
+						return;
+					}
+				}
+			}
+			pos = next;
+		}
+	}
+	if (!any || rc_host_msgs(obs, e->host) == 0) {
+		rc_fail(sc, e, e->verdict, NULL, "expected the message relayed to %s, got %s within "
+		    "%u ms", s->hosts[e->host].name, any ? "no message accepted" : "no connection",
+		    s->within_ms);
+		return;
+	}
+	rc_pass(sc, e);
+}
+
+/* RFC 3461 §4.3, §4.4: in the failed DSN, the returned part is what RET
+ * asked for (text/rfc822-headers for HDRS, RFC 6522) and the ENVID
+ * comes back as Original-Envelope-Id (RFC 3464 §2.2.1). */
+static void
+rc_dsn_return(const rly_scenario *s, const chk_relay_obs *obs, const rly_expect *e,
+    rpt_scenario *sc)
+{
+	const chk_relay_msg *m = NULL;
+	rc_part parts[RC_PARTS_MAX];
+	const rc_part *ds = NULL;
+	size_t np = 0, conn = 0, base;
+	rpt_evidence ev;
+
+	for (size_t i = 0; i < obs->nconns && ds == NULL; i++)
+		for (size_t k = 0; obs->conns[i].host == e->host && k < obs->conns[i].nmsgs &&
+		    ds == NULL; k++) {
+			const chk_relay_msg *c = &obs->conns[i].msgs[k];
+			const rc_part *p;
+			const char *v;
+			char action[64];
+
+			if (c->mail_from[0] != '\0' || (p = rc_status_part(c, parts, &np)) == NULL)
+				continue;
+			v = rc_line_field(c->content + p->body, p->end - p->body, "Action");
+			if (v == NULL)
+				continue;
+			rc_value(v, c->content + p->end, action, sizeof(action));
+			if (strcasecmp(action, "failed") == 0) {
+				m = c;
+				ds = p;
+				conn = i;
+			}
+		}
+	if (ds == NULL) {
+		rc_fail(sc, e, e->verdict, NULL, "expected a DSN with Action: failed at %s, got "
+		    "none within %u ms", s->hosts[e->host].name, s->within_ms);
+		return;
+	}
+	base = rc_content_off(obs, conn, m);
+	if (e->orig_envid != NULL) {
+		const char *v = rc_line_field(m->content + ds->body, ds->end - ds->body,
+		    "Original-Envelope-Id");
+		char val[128] = "";
+
+		if (v != NULL)
+			rc_value(v, m->content + ds->end, val, sizeof(val));
+		if (v == NULL || strcmp(val, e->orig_envid) != 0) {
+			rc_ev_c2s(&ev, obs, conn, base + (v ? (size_t)(v - m->content) : ds->body));
+			rc_fail(sc, e, e->verdict, &ev, "expected Original-Envelope-Id: %s in the DSN, "
+			    "got %s%s", e->orig_envid, v ? "Original-Envelope-Id: " : "none",
+			    v ? val : "");
+			rpt_evidence_clear(&ev);
+			return;
+		}
+	}
+	if (e->returned != NULL) {
+		const rc_part *ret = ds + 1 < parts + np ? ds + 1 : NULL;
+		char got[128] = "";
+
+		if (ret == NULL || !rc_part_is(m->content, ret, e->returned, got, sizeof(got))) {
+			rc_ev_c2s(&ev, obs, conn, base + (ret ? ret->hdr : ds->end));
+			rc_fail(sc, e, e->verdict, &ev, "expected the returned part as %s, got %s",
+			    e->returned, ret ? got : "no returned part");
+			rpt_evidence_clear(&ev);
+			return;
+		}
+	}
+	rc_pass(sc, e);
+}
+
 void
 chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenario *sc)
 {
@@ -1098,6 +1515,15 @@ chk_relay_judge(const rly_scenario *s, const chk_relay_obs *obs, rpt_scenario *s
 			break;
 		case RLY_LOCALPARTS:
 			rc_localparts(s, obs, e, sc);
+			break;
+		case RLY_NOTICES:
+			rc_notices(s, obs, e, sc);
+			break;
+		case RLY_NO_DSN_PARAMS:
+			rc_no_dsn_params(s, obs, e, sc);
+			break;
+		case RLY_DSN_RETURN:
+			rc_dsn_return(s, obs, e, sc);
 			break;
 		}
 	}

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <uv.h>
@@ -262,7 +263,7 @@ relay_read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf)
 
 /* The host's faults, for its first faults_for connections (all when 0). */
 static int
-relay_fault(void *arg, const char *what)
+relay_fault(void *arg, const char *what, const char *mailbox)
 {
 	relay_sess *ss = arg;
 	const rly_host *h = &ss->rr->s->hosts[ss->host->index];
@@ -271,8 +272,13 @@ relay_fault(void *arg, const char *what)
 		return 0;
 	if (strcmp(what, "MAIL") == 0)
 		return h->mail == RLY_DROP ? SMTP_SRV_FAULT_DROP : h->mail;
-	if (strcmp(what, "RCPT") == 0)
+	if (strcmp(what, "RCPT") == 0) {
+		for (size_t i = 0; mailbox != NULL && i < h->nrcpt_codes; i++)
+			if (strcasecmp(h->rcpt_codes[i].mailbox, mailbox) == 0)
+				return h->rcpt_codes[i].code == RLY_DROP ? SMTP_SRV_FAULT_DROP :
+				    h->rcpt_codes[i].code;
 		return h->rcpt == RLY_DROP ? SMTP_SRV_FAULT_DROP : h->rcpt;
+	}
 	if (strcmp(what, "DATA") == 0)
 		return h->data == RLY_DROP ? SMTP_SRV_FAULT_DROP : h->data;
 	return 0;
@@ -340,6 +346,7 @@ relay_connection_cb(uv_stream_t *listener, int status)
 	scfg.deliver_arg = ss;
 	scfg.fault = relay_fault;
 	scfg.fault_arg = ss;
+	scfg.no_dsn = h->no_dsn;
 	ss->srv = smtp_srv_new(&scfg);
 	xfree(hostname);
 	if (uv_accept(listener, (uv_stream_t *)&ss->tcp) != 0 || rr->stopping) {
@@ -509,6 +516,9 @@ relay_wants(relay_run *rr)
 		case RLY_DSN_PARAMS:
 		case RLY_RCPTS:
 		case RLY_LOCALPARTS:
+		case RLY_NOTICES:
+		case RLY_NO_DSN_PARAMS:
+		case RLY_DSN_RETURN:
 		case RLY_RETRY:
 			if (rr->want[e->host] == 0)
 				rr->want[e->host] = 1;

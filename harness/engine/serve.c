@@ -395,11 +395,12 @@ esv_deliver(void *arg, const smtp_srv_msg *m, char *id, size_t idlen)
 }
 
 static int
-esv_fault(void *arg, const char *what)
+esv_fault(void *arg, const char *what, const char *mailbox)
 {
 	esv_session *ss = arg;
 	int code = eng_serve_fault_pick(&ss->sv->rng, &ss->sv->faults);
 
+	(void)mailbox;
 	if (code > 0 && strcmp(what, "DATA") == 0)
 		ss->sv->stats.refused++;
 	if (code != 0 && ss->sv->log != NULL) {

@@ -160,11 +160,47 @@ rl_listen(rl *l, const cJSON *obj, const char *path, rly_host *h)
 	return 0;
 }
 
+/* "rcpt_codes": {"MAILBOX": CODE, ...}, the reply to each one's RCPT. */
+static int
+rl_rcpt_codes(rl *l, const cJSON *o, const char *path, rly_host *h)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "rcpt_codes"), *c;
+	char *p;
+	size_t n = 0;
+	int rc = 0;
+
+	if (v == NULL)
+		return 0;
+	p = jsonpos_child_key(path, "rcpt_codes");
+	if (!cJSON_IsObject(v) || v->child == NULL) {
+		rc = rl_expected(l, p, "an object {\"MAILBOX\": CODE, ...}", v);
+		xfree(p);
+		return rc;
+	}
+	for (c = v->child; c; c = c->next)
+		n++;
+	h->rcpt_codes = xcalloc(n, sizeof(*h->rcpt_codes));
+	for (c = v->child; c && rc == 0; c = c->next) {
+		rly_rcpt_code *k = &h->rcpt_codes[h->nrcpt_codes++];
+
+		k->mailbox = xstrdup(c->string);
+		if (cJSON_IsString(c) && strcmp(c->valuestring, "drop") == 0)
+			k->code = RLY_DROP;
+		else if (!cJSON_IsNumber(c) || c->valuedouble != (double)(int)c->valuedouble ||
+		    c->valuedouble < 400 || c->valuedouble > 599)
+			rc = rl_expected_at(l, p, c->string, "a code 400-599 or \"drop\"", c);
+		else
+			k->code = (int)c->valuedouble;
+	}
+	xfree(p);
+	return rc;
+}
+
 static int
 rl_host(rl *l, const cJSON *o, const char *path, rly_host *h)
 {
 	static const char *const keys[] = { "name", "listen", "refuse", "greet", "mail", "rcpt",
-		"data", "faults_for", "comment", NULL };
+		"rcpt_codes", "data", "dsn", "faults_for", "comment", NULL };
 	const cJSON *v;
 	long long n = 0;
 
@@ -189,7 +225,14 @@ rl_host(rl *l, const cJSON *o, const char *path, rly_host *h)
 	    rl_int_member(l, o, "faults_for", path, 1, 1000, &n) != 0)
 		return -1;
 	h->faults_for = (uint32_t)n;
-	if (h->refuse && (h->greet || h->mail || h->rcpt || h->data)) {
+	if ((v = cJSON_GetObjectItemCaseSensitive(o, "dsn")) != NULL) {
+		if (!cJSON_IsBool(v))
+			return rl_expected_at(l, path, "dsn", "true or false", v);
+		h->no_dsn = !cJSON_IsTrue(v);
+	}
+	if (rl_rcpt_codes(l, o, path, h) != 0)
+		return -1;
+	if (h->refuse && (h->greet || h->mail || h->rcpt || h->data || h->nrcpt_codes)) {
 		char *p = jsonpos_child_key(path, "refuse");
 		int rc = rl_fail(l, p, "expected no \"greet\", \"mail\", \"rcpt\" or \"data\" with "
 		    "\"refuse\": true (nothing listens), got some");
@@ -438,6 +481,9 @@ static const struct {
 	{ "dsn_params", RLY_DSN_PARAMS },
 	{ "rcpts", RLY_RCPTS },
 	{ "localparts", RLY_LOCALPARTS },
+	{ "notices", RLY_NOTICES },
+	{ "no_dsn_params", RLY_NO_DSN_PARAMS },
+	{ "dsn_return", RLY_DSN_RETURN },
 };
 
 /* The keys of a dsn_params row, by RLY_P_*. */
@@ -484,13 +530,57 @@ rl_dns(rl *l, const cJSON *v, const char *path, rly_expect *e)
 	return 0;
 }
 
+/* "actions": {"MAILBOX": "failed" | "relayed" | "delivered" | "delayed" |
+ * "expanded" | null, ...}: RFC 3464 §2.3.3's action values. */
+static int
+rl_actions(rl *l, const cJSON *o, const char *path, rly_expect *e)
+{
+	static const char *const known[] = { "failed", "delayed", "delivered", "relayed",
+		"expanded", NULL };
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, "actions"), *c;
+	char *p = jsonpos_child_key(path, "actions");
+	size_t n = 0;
+	int rc = 0;
+
+	if (v == NULL)
+		rc = rl_fail(l, path, "expected a member \"actions\" (each recipient's Action, or "
+		    "null), got none");
+	else if (!cJSON_IsObject(v) || v->child == NULL)
+		rc = rl_expected(l, p, "an object {\"MAILBOX\": \"failed\" or null, ...}", v);
+	if (rc != 0) {
+		xfree(p);
+		return rc;
+	}
+	for (c = v->child; c; c = c->next)
+		n++;
+	e->actions = xcalloc(n, sizeof(*e->actions));
+	for (c = v->child; c && rc == 0; c = c->next) {
+		rly_action *a = &e->actions[e->nactions++];
+		size_t k = 0;
+
+		a->mailbox = xstrdup(c->string);
+		if (cJSON_IsNull(c))
+			continue;
+		while (cJSON_IsString(c) && known[k] != NULL && strcmp(known[k], c->valuestring) != 0)
+			k++;
+		if (!cJSON_IsString(c) || known[k] == NULL)
+			rc = rl_expected_at(l, p, c->string, "\"failed\", \"delayed\", \"delivered\", "
+			    "\"relayed\", \"expanded\" or null", c);
+		else
+			a->action = xstrdup(c->valuestring);
+	}
+	xfree(p);
+	return rc;
+}
+
 static int
 rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 {
 	static const char *const keys[] = { "check", "dns", "before", "order", "deliveries",
 		"connections", "retry", "min_gap_ms", "same_content", "received", "bounce",
 		"dsn_envelope", "dsn_report", "status", "no_bare_line_ends", "dsn_params", "ret",
-		"envid", "notify", "orcpt", "rcpts", "count", "localparts", "severity", "comment",
+		"envid", "notify", "orcpt", "rcpts", "count", "localparts", "notices", "actions",
+		"no_dsn_params", "dsn_return", "returned", "original_envid", "severity", "comment",
 		NULL };
 	const cJSON *v = NULL, *c;
 	const char *key = NULL;
@@ -535,7 +625,8 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 		return rl_fail(l, path, "expected a predicate (\"dns\", \"order\", \"deliveries\", "
 		    "\"connections\", \"retry\", \"same_content\", \"received\", \"bounce\", "
 		    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\", \"dsn_params\", "
-		    "\"rcpts\" or \"localparts\"), got none");
+		    "\"rcpts\", \"localparts\", \"notices\", \"no_dsn_params\" or \"dsn_return\"), "
+		    "got none");
 	for (size_t k = 0; k < RLY_P_N; k++)
 		if (cJSON_GetObjectItemCaseSensitive(o, rl_params[k]) != NULL && e->kind != RLY_DSN_PARAMS)
 			return rl_fail(l, path, "expected \"%s\" only with \"dsn_params\", got it with "
@@ -543,6 +634,11 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 	if (cJSON_GetObjectItemCaseSensitive(o, "count") != NULL && e->kind != RLY_RCPTS)
 		return rl_fail(l, path, "expected \"count\" only with \"rcpts\", got it with \"%s\"",
 		    key);
+	if ((cJSON_GetObjectItemCaseSensitive(o, "actions") && e->kind != RLY_NOTICES) ||
+	    ((cJSON_GetObjectItemCaseSensitive(o, "returned") ||
+	    cJSON_GetObjectItemCaseSensitive(o, "original_envid")) && e->kind != RLY_DSN_RETURN))
+		return rl_fail(l, path, "expected \"actions\" only with \"notices\", \"returned\" and "
+		    "\"original_envid\" only with \"dsn_return\", got one elsewhere");
 	if ((cJSON_GetObjectItemCaseSensitive(o, "before") && e->kind != RLY_DNS) ||
 	    (cJSON_GetObjectItemCaseSensitive(o, "min_gap_ms") && e->kind != RLY_RETRY) ||
 	    (cJSON_GetObjectItemCaseSensitive(o, "status") && e->kind != RLY_DSN_REPORT))
@@ -615,6 +711,23 @@ rl_expect_row(rl *l, const cJSON *o, const char *path, rly_expect *e)
 		if (rc == 0)
 			rc = rl_str(l, o, "status", path, 0, "a status code prefix such as \"5.1.10\"",
 			    &e->status);
+		break;
+	case RLY_NOTICES:
+		rc = rl_host_ref(l, v, p, &e->host);
+		if (rc == 0)
+			rc = rl_actions(l, o, path, e);
+		break;
+	case RLY_DSN_RETURN:
+		rc = rl_host_ref(l, v, p, &e->host);
+		if (rc == 0)
+			rc = rl_str(l, o, "returned", path, 0, "a media type such as "
+			    "\"text/rfc822-headers\"", &e->returned);
+		if (rc == 0)
+			rc = rl_str(l, o, "original_envid", path, 0, "the ENVID as submitted",
+			    &e->orig_envid);
+		if (rc == 0 && e->returned == NULL && e->orig_envid == NULL)
+			rc = rl_fail(l, path, "expected \"returned\" or \"original_envid\" with "
+			    "\"dsn_return\", got neither");
 		break;
 	default:
 		rc = rl_host_ref(l, v, p, &e->host);
@@ -791,6 +904,9 @@ rly_free(rly_scenario *s)
 		xfree(s->hosts[i].name);
 		xfree(s->hosts[i].addr);
 		xfree(s->hosts[i].port);
+		for (size_t k = 0; k < s->hosts[i].nrcpt_codes; k++)
+			xfree(s->hosts[i].rcpt_codes[k].mailbox);
+		xfree(s->hosts[i].rcpt_codes);
 	}
 	xfree(s->hosts);
 	for (size_t i = 0; i < s->nlines; i++)
@@ -812,6 +928,13 @@ rly_free(rly_scenario *s)
 		xfree(e->status);
 		for (size_t k = 0; k < RLY_P_N; k++)
 			xfree(e->param[k]);
+		for (size_t k = 0; k < e->nactions; k++) {
+			xfree(e->actions[k].mailbox);
+			xfree(e->actions[k].action);
+		}
+		xfree(e->actions);
+		xfree(e->returned);
+		xfree(e->orig_envid);
 	}
 	xfree(s->expects);
 	xfree(s);

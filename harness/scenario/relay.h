@@ -5,7 +5,8 @@
  * A relay scenario is one experiment with an MTA that relays: the zone
  * the fake DNS answers from, the hosts the harness plays (each an
  * address in 127/8 with a behaviour: accept, a 4yz greeting, a 4yz/5yz
- * or a drop at MAIL, RCPT or the final dot, or no listener at all), the
+ * or a drop at MAIL, RCPT (for every recipient or per mailbox) or the
+ * final dot, DSN offered or not, or no listener at all), the
  * message and envelope to submit, how long to watch, and the rows of
  * `expect`, each a predicate over what the hosts saw and what the fake
  * DNS was asked, naming the catalog id it judges.
@@ -32,6 +33,12 @@
 #define RLY_ACCEPT 0
 #define RLY_DROP (-1)
 
+/* A host's reply to the RCPT of one mailbox. */
+typedef struct rly_rcpt_code {
+	char *mailbox;		/* compared without regard to case */
+	int code;		/* 400-599, or RLY_DROP */
+} rly_rcpt_code;
+
 typedef struct rly_host {
 	scn_where where;
 	char *name;		/* as rows of `expect` name it */
@@ -42,6 +49,9 @@ typedef struct rly_host {
 	int mail;		/* RLY_ACCEPT, a code 400-599, or RLY_DROP */
 	int rcpt;
 	int data;		/* at the final dot */
+	rly_rcpt_code *rcpt_codes;	/* per mailbox, before `rcpt` */
+	size_t nrcpt_codes;
+	int no_dsn;		/* DSN not offered (RFC 3461 §5.2.2 hop) */
 	uint32_t faults_for;	/* the faults apply to the first N connections; 0: all */
 } rly_host;
 
@@ -59,8 +69,17 @@ typedef enum rly_kind {
 	RLY_NO_BARE_LINE_ENDS,	/* the data host got holds no bare CR or LF */
 	RLY_DSN_PARAMS,		/* host got RET, ENVID, NOTIFY, ORCPT as stated (or none) */
 	RLY_RCPTS,		/* every message host accepted had `count` recipients */
-	RLY_LOCALPARTS		/* host got every recipient with its local-part as submitted */
+	RLY_LOCALPARTS,		/* host got every recipient with its local-part as submitted */
+	RLY_NOTICES,		/* the DSNs host got name each recipient with the Action stated */
+	RLY_NO_DSN_PARAMS,	/* no MAIL or RCPT sent to host carries a DSN parameter */
+	RLY_DSN_RETURN		/* the failed DSN's returned part and Original-Envelope-Id */
 } rly_kind;
+
+/* A recipient and the Action the notices must give it (NULL: none names it). */
+typedef struct rly_action {
+	char *mailbox;
+	char *action;
+} rly_action;
 
 /* The DSN parameters a dsn_params row states. */
 enum { RLY_P_RET = 0, RLY_P_ENVID, RLY_P_NOTIFY, RLY_P_ORCPT, RLY_P_N };
@@ -89,6 +108,10 @@ typedef struct rly_expect {
 	char *status;		/* DSN_REPORT: the Status must start with this, or NULL */
 	int param_given[RLY_P_N];	/* DSN_PARAMS: the row states this parameter */
 	char *param[RLY_P_N];	/* ... its value, as sent; NULL: must be absent */
+	rly_action *actions;	/* NOTICES */
+	size_t nactions;
+	char *returned;		/* DSN_RETURN: the returned part's type, or NULL */
+	char *orig_envid;	/* ... the Original-Envelope-Id, or NULL */
 } rly_expect;
 
 typedef struct rly_scenario {

@@ -151,13 +151,13 @@ srv_error(smtp_srv *s, vbuf *out, const char *reply)
 /* An injected fault for what (cfg.fault): 0 none, 1 answered (or the
  * session dropped) in its place. */
 static int
-srv_fault(smtp_srv *s, vbuf *out, const char *what)
+srv_fault(smtp_srv *s, vbuf *out, const char *what, const char *mailbox)
 {
 	int code;
 
 	if (s->cfg.fault == NULL)
 		return 0;
-	code = s->cfg.fault(s->cfg.fault_arg, what);
+	code = s->cfg.fault(s->cfg.fault_arg, what, mailbox);
 	if (code == SMTP_SRV_FAULT_DROP) {
 		srv_enter_state(s, SMTP_SRV_CLOSED);
 		return 1;
@@ -251,7 +251,7 @@ srv_message_end(smtp_srv *s, vbuf *out, int bare, int longl, int chunked)
 	} else if (longl) {
 		srv_reply(s, out, "%s", R_LONG_DATA);
 		s->stats.refused++;
-	} else if (srv_fault(s, out, "DATA")) {
+	} else if (srv_fault(s, out, "DATA", NULL)) {
 		s->stats.refused++;
 	} else {
 		memset(&m, 0, sizeof(m));
@@ -325,7 +325,8 @@ srv_do_ehlo(smtp_srv *s, const smtp_cmd *c, vbuf *out)
 	srv_reply(s, out, "250-BINARYMIME");
 	srv_reply(s, out, "250-CHUNKING");
 	srv_reply(s, out, "250-SMTPUTF8");
-	srv_reply(s, out, "250-DSN");
+	if (!s->cfg.no_dsn)
+		srv_reply(s, out, "250-DSN");
 	srv_reply(s, out, "250-ENHANCEDSTATUSCODES");
 	srv_reply(s, out, "250 HELP");
 }
@@ -495,6 +496,9 @@ srv_do_mail(smtp_srv *s, const smtp_cmd *c, vbuf *out)
 				bad = R_DUP_PARAM;
 			else if (q->val != NULL)
 				bad = "501 5.5.4 Error: SMTPUTF8 takes no value";
+		} else if (s->cfg.no_dsn && (smtp_param_is(q, "RET") || smtp_param_is(q, "ENVID"))) {
+			/* RFC 5321 §4.1.1.11: a parameter of an extension not offered. */
+			bad = R_UNK_PARAM;
 		} else if (smtp_param_is(q, "RET")) {
 			if (seen_ret++)
 				bad = R_DUP_PARAM;
@@ -529,7 +533,7 @@ srv_do_mail(smtp_srv *s, const smtp_cmd *c, vbuf *out)
 		srv_reply(s, out, "550 5.6.7 Error: non-ASCII sender address needs SMTPUTF8");
 		return;
 	}
-	if (srv_fault(s, out, "MAIL")) {
+	if (srv_fault(s, out, "MAIL", NULL)) {
 		smtp_path_clear(&p);
 		return;
 	}
@@ -577,7 +581,9 @@ srv_do_rcpt(smtp_srv *s, const smtp_cmd *c, vbuf *out)
 		const smtp_param *q = &params[i];
 		const char *bad = NULL;
 
-		if (smtp_param_is(q, "NOTIFY")) {
+		if (s->cfg.no_dsn && (smtp_param_is(q, "NOTIFY") || smtp_param_is(q, "ORCPT"))) {
+			bad = R_UNK_PARAM;
+		} else if (smtp_param_is(q, "NOTIFY")) {
 			if (notify != NULL)
 				bad = R_DUP_PARAM;
 			else if (!srv_notify_ok(q))
@@ -610,7 +616,7 @@ srv_do_rcpt(smtp_srv *s, const smtp_cmd *c, vbuf *out)
 		srv_reply(s, out, "452 4.5.3 Error: too many recipients");
 		return;
 	}
-	if (srv_fault(s, out, "RCPT")) {
+	if (srv_fault(s, out, "RCPT", p.mailbox)) {
 		smtp_path_clear(&p);
 		return;
 	}

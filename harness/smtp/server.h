@@ -14,7 +14,7 @@
  * recognised and answered 502. Extensions advertised in EHLO: PIPELINING,
  * SIZE, 8BITMIME, BINARYMIME, CHUNKING, SMTPUTF8, DSN (parameters
  * checked and passed on, no notifications sent), ENHANCEDSTATUSCODES,
- * HELP. Every 2yz/4yz/5yz reply but the greeting's and EHLO/HELO's
+ * HELP (DSN left out with no_dsn, as a hop without it). Every 2yz/4yz/5yz reply but the greeting's and EHLO/HELO's
  * carries an enhanced status code (RFC 2034).
  *
  * Pipelining (RFC 2920 §3.2): commands are processed one by one as they
@@ -86,12 +86,13 @@ typedef struct smtp_srv_msg {
  * (or ""); -1 when it could not be, which gives 451 4.3.0. */
 typedef int (*smtp_srv_deliver_fn)(void *arg, const smtp_srv_msg *m, char *id, size_t idlen);
 /* Asked before a MAIL or RCPT that would be accepted is, and before a
- * complete message is handed over ("MAIL", "RCPT", "DATA"): 0 lets it
+ * complete message is handed over ("MAIL", "RCPT", "DATA"; mailbox is
+ * the RCPT's forward-path, NULL for the others): 0 lets it
  * go on; a code from 400 to 599 answers it with that code (and an
  * enhanced code of its class) instead; SMTP_SRV_FAULT_DROP gives no
  * reply and closes the session, as if the connection were lost. */
 #define SMTP_SRV_FAULT_DROP (-1)
-typedef int (*smtp_srv_fault_fn)(void *arg, const char *what);
+typedef int (*smtp_srv_fault_fn)(void *arg, const char *what, const char *mailbox);
 /* Told every state change, for logs. */
 typedef void (*smtp_srv_trace_fn)(void *arg, smtp_srv_state from, smtp_srv_state to);
 
@@ -101,6 +102,7 @@ typedef struct smtp_srv_config {
 	size_t rcpt_max;	/* 0: HARNESS_SRV_RCPT_MAX */
 	unsigned errors_max;	/* 0: HARNESS_SRV_ERRORS_MAX */
 	size_t line_max;	/* 0: HARNESS_SRV_LINE_MAX */
+	int no_dsn;		/* DSN not advertised; its parameters are unknown (555) */
 	smtp_srv_deliver_fn deliver;	/* NULL: accept and discard */
 	void *deliver_arg;
 	smtp_srv_fault_fn fault;	/* NULL: no faults */

@@ -20,8 +20,8 @@
 #
 # Checks: all the scenarios in one `run --netns` (a namespace each, one
 # report), each scenario's verdict the one listed in $verdicts below
-# (every scenario PASSes against Exim; warnings are listed too, each
-# with its RFC reason in docs/relay.md), the report naming the checks
+# (PASS unless listed; warnings and the FAILs listed there each have
+# their RFC reason in docs/relay.md), the report naming the checks
 # and the fake DNS's queries; a bad scenario among them is one line and
 # exit 2. Then (with `smtp-harness relay`, one scenario a run) the same Exim made to misbehave where a
 # setting can: with the domain's own address as fallback_hosts the
@@ -29,7 +29,8 @@
 # (Message-ID and Date added) the relay-no-fixups row FAILs; with a
 # router that takes a +suffix off the local-part the local-part row
 # FAILs; with dns_again_means_nonexist = * (a SERVFAIL read as no such
-# domain) the DNS-error row FAILs. After every
+# domain) the DNS-error row FAILs; with an empty errors_to on the router
+# (failures discarded) the all-or-nothing and NOTIFY rows FAIL. After every
 # run no namespace, /etc/netns entry or Exim process is left.
 #
 # Usage: relay-exim.sh [SCENARIO.json...]   (default: scenarios/relay/*.json)
@@ -61,10 +62,14 @@ finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 # addresses of a multihomed host into a random order (its specification,
 # "The dnslookup router"), where RFC 5321 §5.1 says they MUST be tried in
 # the order the resolver gave: multihomed-order FAILs in about half the
-# runs, and only that row may.
+# runs, and only that row may. Past a next hop without DSN, Exim's
+# notice for the NOTIFY=SUCCESS recipient says "Action: delivered" where
+# RFC 3461 §5.2.2 asks for a "relayed" DSN (RFC 3464 §2.3.3: the hop
+# takes no responsibility for reporting success): relay-to-non-dsn FAILs.
 declare -A verdicts=(
 	[null-mx]='PASS \[1 warning\]: rfc7505\.4\.1\.null-mx-codes'
 	[multihomed-order]='PASS|FAIL \(rfc5321\.5\.1\.multihomed-order\)'
+	[relay-to-non-dsn]='FAIL \(rfc3461\.5\.2\.2\.relay-to-non-dsn\)'
 )
 
 [ -x "$bin" ] || { echo "relay-exim.sh: error: no harness binary $bin (set HARNESS_BIN)" >&2; exit 1; }
@@ -226,7 +231,7 @@ nscn=${#scenarios[@]}
 if { [ "$status" -eq 0 ] || [ "$status" -eq 1 ]; } &&
     grep -q "^$nscn scenarios\?: .* 0 errors" "$work/all.out" &&
     [ "$(grep -c 'in network namespace smtp-harness-' "$work/all.err")" -eq "$nscn" ] &&
-    grep -q "<testsuites name=\"smtp-harness\" tests=\"$nscn\" failures=\"[01]\" errors=\"0\"" "$work/all.xml"; then
+    grep -q "<testsuites name=\"smtp-harness\" tests=\"$nscn\" failures=\"[012]\" errors=\"0\"" "$work/all.xml"; then
 	ok "run --netns with $nscn relay scenarios: exit $status, a namespace each, one JSON and one JUnit report"
 else
 	not_ok "run --netns with $nscn relay scenarios: exit $status: $(grep -v '^  t=' "$work/all.out" | tr '\n' ' ' | cut -c1-600) $(tail -n 3 "$work/all.err" | tr '\n' ' ')"
@@ -343,5 +348,11 @@ misbehave strip-suffix "$top/scenarios/relay/localpart-preserved.json" 20000 \
 # A temporary DNS failure taken for a domain that does not exist.
 misbehave again-nonexist "$top/scenarios/relay/dns-servfail-retry.json" 8000 \
     '' '' rfc5321.5.1.dns-errors '' 'dns_again_means_nonexist = *'
+# Delivery failures discarded (an empty errors_to on the router): no notice
+# for the recipient the MX refused, none for a NOTIFY=FAILURE one.
+misbehave no-errors-partial "$top/scenarios/relay/all-or-nothing.json" 5000 \
+    '' '' rfc5321.4.1.1.4.all-or-nothing '  errors_to = ""'
+misbehave no-errors-notify "$top/scenarios/relay/failure-dsn-rules.json" 5000 \
+    '' '' rfc3461.5.2.6.failure-dsn-rules '  errors_to = ""'
 configure "" "" || not_ok "relay-exim: could not restore $conf"
 finish

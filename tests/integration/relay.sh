@@ -27,7 +27,9 @@
 # with a recipient_canonical_maps that strips +tags the local-part row
 # FAILs; with ignore_mx_lookup_error (a SERVFAIL on the MX read as no
 # MX) and with the fallback host as smtp_fallback_relay (an NXDOMAIN
-# domain relayed there) the DNS-error rows FAIL.
+# domain relayed there) the DNS-error rows FAIL; with soft_bounce the
+# rows of recipients refused after acceptance (all-or-nothing, NOTIFY
+# rules, a hop without DSN) FAIL and the RET/ENVID row WARNs.
 # A run interrupted by SIGINT leaves nothing behind either. Two
 # scenarios in one `run --netns`, the harness's own client submitting
 # (--submit-smtp), PASS in one report. After every run no namespace,
@@ -286,9 +288,10 @@ nothing_left "$ns" "relay SIGINT"
 
 # 2. Postfix made to misbehave, where a setting can: each relevant row
 # FAILs. Windows are shortened where the failure is an absence.
-# misbehave NAME SCENARIO WITHIN_MS MAIN.CF-LINES CHECK-ID
+# misbehave NAME SCENARIO WITHIN_MS MAIN.CF-LINES CHECK-ID [VERDICT]
+# (VERDICT FAIL, or WARN for a row whose catalog keyword is a SHOULD).
 misbehave() {
-	local name=$1 scn=$2 within=$3 conf=$4 check=$5
+	local name=$1 scn=$2 within=$3 conf=$4 check=$5 verdict=${6:-FAIL}
 	python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 d["within_ms"] = int(sys.argv[2])
@@ -298,11 +301,12 @@ print(json.dumps(d))' "$scn" "$within" >"$work/$name.scenario.json"
 		return
 	fi
 	relay "$name" "$work/$name.scenario.json"
-	if [ "$status" -eq 1 ] && grep -q "^FAIL " "$work/$name.out" &&
-	    report_has "$name" "any(f['check'] == '$check' and f['verdict'] == 'FAIL' for f in s['findings'])"; then
-		ok "misbehaving $name: FAIL of $check ($(grep -m1 "^  $check" "$work/$name.out" | sed 's/^ *//' | cut -c1-160))"
+	if { [ "$verdict" = WARN ] || { [ "$status" -eq 1 ] && grep -q "^FAIL " "$work/$name.out"; }; } &&
+	    { [ "$status" -eq 0 ] || [ "$status" -eq 1 ]; } &&
+	    report_has "$name" "any(f['check'] == '$check' and f['verdict'] == '$verdict' for f in s['findings'])"; then
+		ok "misbehaving $name: $verdict of $check ($(grep -m1 "^  *$check" "$work/$name.out" | sed 's/^ *//' | cut -c1-160))"
 	else
-		not_ok "misbehaving $name: exit $status, expected a FAIL of $check: $(grep -v '^  t=' "$work/$name.out" | tr '\n' ' ' | cut -c1-400)"
+		not_ok "misbehaving $name: exit $status, expected a $verdict of $check: $(grep -v '^  t=' "$work/$name.out" | tr '\n' ' ' | cut -c1-400)"
 	fi
 	nothing_left "$ns" "misbehaving $name"
 }
@@ -330,4 +334,32 @@ misbehave mx-error-ignored "$top/scenarios/relay/dns-servfail-retry.json" 8000 \
 # being reported.
 misbehave nxdomain-fallback "$top/scenarios/relay/dns-nxdomain.json" 8000 \
     'smtp_fallback_relay = [127.0.0.5]:25' rfc5321.5.1.dns-errors
+# A 5yz after acceptance kept as a 4yz: the refused recipient is neither
+# reported as failed nor, with NOTIFY=FAILURE, given its DSN, nor past a
+# hop without DSN; RET and ENVID cannot be honoured in a DSN not sent
+# (a SHOULD: WARN).
+misbehave soft-bounce-partial "$top/scenarios/relay/all-or-nothing.json" 5000 \
+    'soft_bounce = yes' rfc5321.4.1.1.4.all-or-nothing
+misbehave soft-bounce-notify "$top/scenarios/relay/failure-dsn-rules.json" 5000 \
+    'soft_bounce = yes' rfc3461.5.2.6.failure-dsn-rules
+misbehave soft-bounce-non-dsn "$top/scenarios/relay/relay-to-non-dsn.json" 5000 \
+    'soft_bounce = yes' rfc3461.5.2.2.relay-to-non-dsn
+misbehave soft-bounce-ret "$top/scenarios/relay/ret-envid.json" 5000 \
+    'soft_bounce = yes' rfc3461.4.ret-envid-honoured WARN
+# No Postfix setting bounces a NOTIFY=NEVER recipient, so the submission
+# command plays such an MTA: after the submission it hands the sender's
+# MX a DSN naming f3@ (NOTIFY=NEVER) as failed.
+python3 - "$top/scenarios/relay/failure-dsn-rules.json" >"$work/never-bounced.json" <<'EOF'
+import json, shlex, sys
+d = json.load(open(sys.argv[1]))
+dsn = ("From: MAILER-DAEMON@relay.harness.test\r\nTo: <a@hb.test>\r\nSubject: failed\r\n"
+       "Content-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+       "--b\r\nContent-Type: text/plain\r\n\r\nf3 failed\r\n--b\r\n"
+       "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.harness.test\r\n\r\n"
+       "Final-Recipient: rfc822; f3@example.test\r\nAction: failed\r\nStatus: 5.0.0\r\n--b--\r\n")
+d["submission"]["command"] += (" && python3 -c 'import smtplib, sys; s = smtplib.SMTP(\"127.0.0.9\", 25, "
+    "timeout=10); s.sendmail(\"\", [\"a@hb.test\"], sys.argv[1].encode()); s.quit()' " + shlex.quote(dsn))
+print(json.dumps(d))
+EOF
+misbehave never-bounced "$work/never-bounced.json" 20000 '' rfc3461.5.2.6.failure-dsn-rules
 finish

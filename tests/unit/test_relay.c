@@ -112,7 +112,8 @@ START_TEST(test_relay_errors)
 	    "r.json:6:12: $.expect[0]: expected a predicate (\"dns\", \"order\", \"deliveries\", "
 	    "\"connections\", \"retry\", \"same_content\", \"received\", \"bounce\", "
 	    "\"dsn_envelope\", \"dsn_report\", \"no_bare_line_ends\", \"dsn_params\", "
-	    "\"rcpts\" or \"localparts\"), got none");
+	    "\"rcpts\", \"localparts\", \"notices\", \"no_dsn_params\" or "
+	    "\"dsn_return\"), got none");
 	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, MESSAGE, SUBMISSION,
 	    "[{\"check\": \"rfc5321.5.1.dns-errors\", \"dns\": {\"name\": \"example.test\", "
 	    "\"type\": \"MX\", \"rcode\": \"FORMERR\"}}]")),
@@ -144,6 +145,52 @@ END_TEST
 
 /* A relay scenario in a directory of others loads as SCN_ROLE_RELAY, and
  * a zone named by path is read relative to the scenario. */
+/* A host without DSN refusing one recipient; the DSN rows. */
+START_TEST(test_relay_dsn_rows)
+{
+	char *text = scenario(ZONE, "[{\"name\": \"mx\", \"listen\": \"127.0.0.2:25\", \"dsn\": false, "
+	    "\"rcpt_codes\": {\"c@example.test\": 550, \"d@example.test\": \"drop\"}}]", MESSAGE,
+	    SUBMISSION, "[{\"check\": \"rfc3461.5.2.6.failure-dsn-rules\", \"notices\": \"mx\", "
+	    "\"actions\": {\"c@example.test\": \"failed\", \"b@example.test\": null}},"
+	    "{\"check\": \"rfc3461.5.2.2.relay-to-non-dsn\", \"no_dsn_params\": \"mx\"},"
+	    "{\"check\": \"rfc3461.4.ret-envid-honoured\", \"dsn_return\": \"mx\", "
+	    "\"returned\": \"text/rfc822-headers\", \"original_envid\": \"test123\"}]");
+	char err[1024] = "";
+	rly_scenario *s = NULL;
+
+	ck_assert_msg(rly_load_buffer("r.json", text, strlen(text), &s, err, sizeof(err)) == 0,
+	    "%s", err);
+	ck_assert_int_eq(s->hosts[0].no_dsn, 1);
+	ck_assert_uint_eq(s->hosts[0].nrcpt_codes, 2);
+	ck_assert_str_eq(s->hosts[0].rcpt_codes[0].mailbox, "c@example.test");
+	ck_assert_int_eq(s->hosts[0].rcpt_codes[0].code, 550);
+	ck_assert_int_eq(s->hosts[0].rcpt_codes[1].code, RLY_DROP);
+	ck_assert_int_eq(s->expects[0].kind, RLY_NOTICES);
+	ck_assert_uint_eq(s->expects[0].nactions, 2);
+	ck_assert_str_eq(s->expects[0].actions[0].action, "failed");
+	ck_assert_ptr_null(s->expects[0].actions[1].action);
+	ck_assert_int_eq(s->expects[1].kind, RLY_NO_DSN_PARAMS);
+	ck_assert_str_eq(s->expects[2].returned, "text/rfc822-headers");
+	ck_assert_str_eq(s->expects[2].orig_envid, "test123");
+	rly_free(s);
+	xfree(text);
+
+	ck_assert_str_eq(load_err(scenario(ZONE, "[{\"name\": \"mx\", \"listen\": \"127.0.0.2:25\", "
+	    "\"rcpt_codes\": {\"c@example.test\": 250}}]", MESSAGE, SUBMISSION, EXPECT)),
+	    "r.json:3:85: $.hosts[0].rcpt_codes[\"c@example.test\"]: expected a code 400-599 or "
+	    "\"drop\", got 250");
+	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, MESSAGE, SUBMISSION,
+	    "[{\"check\": \"rfc3461.5.2.6.failure-dsn-rules\", \"notices\": \"mx\", "
+	    "\"actions\": {\"c@example.test\": \"bounced\"}}]")),
+	    "r.json:6:104: $.expect[0].actions[\"c@example.test\"]: expected \"failed\", \"delayed\", "
+	    "\"delivered\", \"relayed\", \"expanded\" or null, got \"bounced\"");
+	ck_assert_str_eq(load_err(scenario(ZONE, HOSTS, MESSAGE, SUBMISSION,
+	    "[{\"check\": \"rfc3461.4.ret-envid-honoured\", \"dsn_return\": \"mx\"}]")),
+	    "r.json:6:12: $.expect[0]: expected \"returned\" or \"original_envid\" with "
+	    "\"dsn_return\", got neither");
+}
+END_TEST
+
 START_TEST(test_relay_in_scenario_list)
 {
 	char dir[] = "/tmp/test_relay.XXXXXX";
@@ -188,6 +235,7 @@ main(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_relay_loads);
 	tcase_add_test(tc, test_relay_errors);
+	tcase_add_test(tc, test_relay_dsn_rows);
 	tcase_add_test(tc, test_relay_in_scenario_list);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

@@ -532,6 +532,176 @@ START_TEST(test_relay_check_dns_rcode)
 }
 END_TEST
 
+/* A notice to a@hb.test with per-recipient blocks RCPTS (each
+ * "Final-Recipient: ...\r\nAction: ...\r\n") and a returned part of type
+ * RET (or none when NULL). */
+static char *
+notice(const char *envid, const char *rcpts, const char *ret)
+{
+	return xasprintf("From: MAILER-DAEMON\r\nContent-Type: multipart/report; "
+	    "report-type=delivery-status;\r\n\tboundary=\"B/1\"\r\n\r\n--B/1\r\n"
+	    "Content-Type: text/plain\r\n\r\nsee below\r\n--B/1\r\n"
+	    "Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; relay.test\r\n%s%s%s"
+	    "\r\n%s%s%s%s--B/1--\r\n", envid ? "Original-Envelope-Id: " : "", envid ? envid : "",
+	    envid ? "\r\n" : "", rcpts, ret ? "\r\n--B/1\r\nContent-Type: " : "", ret ? ret : "",
+	    ret ? "\r\n\r\nFrom: <a@hb.test>\r\nSubject: t\r\n" : "\r\n");
+}
+
+static void
+notice_msg(chk_relay_obs *obs, const char *content)
+{
+	const char *rcpts[] = { "a@hb.test" };
+	const char *notify[] = { NULL };
+
+	chk_relay_conn_add_msg(conn(obs, 3, 10, "MAIL FROM:<>\r\nRCPT TO:<a@hb.test>\r\nDATA\r\n"),
+	    "", NULL, rcpts, notify, 1, content, strlen(content));
+}
+
+/* notice_msg, freeing content. */
+static void
+notice_take(chk_relay_obs *obs, char *content)
+{
+	notice_msg(obs, content);
+	xfree(content);
+}
+
+#define FAILED(mb) "Final-Recipient: rfc822; " mb "\r\nAction: failed\r\nStatus: 5.0.0\r\n"
+#define RELAYED(mb) "Final-Recipient: rfc822;" mb "\r\nAction: relayed\r\nStatus: 2.0.0\r\n"
+
+START_TEST(test_relay_check_notices)
+{
+	rly_scenario *s = load("{\"check\": \"rfc3461.5.2.6.failure-dsn-rules\", \"notices\": "
+	    "\"bounce\", \"actions\": {\"f1@example.test\": \"failed\", \"f2@example.test\": "
+	    "\"failed\", \"f3@example.test\": null}}");
+	chk_relay_obs obs;
+	char why[1024];
+
+	/* One notice for the first two: PASS; the same in two notices too. */
+	obs_init(&obs);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test") "\r\n"
+	    FAILED("<F2@example.test>"), NULL));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
+	chk_relay_obs_free(&obs);
+	obs_init(&obs);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test"), NULL));
+	notice_take(&obs, notice(NULL, FAILED("f2@example.test"), "text/rfc822-headers"));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
+	chk_relay_obs_free(&obs);
+
+	/* The NOTIFY=NEVER recipient bounced too: FAIL at its field. */
+	obs_init(&obs);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test") "\r\n" FAILED("f2@example.test") "\r\n"
+	    FAILED("f3@example.test"), NULL));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] notices: expected no DSN naming <f3@example.test>, got one "
+	    "with Action: failed");
+	chk_relay_obs_free(&obs);
+
+	/* One missing, or named with another Action: FAIL. */
+	obs_init(&obs);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test") "\r\n"
+	    RELAYED("f2@example.test"), NULL));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] notices: expected a DSN naming <f2@example.test> with "
+	    "Action: failed, got Action: relayed");
+	chk_relay_obs_free(&obs);
+	obs_init(&obs);
+	notice_take(&obs, notice(NULL, FAILED("f1@example.test"), NULL));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] notices: expected a DSN naming <f2@example.test> with "
+	    "Action: failed at bounce, got none naming it within 5000 ms");
+	chk_relay_obs_free(&obs);
+
+	/* No notice at all: FAIL; a notice that is no RFC 3464 report: WARN. */
+	obs_init(&obs);
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
+	chk_relay_obs_free(&obs);
+	obs_init(&obs);
+	notice_msg(&obs, "From: MAILER-DAEMON\r\nSubject: failed\r\n\r\nf3@example.test failed\r\n");
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
+	chk_relay_obs_free(&obs);
+	rly_free(s);
+}
+END_TEST
+
+START_TEST(test_relay_check_no_dsn_params)
+{
+	rly_scenario *s = load("{\"check\": \"rfc3461.5.2.2.relay-to-non-dsn\", \"no_dsn_params\": "
+	    "\"mx1\"}");
+	chk_relay_obs obs;
+	char why[1024];
+
+	/* Parameters other than DSN's, and a body line that looks like one: PASS. */
+	obs_init(&obs);
+	msg(conn(&obs, 0, 10, "EHLO r\r\nMAIL FROM:<a@hb.test> SIZE=10 BODY=8BITMIME\r\n"
+	    "RCPT TO:<b@example.test>\r\nDATA\r\nRCPT TO:<x@y> NOTIFY=NEVER\r\n.\r\n"
+	    "BDAT 28 LAST\r\nRCPT TO:<x@y> NOTIFY=NEVER\r\nQUIT\r\n"), "a@hb.test", NULL, NULL, GOOD);
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
+	chk_relay_obs_free(&obs);
+
+	/* NOTIFY or ORCPT on a RCPT, RET on MAIL: FAIL, naming the command. */
+	obs_init(&obs);
+	msg(conn(&obs, 0, 10, "MAIL FROM:<a@hb.test>\r\nRCPT TO:<b@example.test> "
+	    "NOTIFY=SUCCESS\r\nDATA\r\n"), "a@hb.test", NULL, "SUCCESS", GOOD);
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] no_dsn_params: expected no DSN parameters to mx1, which "
+	    "does not offer DSN (RFC 3461 §5.2.2), got NOTIFY= in RCPT TO:<b@example.test> "
+	    "NOTIFY=SUCCESS");
+	chk_relay_obs_free(&obs);
+	obs_init(&obs);
+	msg(conn(&obs, 0, 10, "MAIL FROM:<a@hb.test> ret=HDRS\r\n"), "a@hb.test", "HDRS", NULL, GOOD);
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
+	chk_relay_obs_free(&obs);
+
+	/* Nothing relayed there: FAIL. */
+	obs_init(&obs);
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_FAIL);
+	ck_assert_str_eq(why, "expect[0] no_dsn_params: expected the message relayed to mx1, got no "
+	    "connection within 5000 ms");
+	chk_relay_obs_free(&obs);
+	rly_free(s);
+}
+END_TEST
+
+START_TEST(test_relay_check_dsn_return)
+{
+	rly_scenario *s = load("{\"check\": \"rfc3461.4.ret-envid-honoured\", \"dsn_return\": "
+	    "\"bounce\", \"returned\": \"text/rfc822-headers\", \"original_envid\": \"test123\"}");
+	chk_relay_obs obs;
+	char why[1024];
+
+	obs_init(&obs);
+	notice_take(&obs, notice("test123", FAILED("b@example.test"),
+	    "text/rfc822-headers; charset=us-ascii"));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_PASS);
+	chk_relay_obs_free(&obs);
+
+	/* The whole message returned, or no ENVID, or no DSN: WARN (a SHOULD). */
+	obs_init(&obs);
+	notice_take(&obs, notice("test123", FAILED("b@example.test"), "message/rfc822"));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
+	ck_assert_str_eq(why, "expect[0] dsn_return: expected the returned part as "
+	    "text/rfc822-headers, got message/rfc822");
+	chk_relay_obs_free(&obs);
+	obs_init(&obs);
+	notice_take(&obs, notice(NULL, FAILED("b@example.test"), "text/rfc822-headers"));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
+	ck_assert_str_eq(why, "expect[0] dsn_return: expected Original-Envelope-Id: test123 in the "
+	    "DSN, got none");
+	chk_relay_obs_free(&obs);
+	obs_init(&obs);
+	notice_take(&obs, notice("test123", FAILED("b@example.test"), NULL));
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
+	ck_assert_str_eq(why, "expect[0] dsn_return: expected the returned part as "
+	    "text/rfc822-headers, got no returned part");
+	chk_relay_obs_free(&obs);
+	obs_init(&obs);
+	ck_assert_int_eq(judge(s, &obs, why, sizeof(why)), RPT_WARN);
+	chk_relay_obs_free(&obs);
+	rly_free(s);
+}
+END_TEST
+
 START_TEST(test_relay_check_timeline)
 {
 	rly_scenario *s = load("{\"check\": \"rfc5321.5.1.mx-first\", \"connections\": {\"mx1\": 1}}");
@@ -574,6 +744,9 @@ main(void)
 	tcase_add_test(tc, test_relay_check_rcpts);
 	tcase_add_test(tc, test_relay_check_localparts);
 	tcase_add_test(tc, test_relay_check_dns_rcode);
+	tcase_add_test(tc, test_relay_check_notices);
+	tcase_add_test(tc, test_relay_check_no_dsn_params);
+	tcase_add_test(tc, test_relay_check_dsn_return);
 	tcase_add_test(tc, test_relay_check_timeline);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);

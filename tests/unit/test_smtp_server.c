@@ -817,14 +817,40 @@ static struct {
 } flt;
 
 static int
-fault(void *arg, const char *what)
+fault(void *arg, const char *what, const char *mailbox)
 {
 	size_t used = strlen(flt.asked);
 
 	(void)arg;
-	snprintf(flt.asked + used, sizeof(flt.asked) - used, "%s%s", used ? " " : "", what);
+	snprintf(flt.asked + used, sizeof(flt.asked) - used, "%s%s%s%s", used ? " " : "", what,
+	    mailbox ? ":" : "", mailbox ? mailbox : "");
 	return flt.n < 8 ? flt.answer[flt.n++] : 0;
 }
+
+/* A hop without DSN: not in EHLO, and its parameters unknown. */
+START_TEST(test_smtp_server_no_dsn)
+{
+	smtp_srv_config c = cfg_default();
+	const char *in = "EHLO c.test\r\nMAIL FROM:<a@h.test> RET=HDRS\r\n"
+	    "MAIL FROM:<a@h.test> ENVID=x\r\nMAIL FROM:<a@h.test>\r\n"
+	    "RCPT TO:<b@d.test> NOTIFY=NEVER\r\nRCPT TO:<b@d.test> ORCPT=rfc822;b@d.test\r\n"
+	    "RCPT TO:<b@d.test>\r\n";
+	char *r, *cd;
+
+	reset_got();
+	c.no_dsn = 1;
+	r = run_cfg(&c, in, strlen(in), 0, NULL);
+	cd = codes(r);
+	ck_assert_ptr_null(strstr(r, "DSN"));
+	ck_assert_str_eq(cd, "250 555 555 250 555 555 250");
+	xfree(cd);
+	xfree(r);
+	c.no_dsn = 0;
+	r = run_cfg(&c, in, strlen(in), 0, NULL);
+	ck_assert_ptr_nonnull(strstr(r, "250-DSN"));
+	xfree(r);
+}
+END_TEST
 
 START_TEST(test_smtp_server_fault_hook)
 {
@@ -840,7 +866,7 @@ START_TEST(test_smtp_server_fault_hook)
 	flt.answer[3] = 451;
 	r = run_cfg(&c, in, strlen(in), 0, &closed);
 	cd = codes(r);
-	ck_assert_str_eq(flt.asked, "MAIL RCPT DATA MAIL");
+	ck_assert_str_eq(flt.asked, "MAIL RCPT:b@d.test DATA MAIL");
 	ck_assert_str_eq(cd, "250 250 250 354 250 451 250");
 	ck_assert_ptr_nonnull(strstr(r, "451 4.3.0 "));
 	ck_assert_int_eq(got.calls, 1);
@@ -856,7 +882,7 @@ START_TEST(test_smtp_server_fault_hook)
 	got.calls = 0;
 	r = run_cfg(&c, in, strlen(in), 0, &closed);
 	cd = codes(r);
-	ck_assert_str_eq(flt.asked, "MAIL RCPT RCPT DATA");
+	ck_assert_str_eq(flt.asked, "MAIL RCPT:b@d.test RCPT:c@d.test DATA");
 	ck_assert_str_eq(cd, "250 250 250 550 354 452");
 	ck_assert_ptr_nonnull(strstr(r, "550 5.3.0 "));
 	ck_assert_ptr_nonnull(strstr(r, "452 4.3.0 "));
@@ -911,6 +937,7 @@ server_suite(void)
 	tcase_add_test(tc, test_smtp_server_enhanced_codes_everywhere);
 	tcase_add_test(tc, test_smtp_server_path_parser);
 	tcase_add_test(tc, test_smtp_server_fault_hook);
+	tcase_add_test(tc, test_smtp_server_no_dsn);
 	suite_add_tcase(s, tc);
 	return s;
 }
