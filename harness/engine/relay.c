@@ -10,6 +10,7 @@
 #include "harness/engine/relay.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,6 +77,9 @@ struct relay_run {
 	uint64_t started_ms;	/* loop time at the start */
 	uint64_t settled_ms;	/* loop time when everything awaited was in; 0: not yet */
 	uint32_t *want;		/* deliveries the rows wait for, per host */
+	uv_signal_t sigint;	/* SIGINT or SIGTERM: stop, clean up, then die of it */
+	uv_signal_t sigterm;
+	int signo;		/* the signal that stopped the run; 0: none */
 	int stopping;
 	char rbuf[RELAY_READ_BUF];
 };
@@ -404,6 +408,21 @@ relay_tick_closed(uv_handle_t *h)
 	(void)h;
 }
 
+static void relay_stop(relay_run *rr);
+
+/* Interrupted: stop as at the end of the window, so that the message
+ * files go; eng_relay_run then dies of the same signal. The namespace
+ * and what runs in it are the watchdog's (netns.h). */
+static void
+relay_signal_cb(uv_signal_t *h, int signum)
+{
+	relay_run *rr = h->data;
+
+	if (rr->signo == 0)
+		rr->signo = signum;
+	relay_stop(rr);
+}
+
 static void
 relay_proc_ended(void *arg)
 {
@@ -429,6 +448,8 @@ relay_stop(relay_run *rr)
 	rr->stopping = 1;
 	uv_timer_stop(&rr->tick);
 	uv_close((uv_handle_t *)&rr->tick, relay_tick_closed);
+	uv_close((uv_handle_t *)&rr->sigint, relay_tick_closed);
+	uv_close((uv_handle_t *)&rr->sigterm, relay_tick_closed);
 	for (size_t i = 0; i < rr->s->nhosts; i++)
 		if (rr->hosts[i].listening) {
 			rr->hosts[i].listening = 0;
@@ -610,11 +631,11 @@ eng_relay_run(const rly_scenario *s, const eng_relay_config *cfg, rpt_scenario *
 {
 	relay_run *rr = xcalloc(1, sizeof(*rr));
 	dns_server_config dcfg;
-	char tmpl[] = "/tmp/smtp-harness-relay.XXXXXX";
-	char *msg = NULL, *cmd = NULL;
+	const char *tmpdir = getenv("TMPDIR");
+	char *tmpl, *msg = NULL, *cmd = NULL;
 	const char *submit = s->command ? s->command : cfg->submit_cmd;
 	char perr[256] = "";
-	int rc = -1;
+	int rc = -1, made = 0, signo;
 
 	err[0] = '\0';
 	if (submit == NULL && cfg->submit_smtp == NULL) {
@@ -637,6 +658,13 @@ eng_relay_run(const rly_scenario *s, const eng_relay_config *cfg, rpt_scenario *
 	relay_wants(rr);
 	uv_timer_init(&rr->loop, &rr->tick);
 	rr->tick.data = rr;
+	uv_signal_init(&rr->loop, &rr->sigint);
+	uv_signal_init(&rr->loop, &rr->sigterm);
+	rr->sigint.data = rr->sigterm.data = rr;
+	uv_signal_start(&rr->sigint, relay_signal_cb, SIGINT);
+	uv_signal_start(&rr->sigterm, relay_signal_cb, SIGTERM);
+	tmpl = xasprintf("%s/smtp-harness-relay.XXXXXX",
+	    tmpdir != NULL && *tmpdir != '\0' ? tmpdir : "/tmp");
 
 	memset(&dcfg, 0, sizeof(dcfg));
 	dcfg.host = cfg->dns_host ? cfg->dns_host : "127.0.0.1";
@@ -652,6 +680,7 @@ eng_relay_run(const rly_scenario *s, const eng_relay_config *cfg, rpt_scenario *
 		snprintf(err, errlen, "cannot make a directory for the message: %s", strerror(errno));
 		goto stop;
 	}
+	made = 1;
 	if ((msg = relay_write_message(s, tmpl, err, errlen)) == NULL)
 		goto stop;
 	if (submit != NULL) {
@@ -689,7 +718,7 @@ stop:
 		unlink(msg);
 		xfree(msg);
 	}
-	if (tmpl[sizeof(tmpl) - 7] != 'X') {
+	if (made) {
 		char *sub = xasprintf("%s/submission.json", tmpl);
 
 		unlink(sub);
@@ -698,10 +727,16 @@ stop:
 			unlink(rr->report);
 		rmdir(tmpl);
 	}
+	xfree(tmpl);
 	xfree(rr->report);
 	xfree(cmd);
 	xfree(rr->hosts);
 	xfree(rr->want);
+	signo = rr->signo;
 	xfree(rr);
+	if (signo != 0) {
+		signal(signo, SIG_DFL);
+		raise(signo);
+	}
 	return rc;
 }

@@ -266,7 +266,8 @@ python3 -c 'import json, sys
 d = json.load(open(sys.argv[1]))
 d["within_ms"] = 60000
 print(json.dumps(d))' "$top/scenarios/relay/no-apex-fallback.json" >"$work/sigint.json"
-"$bin" relay --target-cmd "rm -rf '$queue' && mkdir '$queue' && postfix -c '$dir' start" \
+mkdir "$work/sigint-tmp"
+TMPDIR=$work/sigint-tmp "$bin" relay --target-cmd "rm -rf '$queue' && mkdir '$queue' && postfix -c '$dir' start" \
     --submit-cmd "/usr/sbin/sendmail -i -C '$dir' -f {from} {to} <{message}" \
     "$work/sigint.json" >"$work/sigint.out" 2>"$work/sigint.err" &
 harness_pid=$!
@@ -285,6 +286,14 @@ else
 	not_ok "relay SIGINT: status $status, namespace '${ns}': $(tail -n 3 "$work/sigint.err" | tr '\n' ' ')"
 fi
 nothing_left "$ns" "relay SIGINT"
+# The message file the submission read goes too ($TMPDIR is where the
+# harness makes its directory).
+left=$(find "$work/sigint-tmp" -mindepth 1 2>/dev/null)
+if [ -z "$left" ]; then
+	ok "relay SIGINT: the message file and its directory removed"
+else
+	not_ok "relay SIGINT: left in \$TMPDIR: $(echo $left)"
+fi
 
 # 2. Postfix made to misbehave, where a setting can: each relevant row
 # FAILs. Windows are shortened where the failure is an absence.
