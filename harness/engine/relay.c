@@ -397,33 +397,6 @@ relay_connection_cb(uv_stream_t *listener, int status)
 /* ---- the run ------------------------------------------------------------ */
 
 static void
-relay_listener_closed(uv_handle_t *h)
-{
-	(void)h;
-}
-
-static void
-relay_tick_closed(uv_handle_t *h)
-{
-	(void)h;
-}
-
-static void relay_stop(relay_run *rr);
-
-/* Interrupted: stop as at the end of the window, so that the message
- * files go; eng_relay_run then dies of the same signal. The namespace
- * and what runs in it are the watchdog's (netns.h). */
-static void
-relay_signal_cb(uv_signal_t *h, int signum)
-{
-	relay_run *rr = h->data;
-
-	if (rr->signo == 0)
-		rr->signo = signum;
-	relay_stop(rr);
-}
-
-static void
 relay_proc_ended(void *arg)
 {
 	relay_run *rr = arg;
@@ -447,13 +420,13 @@ relay_stop(relay_run *rr)
 		return;
 	rr->stopping = 1;
 	uv_timer_stop(&rr->tick);
-	uv_close((uv_handle_t *)&rr->tick, relay_tick_closed);
-	uv_close((uv_handle_t *)&rr->sigint, relay_tick_closed);
-	uv_close((uv_handle_t *)&rr->sigterm, relay_tick_closed);
+	uv_close((uv_handle_t *)&rr->tick, NULL);
+	uv_close((uv_handle_t *)&rr->sigint, NULL);
+	uv_close((uv_handle_t *)&rr->sigterm, NULL);
 	for (size_t i = 0; i < rr->s->nhosts; i++)
 		if (rr->hosts[i].listening) {
 			rr->hosts[i].listening = 0;
-			uv_close((uv_handle_t *)&rr->hosts[i].listener, relay_listener_closed);
+			uv_close((uv_handle_t *)&rr->hosts[i].listener, NULL);
 		}
 	for (relay_sess *ss = rr->sessions; ss != NULL; ss = ss->next)
 		relay_sess_close(ss);
@@ -461,6 +434,19 @@ relay_stop(relay_run *rr)
 		dns_server_stop(rr->dns);
 	if (rr->proc != NULL)
 		eng_proc_free(rr->proc, relay_proc_freed, rr);
+}
+
+/* Interrupted: stop as at the end of the window, so that the message
+ * files go; eng_relay_run then dies of the same signal. The namespace
+ * and what runs in it are the watchdog's (netns.h). */
+static void
+relay_signal_cb(uv_signal_t *h, int signum)
+{
+	relay_run *rr = h->data;
+
+	if (rr->signo == 0)
+		rr->signo = signum;
+	relay_stop(rr);
 }
 
 /* 1 when every delivery the rows wait for has come. */
