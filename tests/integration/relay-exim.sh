@@ -43,6 +43,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=SCRIPTDIR/lib-netns.sh
+. "$here/lib-netns.sh"
 bin=${HARNESS_BIN:-$top/build/smtp-harness}
 servers=${HARNESS_SERVERS_DIR:-$top/tests/servers}
 exim=$servers/exim/usr/sbin/exim4
@@ -168,23 +170,9 @@ EOF
 	"$exim" -C "$conf" -bV >"$work/check.out" 2>&1
 }
 
-# nothing_left NAME WHAT: the namespace, its /etc/netns entry and Exim's
-# processes are gone, within 15 s.
+# nothing_left NAME WHAT: nothing of the run is left (lib-netns.sh).
 nothing_left() {
-	local ns=$1 what=$2 left
-	for _ in $(seq 1 150); do
-		left=""
-		[ -n "$ns" ] && ip netns list | grep -q "^$ns\b" && left="$left namespace $ns;"
-		[ -n "$ns" ] && [ -e "/etc/netns/$ns" ] && left="$left /etc/netns/$ns;"
-		[ -n "$(exim_pids)" ] && left="$left Exim processes $(exim_pids | tr '\n' ' ');"
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	if [ -n "$ns" ] && [ -z "$left" ]; then
-		ok "$what: nothing left behind ($ns, /etc/netns/$ns, Exim)"
-	else
-		not_ok "$what: left behind:${left:- (no namespace name in the run output)}"
-	fi
+	netns_nothing_left "$1" "$2" "Exim" exim_pids
 }
 
 target_cmd="rm -rf '$state/spool' '$state/log' && mkdir '$state/spool' '$state/log' &&

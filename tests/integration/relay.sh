@@ -45,6 +45,8 @@
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=SCRIPTDIR/lib-netns.sh
+. "$here/lib-netns.sh"
 bin=${HARNESS_BIN:-$top/build/smtp-harness}
 passed=0
 failed=0
@@ -143,23 +145,9 @@ EOC
 	postfix -c "$dir" check >"$work/check.out" 2>&1
 }
 
-# nothing_left NAME WHAT: the namespace, its /etc/netns entry and the
-# instance's processes are gone, within 15 s.
+# nothing_left NAME WHAT: nothing of the run is left (lib-netns.sh).
 nothing_left() {
-	local ns=$1 what=$2 left
-	for _ in $(seq 1 150); do
-		left=""
-		[ -n "$ns" ] && ip netns list | grep -q "^$ns\b" && left="$left namespace $ns;"
-		[ -n "$ns" ] && [ -e "/etc/netns/$ns" ] && left="$left /etc/netns/$ns;"
-		[ -n "$(instance_pids)" ] && left="$left Postfix processes $(instance_pids | tr '\n' ' ');"
-		[ -z "$left" ] && break
-		sleep 0.1
-	done
-	if [ -n "$ns" ] && [ -z "$left" ]; then
-		ok "$what: nothing left behind ($ns, /etc/netns/$ns, the Postfix instance)"
-	else
-		not_ok "$what: left behind:${left:- (no namespace name in the run output)}"
-	fi
+	netns_nothing_left "$1" "$2" "the Postfix instance" instance_pids
 }
 
 # relay NAME SCENARIO: one run with a fresh queue; output in $work/NAME.*,
